@@ -1,0 +1,311 @@
+"""Typed payloads of Objektif's events, one class per `type` and `schema_version`.
+
+Contracts are schemas, not behaviour (STYLE.md). Producers must match them exactly (`extra="forbid"` on intake);
+changes are additive, and a breaking change is a new class plus an upcaster in `contracts.registry`.
+Amounts that become scores are `Decimal`, serialised as JSON strings or numbers; never binary floats.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated, ClassVar, Literal
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from contracts.envelope import NIP_PATTERN
+
+Nip = Annotated[str, Field(pattern=NIP_PATTERN, description="18-digit NIP")]
+Id = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:/-]+$")]
+Text = Annotated[str, Field(min_length=1, max_length=2000)]
+
+
+class Payload(BaseModel):
+    """Base of every payload: immutable, and strict about unknown fields at the gate."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+# --- organisation structure (REGULATION.md §1.2, §2.3) ---------------------------------------------------------
+
+
+class UnitKind(StrEnum):
+    PEMERINTAH_KOTA = "pemerintah_kota"
+    DINAS = "dinas"
+    KECAMATAN = "kecamatan"
+    KELURAHAN = "kelurahan"
+    UPTD = "uptd"  # schools, puskesmas and other technical units
+    BIDANG = "bidang"
+
+
+class UnitRegistered(Payload):
+    """An organisation unit exists (subject: the unit id)."""
+
+    TYPE: ClassVar[str] = "org.unit.registered"
+    unit_id: Id
+    name: Text
+    kind: UnitKind
+    parent_unit_id: Id | None = None
+
+
+class PositionRegistered(Payload):
+    """A position (jabatan) in a unit (subject: the unit id)."""
+
+    TYPE: ClassVar[str] = "org.position.registered"
+    position_id: Id
+    unit_id: Id
+    title: Text
+    jenis: Literal["struktural", "fungsional", "pelaksana"]
+    is_unit_leader: bool = False
+
+
+class EmployeeAssigned(Payload):
+    """An employee holds a position, with the Pejabat Penilai Kinerja assigned by the structure (§2.3).
+
+    Subject: the employee's NIP. The Atasan Pejabat Penilai is the Pejabat Penilai's own Pejabat Penilai, found
+    from that person's assignment. The head of the region has no Pejabat Penilai in Objektif's data.
+    """
+
+    TYPE: ClassVar[str] = "employee.assigned"
+    nip: Nip
+    name: Text
+    unit_id: Id
+    position_id: Id
+    jabatan: Text
+    pangkat_golongan: str | None = Field(default=None, max_length=60)
+    pejabat_penilai_nip: Nip | None = None
+    effective_from: datetime
+
+
+# --- policy (REGULATION.md §0) -----------------------------------------------------------------------------------
+
+
+class PolicyAdopted(Payload):
+    """A policy (regime, thresholds, weights) is in force for a period (subject: a unit id or "*")."""
+
+    TYPE: ClassVar[str] = "policy.adopted"
+    policy_id: Literal["permenpanrb-6-2022", "pp30-2019", "pp46-2011"]
+    policy_version: str = Field(min_length=1, max_length=20)
+    content_hash: str = Field(pattern=r"^[0-9a-f]{64}$", description="SHA-256 of the policy file's bytes")
+
+
+# --- the SKP plan (REGULATION.md §1.2) ----------------------------------------------------------------------------
+
+
+class Direction(StrEnum):
+    """Whether a larger realisation is better (§1.3)."""
+
+    HIGHER_IS_BETTER = "higher"
+    LOWER_IS_BETTER = "lower"
+
+
+class Target(BaseModel):
+    """A single value (`low == high`) or a range target (§1.3: "target 80–90%")."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    low: Decimal = Field(gt=0)
+    high: Decimal = Field(gt=0)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Target:
+        if self.low > self.high:
+            raise ValueError("target.low must not exceed target.high")
+        return self
+
+
+class Iki(BaseModel):
+    """Indikator Kinerja Individu: a measurable indicator with its target (§1.2, §1.3)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    iki_id: Id
+    name: Text
+    target: Target
+    unit: str = Field(min_length=1, max_length=40, description="unit of measure: %, orang, dokumen, bulan …")
+    direction: Direction = Direction.HIGHER_IS_BETTER
+    aspect: Literal["kuantitas", "kualitas", "waktu", "biaya"] | None = None
+    data_source: str | None = Field(
+        default=None, max_length=200, description="which departmental system measures it (§1.2, 8/2021)"
+    )
+
+
+class Rhk(BaseModel):
+    """Rencana Hasil Kerja: a planned result with its indicators (§1.2)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    rhk_id: Id
+    title: Text
+    kind: Literal["utama", "tambahan"] = "utama"
+    weight: Decimal | None = Field(default=None, gt=0, description="weight in the mean; equal when absent")
+    supports_rhk_id: Id | None = Field(default=None, description="the leader's RHK this one supports")
+    iki: tuple[Iki, ...] = Field(min_length=1)
+
+
+class SkpPlanned(Payload):
+    """The employee's SKP for the period, agreed with the Pejabat Penilai (subject: the employee's NIP)."""
+
+    TYPE: ClassVar[str] = "skp.planned"
+    pejabat_penilai_nip: Nip
+    rhk: tuple[Rhk, ...] = Field(min_length=1)
+    ekspektasi: str | None = Field(default=None, max_length=2000)
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> SkpPlanned:
+        ids = [iki.iki_id for rhk in self.rhk for iki in rhk.iki]
+        if len(ids) != len(set(ids)):
+            raise ValueError("iki_id must be unique within a plan")
+        if len({r.rhk_id for r in self.rhk}) != len(self.rhk):
+            raise ValueError("rhk_id must be unique within a plan")
+        return self
+
+
+class EvidenceReference(BaseModel):
+    """Where a realisation can be checked: the system, the document, and the hash of its content (§1.2)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    source_system: str = Field(min_length=1, max_length=120)
+    document: str = Field(min_length=1, max_length=500, description="document id or URL")
+    content_hash: str = Field(pattern=r"^sha256:[0-9a-f]{64}$")
+
+
+class RealisationRecorded(Payload):
+    """A measured realisation of one IKI, with its evidence (subject: the employee's NIP).
+
+    `value` is the realisation as of `occurred_at` (not an increment): a later realisation of the same IKI in the
+    same period replaces an earlier one in scoring; a correction of a wrong value is a supersession instead.
+    """
+
+    TYPE: ClassVar[str] = "realisation.recorded"
+    iki_id: Id
+    value: Decimal = Field(ge=0)
+    evidence: EvidenceReference
+    note: str | None = Field(default=None, max_length=2000)
+
+
+# --- behaviour (REGULATION.md §1.4) ------------------------------------------------------------------------------
+
+
+class BerakhlakValue(StrEnum):
+    BERORIENTASI_PELAYANAN = "berorientasi_pelayanan"
+    AKUNTABEL = "akuntabel"
+    KOMPETEN = "kompeten"
+    HARMONIS = "harmonis"
+    LOYAL = "loyal"
+    ADAPTIF = "adaptif"
+    KOLABORATIF = "kolaboratif"
+
+
+class RaterRelation(StrEnum):
+    ATASAN = "atasan"
+    REKAN = "rekan"
+    BAWAHAN = "bawahan"
+    DIRI = "diri"
+
+
+class BehaviourRated(Payload):
+    """One rater's score of one BerAKHLAK value: 1 Di Bawah, 2 Sesuai, 3 Di Atas Ekspektasi (§1.4)."""
+
+    TYPE: ClassVar[str] = "behaviour.rated"
+    rater_nip: Nip
+    relation: RaterRelation
+    value: BerakhlakValue
+    score: int = Field(ge=1, le=3)
+    feedback: str | None = Field(default=None, max_length=2000)
+
+
+class Rating(StrEnum):
+    """The three levels of §1.3 and §1.4."""
+
+    DI_ATAS = "Di Atas Ekspektasi"
+    SESUAI = "Sesuai Ekspektasi"
+    DI_BAWAH = "Di Bawah Ekspektasi"
+
+
+class PejabatPenilaiRated(Payload):
+    """The Pejabat Penilai's own ratings (§1.3, §1.4); a divergence from the evidence needs a justification."""
+
+    TYPE: ClassVar[str] = "rating.pejabat_penilai"
+    rater_nip: Nip
+    rating_hasil_kerja: Rating | None = None
+    rating_perilaku: Rating | None = None
+    justification: str | None = Field(default=None, max_length=4000)
+
+    @model_validator(mode="after")
+    def _something_rated(self) -> PejabatPenilaiRated:
+        if self.rating_hasil_kerja is None and self.rating_perilaku is None:
+            raise ValueError("at least one of rating_hasil_kerja, rating_perilaku is required")
+        return self
+
+
+class FeedbackGiven(Payload):
+    """Umpan balik berkelanjutan: feedback that refers to evidence (§1.1, §4)."""
+
+    TYPE: ClassVar[str] = "feedback.given"
+    from_nip: Nip
+    text: Text
+    refers_to: tuple[UUID, ...] = ()
+
+
+# --- the unit and the period (REGULATION.md §1.6, §1.7) -----------------------------------------------------------
+
+
+class OrgPredicate(StrEnum):
+    ISTIMEWA = "Istimewa"
+    BAIK = "Baik"
+    BUTUH_PERBAIKAN = "Butuh Perbaikan"
+    KURANG = "Kurang"
+    SANGAT_KURANG = "Sangat Kurang"
+
+
+class OrgPredicateSet(Payload):
+    """The unit's performance predicate for the period, set by the leader one level up (subject: unit id)."""
+
+    TYPE: ClassVar[str] = "org.predicate.set"
+    unit_id: Id
+    predicate: OrgPredicate
+    set_by_nip: Nip
+    curve_mode: Literal["warn", "block"] | None = None
+
+
+class PeriodClosed(Payload):
+    """The period is closed for an employee (subject: NIP) or a whole unit (subject: unit id)."""
+
+    TYPE: ClassVar[str] = "period.closed"
+    closed_by: str = Field(min_length=1, max_length=120)
+    evaluation: Literal["periodik", "tahunan"] = "periodik"
+
+
+# --- derived events: scores and rejections -------------------------------------------------------------------
+
+
+class ScoreComputed(Payload):
+    """The scoring service's result for one employee and period (subject: NIP); carries its basis."""
+
+    TYPE: ClassVar[str] = "score.computed"
+    result: dict[str, object]
+    basis_event_ids: tuple[UUID, ...]
+    basis_hash: str = Field(pattern=r"^[0-9a-f]{64}$")
+    policy: str
+
+
+class RejectionReason(BaseModel):
+    """One machine-readable reason, with a message in Bahasa Indonesia and in English."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    code: str = Field(pattern=r"^[a-z][a-z0-9_.]*$")
+    message_id: str
+    message_en: str
+    path: str | None = None
+
+
+class SubmissionRejected(Payload):
+    """A submission refused at the gate: why, and the exact bytes that were sent (base64)."""
+
+    TYPE: ClassVar[str] = "submission.rejected"
+    submission_event_id: UUID | None
+    reasons: tuple[RejectionReason, ...] = Field(min_length=1)
+    original_b64: str
+    received_from: str
+    received_at: datetime
+

@@ -1,0 +1,72 @@
+"""Which payload class reads which `(type, schema_version)`, and the upcasters between versions.
+
+Services call `parse_payload(envelope)` and get the newest version of the payload: an old event is upcast on read,
+so history stays readable (ARCHITECTURE.md, "Contracts").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from contracts import events as ev
+from contracts.envelope import Envelope
+
+#: Every event class, newest version per type. The key is the `type` string on the envelope.
+PAYLOADS: dict[str, type[ev.Payload]] = {
+    cls.TYPE: cls
+    for cls in (
+        ev.UnitRegistered,
+        ev.PositionRegistered,
+        ev.EmployeeAssigned,
+        ev.PolicyAdopted,
+        ev.SkpPlanned,
+        ev.RealisationRecorded,
+        ev.BehaviourRated,
+        ev.PejabatPenilaiRated,
+        ev.FeedbackGiven,
+        ev.OrgPredicateSet,
+        ev.PeriodClosed,
+        ev.ScoreComputed,
+        ev.SubmissionRejected,
+    )
+}
+
+#: The schema version each type is currently written in.
+CURRENT_VERSION: dict[str, int] = {t: 1 for t in PAYLOADS}
+
+#: Upcasters: (type, from_version) -> function turning that version's payload dict into the next version's.
+UPCASTERS: dict[tuple[str, int], Callable[[dict[str, Any]], dict[str, Any]]] = {}
+
+#: Event types a submitter may send through intake; derived events are written by the services only.
+SUBMITTABLE: frozenset[str] = frozenset(PAYLOADS) - {ev.ScoreComputed.TYPE, ev.SubmissionRejected.TYPE}
+
+
+class UnknownEventType(ValueError):
+    """The envelope names a `type` no contract defines."""
+
+
+class UnsupportedSchemaVersion(ValueError):
+    """The envelope's `schema_version` is newer than this code knows, or has no upcaster."""
+
+
+def upcast(type_: str, version: int, payload: dict[str, Any]) -> dict[str, Any]:
+    """Bring a payload dict from `version` up to the current version of its type."""
+    if type_ not in PAYLOADS:
+        raise UnknownEventType(type_)
+    current = CURRENT_VERSION[type_]
+    if version > current:
+        raise UnsupportedSchemaVersion(f"{type_} v{version} (this code knows up to v{current})")
+    while version < current:
+        step = UPCASTERS.get((type_, version))
+        if step is None:
+            raise UnsupportedSchemaVersion(f"{type_} v{version} has no upcaster")
+        payload = step(payload)
+        version += 1
+    return payload
+
+
+def parse_payload(envelope: Envelope) -> ev.Payload:
+    """The typed payload of an envelope, upcast to the current version. Raises pydantic's ValidationError."""
+    data = upcast(envelope.type, envelope.schema_version, envelope.payload)
+    return PAYLOADS[envelope.type].model_validate(data)
