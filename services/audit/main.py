@@ -1,0 +1,57 @@
+"""Composition root of the audit service."""
+
+from __future__ import annotations
+
+from faststream import AckPolicy, FastStream
+from faststream.kafka.annotations import KafkaMessage
+from pydantic_settings import SettingsConfigDict
+
+from chassis.db import create_pool
+from chassis.kafka import make_broker, next_positions_of
+from chassis.logging import configure_logging
+from chassis.settings import ServiceSettings
+from contracts import topics
+from services.audit.adapters.ledger import Ledger, entry_of
+
+GROUP_ID = "objektif-audit"
+AUDITED = (topics.EVIDENCE, topics.REJECTIONS, topics.SCORES)
+
+
+class AuditSettings(ServiceSettings):
+    """Environment: OBJEKTIF_AUDIT_*."""
+
+    model_config = SettingsConfigDict(env_prefix="OBJEKTIF_AUDIT_", extra="ignore", frozen=True)
+
+
+def build_app(settings: AuditSettings) -> FastStream:
+    """The audit service as a FastStream app: every event of the audited topics becomes a ledger leaf."""
+    log = configure_logging("audit", json=settings.log_json, level=settings.log_level)
+    broker = make_broker(settings.kafka_bootstrap, client_id="objektif-audit")
+    held: dict[str, Ledger] = {}
+
+    @broker.subscriber(
+        *AUDITED,
+        group_id=GROUP_ID,
+        batch=True,
+        max_records=settings.batch_max_records,
+        batch_timeout_ms=settings.batch_timeout_ms,
+        auto_offset_reset="earliest",
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+    )
+    async def on_events(msg: KafkaMessage) -> None:
+        records = msg.raw_message
+        appended = await held["ledger"].append(
+            [entry_of(r.topic, r.value or b"") for r in records], next_positions_of(records)
+        )
+        log.info("batch.ledgered", records=len(records), appended=appended)
+
+    async def open_resources() -> None:
+        held["ledger"] = Ledger(await create_pool(settings.database_url))
+        log.info("service.started", group_id=GROUP_ID)
+
+    async def close_resources() -> None:
+        if "ledger" in held:
+            await held["ledger"]._pool.close()
+        log.info("service.stopped")
+
+    return FastStream(broker, on_startup=[open_resources], on_shutdown=[close_resources])

@@ -1,0 +1,153 @@
+"""The evidence store in PostgreSQL: accepted events with a gap-free sequence, rejections, consumer positions.
+
+One transaction per batch writes the accepted events, the rejections and the consumer's Kafka positions together
+(ARCHITECTURE.md, "Nothing lost"); the tables double as the transactional outbox the relay publishes from.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from uuid import UUID
+
+import asyncpg
+
+from chassis.db import lock_counter, next_positions
+from chassis.kafka import Position
+from contracts.canonical import canonical_bytes
+from contracts.envelope import Envelope
+
+
+@dataclass(frozen=True, slots=True)
+class RejectionRow:
+    """A rejection envelope ready to store: its event, the submission it refuses and the reason codes."""
+
+    envelope: Envelope
+    submission_event_id: UUID | None
+    codes: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class BatchOutcome:
+    """What one batch's transaction stored."""
+
+    accepted: tuple[Envelope, ...]
+    duplicates: tuple[UUID, ...]
+    rejected: int
+
+
+def envelope_bytes(envelope: Envelope) -> bytes:
+    """The exact bytes an event is published and ledgered as: canonical JSON of the envelope, nulls omitted."""
+    return canonical_bytes(envelope.model_dump(mode="json", exclude_none=True))
+
+
+class EvidenceStore:
+    """Reads and appends the evidence service's own schema."""
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
+
+    async def events_after(self, pos: int, limit: int = 10_000) -> list[tuple[int, bytes]]:
+        """Accepted events after `pos`, in sequence order, as (sequence, bytes)."""
+        async with self._pool.acquire() as conn:
+            rows = await conn.fetch(
+                "SELECT pos, value FROM evidence.events WHERE pos > $1 ORDER BY pos LIMIT $2", pos, limit
+            )
+        return [(r["pos"], r["value"]) for r in rows]
+
+    async def append_batch(
+        self,
+        accepted: Sequence[Envelope],
+        rejected: Sequence[RejectionRow],
+        positions: Sequence[Position],
+    ) -> BatchOutcome:
+        """Store a batch's decisions and the consumer positions in one transaction.
+
+        Accepted events whose event_id is already stored (a redelivery, or another instance's earlier batch) are
+        answered idempotently: not stored again, reported as duplicates. The counter lock taken first serialises
+        writers, so the check and the insert cannot race.
+        """
+        async with self._pool.acquire() as conn, conn.transaction():
+            fresh: list[Envelope] = []
+            duplicates: list[UUID] = []
+            if accepted:
+                await lock_counter(conn, "evidence.counters", "events")
+                ids = [e.event_id for e in accepted]
+                known = {
+                    r["event_id"]
+                    for r in await conn.fetch(
+                        "SELECT event_id FROM evidence.events WHERE event_id = ANY($1::uuid[])", ids
+                    )
+                }
+                seen: set[UUID] = set()
+                for e in accepted:
+                    if e.event_id in known or e.event_id in seen:
+                        duplicates.append(e.event_id)
+                    else:
+                        seen.add(e.event_id)
+                        fresh.append(e)
+            stored: list[Envelope] = []
+            if fresh:
+                start = await next_positions(conn, "evidence.counters", "events", len(fresh))
+                stored = [e.model_copy(update={"sequence": start + i}) for i, e in enumerate(fresh)]
+                await conn.copy_records_to_table(
+                    "events",
+                    schema_name="evidence",
+                    columns=["pos", "event_id", "type", "source", "subject", "period", "key", "value", "recorded_at"],
+                    records=[
+                        (e.sequence, e.event_id, e.type, e.source, e.subject, e.period, e.subject,
+                         envelope_bytes(e), e.recorded_at)
+                        for e in stored
+                    ],
+                )
+            kept = await self._append_rejections(conn, rejected)
+            await conn.executemany(
+                """INSERT INTO evidence.consumer_positions (topic, partition, next_offset) VALUES ($1, $2, $3)
+                   ON CONFLICT (topic, partition) DO UPDATE SET next_offset = excluded.next_offset""",
+                [(p.topic, p.partition, p.offset) for p in positions],
+            )
+        return BatchOutcome(tuple(stored), tuple(duplicates), kept)
+
+    async def _append_rejections(self, conn: asyncpg.Connection, rejected: Sequence[RejectionRow]) -> int:
+        if not rejected:
+            return 0
+        await lock_counter(conn, "evidence.counters", "rejections")
+        ids = [r.envelope.event_id for r in rejected]
+        known = {
+            r["event_id"]
+            for r in await conn.fetch("SELECT event_id FROM evidence.rejections WHERE event_id = ANY($1::uuid[])", ids)
+        }
+        fresh: dict[UUID, RejectionRow] = {}
+        for r in rejected:
+            if r.envelope.event_id not in known:
+                fresh.setdefault(r.envelope.event_id, r)  # the same bytes twice are one refusal
+        if not fresh:
+            return 0
+        start = await next_positions(conn, "evidence.counters", "rejections", len(fresh))
+        await conn.executemany(
+            """INSERT INTO evidence.rejections (pos, event_id, submission_event_id, codes, key, value, recorded_at)
+               VALUES ($1, $2, $3, $4, $5, $6, $7)""",
+            [
+                (start + i, r.envelope.event_id, r.submission_event_id, list(r.codes), r.envelope.subject,
+                 envelope_bytes(r.envelope), r.envelope.recorded_at)
+                for i, r in enumerate(fresh.values())
+            ],
+        )
+        return len(fresh)
+
+    async def counts(self) -> dict[str, int]:
+        """How many events were accepted and rejected."""
+        async with self._pool.acquire() as conn:
+            row = await conn.fetchrow(
+                "SELECT (SELECT count(*) FROM evidence.events) AS accepted,"
+                " (SELECT count(*) FROM evidence.rejections) AS rejected"
+            )
+        return dict(row)
+
+
+def utc_now() -> datetime:
+    """The shell's clock (the domain never reads one)."""
+    from datetime import UTC
+
+    return datetime.now(UTC)

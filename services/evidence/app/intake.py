@@ -1,0 +1,124 @@
+"""The intake use case: a batch of raw submissions in, one accepted or one rejected event out for each.
+
+parse → decide (pure gate, services/evidence/domain) → one transaction (events, rejections, positions) → outbox.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Protocol
+
+import orjson
+import structlog
+
+from chassis.kafka import Position
+from contracts import events as ev
+from contracts.canonical import sha256_hex
+from contracts.envelope import PERIOD_PATTERN, Envelope
+from services.evidence.adapters.store import BatchOutcome, RejectionRow
+from services.evidence.domain import Accepted, Duplicate, IntakeState, Rejected, decide_batch, evolve
+
+#: Rejection ids are derived from the refused bytes: the same bytes delivered twice are refused once.
+REJECTION_NAMESPACE = uuid.UUID("6f1d3c52-8a4e-4b8e-9a59-0b7d51e0a7c1")
+
+log = structlog.get_logger()
+
+
+class Store(Protocol):
+    """The port the intake needs from its store."""
+
+    async def events_after(self, pos: int, limit: int = ...) -> list[tuple[int, bytes]]: ...
+
+    async def append_batch(
+        self, accepted: Sequence[Envelope], rejected: Sequence[RejectionRow], positions: Sequence[Position]
+    ) -> BatchOutcome: ...
+
+
+class Intake:
+    """Holds the gate's state, kept in step with the store, and runs batches through it."""
+
+    def __init__(self, store: Store, state: IntakeState, clock: Callable[[], datetime]) -> None:
+        self._store = store
+        self._state = state
+        self._clock = clock
+        self._seen_upto = 0
+
+    async def catch_up(self) -> None:
+        """Fold every event accepted since we last looked (by any instance) into the gate's state."""
+        while True:
+            rows = await self._store.events_after(self._seen_upto)
+            if not rows:
+                return
+            state = self._state
+            for pos, value in rows:
+                state = evolve(state, Envelope.model_validate_json(value))
+                self._seen_upto = pos
+            self._state = state
+
+    async def handle(self, raws: Sequence[bytes], positions: Sequence[Position], received_from: str) -> BatchOutcome:
+        """Decide a batch and store every decision with the consumer positions, in one transaction."""
+        await self.catch_up()
+        received_at = self._clock()
+        decisions = decide_batch(raws, self._state, received_at=received_at, received_from=received_from)
+        accepted = [d.envelope for d in decisions if isinstance(d, Accepted)]
+        rejected = [
+            rejection_row(d, received_at, received_from) for d in decisions if isinstance(d, Rejected)
+        ]
+        outcome = await self._store.append_batch(accepted, rejected, positions)
+        for d in decisions:
+            if isinstance(d, Rejected):
+                log.info("submission.rejected", event_id=str(d.event_id), codes=[r.code for r in d.reasons])
+            elif isinstance(d, Duplicate):
+                log.info("submission.duplicate", event_id=str(d.event_id))
+        await self.catch_up()
+        return outcome
+
+
+def rejection_row(decision: Rejected, received_at: datetime, received_from: str) -> RejectionRow:
+    """The `submission.rejected` event for a refusal: reasons, and the original bytes, base64."""
+    subject, period = _best_effort_subject(decision.original, received_at)
+    payload = ev.SubmissionRejected(
+        submission_event_id=decision.event_id,
+        reasons=decision.reasons,
+        original_b64=_b64(decision.original),
+        received_from=received_from,
+        received_at=received_at,
+    )
+    envelope = Envelope(
+        event_id=uuid.uuid5(REJECTION_NAMESPACE, sha256_hex(decision.original)),
+        type=ev.SubmissionRejected.TYPE,
+        occurred_at=received_at,
+        recorded_at=received_at,
+        source="objektif.evidence",
+        subject=subject,
+        period=period,
+        payload=payload.model_dump(mode="json"),
+    )
+    return RejectionRow(envelope, decision.event_id, tuple(r.code for r in decision.reasons))
+
+
+def _best_effort_subject(original: bytes, received_at: datetime) -> tuple[str, str]:
+    """Key the rejection by the submission's subject and period when they can be read, so that it reaches the
+    same partition as the employee's other events; otherwise by "unknown" and the year it arrived."""
+    import re
+
+    subject, period = "unknown", str(received_at.year)
+    try:
+        doc = orjson.loads(original) if len(original) < 1_000_000 else None
+    except orjson.JSONDecodeError:
+        doc = None
+    if isinstance(doc, dict):
+        s, p = doc.get("subject"), doc.get("period")
+        if isinstance(s, str) and 0 < len(s) <= 64:
+            subject = s
+        if isinstance(p, str) and re.match(PERIOD_PATTERN, p):
+            period = p
+    return subject, period
+
+
+def _b64(data: bytes) -> str:
+    import base64
+
+    return base64.b64encode(data).decode()

@@ -1,0 +1,90 @@
+"""Composition root of the evidence service: the only place that opens its pool and broker (STYLE.md)."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+
+from faststream import AckPolicy, FastStream
+from faststream.kafka.annotations import KafkaMessage
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
+
+from chassis.db import create_pool
+from chassis.kafka import make_broker, next_positions_of
+from chassis.logging import configure_logging
+from chassis.outbox import OutboxRelay, OutboxSpec
+from chassis.settings import ServiceSettings
+from contracts import topics
+from services.evidence.adapters.store import EvidenceStore, utc_now
+from services.evidence.app.intake import Intake
+from services.evidence.domain import initial_state
+
+GROUP_ID = "objektif-evidence"
+
+
+class EvidenceSettings(ServiceSettings):
+    """Environment: OBJEKTIF_EVIDENCE_*."""
+
+    model_config = SettingsConfigDict(env_prefix="OBJEKTIF_EVIDENCE_", extra="ignore", frozen=True)
+    admin_public_keys: str = Field(
+        description="comma-separated base64 Ed25519 public keys allowed to register sources (no default: a secret)"
+    )
+
+
+def build_app(settings: EvidenceSettings) -> FastStream:
+    """The evidence service as a FastStream app: consume submissions, decide, store, relay."""
+    log = configure_logging("evidence", json=settings.log_json, level=settings.log_level)
+    broker = make_broker(settings.kafka_bootstrap, client_id="objektif-evidence")
+    stop = asyncio.Event()
+    held: dict[str, object] = {}
+
+    @broker.subscriber(
+        topics.SUBMISSIONS,
+        group_id=GROUP_ID,
+        batch=True,
+        max_records=settings.batch_max_records,
+        batch_timeout_ms=settings.batch_timeout_ms,
+        auto_offset_reset="earliest",
+        ack_policy=AckPolicy.NACK_ON_ERROR,  # commit only after the PostgreSQL transaction; redeliver on error
+    )
+    async def on_submissions(msg: KafkaMessage) -> None:
+        records = msg.raw_message
+        intake: Intake = held["intake"]  # type: ignore[assignment]
+        outcome = await intake.handle(
+            [r.value or b"" for r in records], next_positions_of(records), received_from=f"kafka:{topics.SUBMISSIONS}"
+        )
+        for relay in held["relays"]:  # type: ignore[attr-defined]
+            relay.notify()
+        log.info("batch.stored", records=len(records), accepted=len(outcome.accepted), rejected=outcome.rejected,
+                 duplicates=len(outcome.duplicates))
+
+    async def open_resources() -> None:
+        pool = await create_pool(settings.database_url)
+        admin_keys = [base64.b64decode(k) for k in settings.admin_public_keys.split(",") if k.strip()]
+        intake = Intake(EvidenceStore(pool), initial_state(admin_keys), clock=utc_now)
+        await intake.catch_up()
+        held.update(pool=pool, intake=intake)
+
+    async def start_relays() -> None:
+        pool = held["pool"]
+        relays = [
+            OutboxRelay(pool, broker, OutboxSpec("evidence", "evidence.events", "evidence.relay_cursors",
+                                                 topics.EVIDENCE)),
+            OutboxRelay(pool, broker, OutboxSpec("rejections", "evidence.rejections", "evidence.relay_cursors",
+                                                 topics.REJECTIONS)),
+        ]
+        held["relays"] = relays
+        held["tasks"] = [asyncio.create_task(r.run(stop)) for r in relays]
+        log.info("service.started", group_id=GROUP_ID)
+
+    async def close_resources() -> None:
+        stop.set()
+        await asyncio.gather(*held.get("tasks", []), return_exceptions=True)
+        if "pool" in held:
+            await held["pool"].close()  # type: ignore[attr-defined]
+        log.info("service.stopped")
+
+    held["relays"] = []
+    return FastStream(broker, on_startup=[open_resources], after_startup=[start_relays],
+                      on_shutdown=[close_resources])

@@ -1,0 +1,59 @@
+-- The scoring service's schema: its own copy of the evidence it folds, the read model, the score outbox and the
+-- consumer's tracking (processed event ids and Kafka positions), all written in one transaction per batch.
+DO $$ BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'objektif_scoring') THEN
+    CREATE ROLE objektif_scoring LOGIN;
+  END IF;
+END $$;
+CREATE SCHEMA IF NOT EXISTS scoring;
+GRANT USAGE ON SCHEMA scoring TO objektif_scoring;
+
+CREATE TABLE IF NOT EXISTS scoring.counters (name text PRIMARY KEY, value bigint NOT NULL);
+INSERT INTO scoring.counters VALUES ('scores', 0) ON CONFLICT DO NOTHING;
+
+-- Every evidence event seen, once (event_id), ordered by the evidence service's sequence.
+CREATE TABLE IF NOT EXISTS scoring.events (
+  sequence bigint NOT NULL,
+  event_id uuid PRIMARY KEY,
+  type     text NOT NULL,
+  subject  text NOT NULL,
+  period   text NOT NULL,
+  body     jsonb NOT NULL
+);
+CREATE INDEX IF NOT EXISTS events_stream ON scoring.events (subject, period, sequence);
+
+-- The read model: one appraisal per employee and period, with its explanation and basis.
+CREATE TABLE IF NOT EXISTS scoring.appraisals (
+  nip        text NOT NULL,
+  period     text NOT NULL,
+  unit_id    text,
+  result     jsonb NOT NULL,
+  basis_hash text NOT NULL,
+  score_event_id uuid NOT NULL,
+  upto_sequence bigint NOT NULL,
+  PRIMARY KEY (nip, period)
+);
+
+-- The score outbox, in gap-free order.
+CREATE TABLE IF NOT EXISTS scoring.outbox (
+  pos      bigint PRIMARY KEY,
+  event_id uuid NOT NULL UNIQUE,
+  key      text NOT NULL,
+  value    bytea NOT NULL
+);
+CREATE TABLE IF NOT EXISTS scoring.relay_cursors (name text PRIMARY KEY, pos bigint NOT NULL);
+INSERT INTO scoring.relay_cursors VALUES ('scores', 0) ON CONFLICT DO NOTHING;
+
+CREATE TABLE IF NOT EXISTS scoring.consumer_positions (
+  topic text NOT NULL, partition int NOT NULL, next_offset bigint NOT NULL, PRIMARY KEY (topic, partition)
+);
+-- Records on the evidence topic that are not valid events (they should never exist): kept with the reason.
+CREATE TABLE IF NOT EXISTS scoring.poison (
+  topic text NOT NULL, partition int NOT NULL, "offset" bigint NOT NULL, reason text NOT NULL, value bytea NOT NULL,
+  PRIMARY KEY (topic, partition, "offset")
+);
+
+GRANT SELECT, INSERT ON scoring.events, scoring.outbox TO objektif_scoring;
+GRANT SELECT, INSERT, UPDATE ON scoring.appraisals, scoring.consumer_positions TO objektif_scoring;
+GRANT SELECT, UPDATE ON scoring.counters, scoring.relay_cursors TO objektif_scoring;
+GRANT SELECT, INSERT ON scoring.poison TO objektif_scoring;

@@ -1,0 +1,149 @@
+"""The scoring read model in PostgreSQL. One transaction per batch stores the new evidence, the re-projected
+appraisals, their score events (outbox) and the consumer's positions together (ARCHITECTURE.md)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from uuid import UUID
+
+import asyncpg
+
+from chassis.db import next_positions
+from chassis.kafka import Position
+from contracts.envelope import Envelope
+
+
+@dataclass(frozen=True, slots=True)
+class StoredAppraisal:
+    """One row of the read model, with the score event that announced it."""
+
+    nip: str
+    period: str
+    unit_id: str | None
+    result: dict
+    basis_hash: str
+    score_event: Envelope
+    score_bytes: bytes
+    upto_sequence: int
+
+
+@dataclass(frozen=True, slots=True)
+class Poison:
+    topic: str
+    partition: int
+    offset: int
+    reason: str
+    value: bytes
+
+
+class ScoringStore:
+    """Reads and writes the scoring schema within a transaction opened by `transaction()`."""
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
+
+    def transaction(self) -> ScoringTransaction:
+        return ScoringTransaction(self._pool)
+
+    async def appraisals(self, period: str | None = None) -> list[dict]:
+        """Every stored appraisal result (optionally of one period), ordered by NIP and period."""
+        async with self._pool.acquire() as conn:
+            rows = await conn.fetch(
+                "SELECT result FROM scoring.appraisals WHERE $1::text IS NULL OR period = $1 ORDER BY nip, period",
+                period,
+            )
+        return [r["result"] for r in rows]
+
+
+class ScoringTransaction:
+    """`async with store.transaction() as tx:` one batch's reads and writes, committed together."""
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
+
+    async def __aenter__(self) -> ScoringTransaction:
+        self._conn_cm = self._pool.acquire()
+        self.conn: asyncpg.Connection = await self._conn_cm.__aenter__()
+        self._tx = self.conn.transaction()
+        await self._tx.start()
+        return self
+
+    async def __aexit__(self, exc_type: object, exc: object, tb: object) -> None:
+        try:
+            if exc_type is None:
+                await self._tx.commit()
+            else:
+                await self._tx.rollback()
+        finally:
+            await self._conn_cm.__aexit__(exc_type, exc, tb)
+
+    async def unseen(self, events: Sequence[Envelope]) -> list[Envelope]:
+        """The events of a batch not stored before (deduplicated by event_id, also within the batch)."""
+        known = {
+            r["event_id"]
+            for r in await self.conn.fetch(
+                "SELECT event_id FROM scoring.events WHERE event_id = ANY($1::uuid[])", [e.event_id for e in events]
+            )
+        }
+        fresh: dict[UUID, Envelope] = {}
+        for e in events:
+            if e.event_id not in known:
+                fresh.setdefault(e.event_id, e)
+        return list(fresh.values())
+
+    async def add_events(self, events: Sequence[Envelope]) -> None:
+        await self.conn.executemany(
+            "INSERT INTO scoring.events (sequence, event_id, type, subject, period, body) VALUES ($1,$2,$3,$4,$5,$6)",
+            [(e.sequence or 0, e.event_id, e.type, e.subject, e.period, e.model_dump(mode="json")) for e in events],
+        )
+
+    async def stream(self, subject: str, period: str) -> list[Envelope]:
+        """Every stored event of one subject and period, in evidence-sequence order."""
+        rows = await self.conn.fetch(
+            "SELECT body FROM scoring.events WHERE subject = $1 AND period = $2 ORDER BY sequence, event_id",
+            subject,
+            period,
+        )
+        return [Envelope.model_validate(r["body"]) for r in rows]
+
+    async def save(self, appraisals: Iterable[StoredAppraisal]) -> int:
+        """Upsert appraisals whose basis changed, and put their score events in the outbox. Returns how many."""
+        changed = []
+        for a in appraisals:
+            current = await self.conn.fetchval(
+                "SELECT basis_hash FROM scoring.appraisals WHERE nip = $1 AND period = $2", a.nip, a.period
+            )
+            if current != a.basis_hash:
+                changed.append(a)
+        if not changed:
+            return 0
+        await self.conn.executemany(
+            """INSERT INTO scoring.appraisals (nip, period, unit_id, result, basis_hash, score_event_id, upto_sequence)
+               VALUES ($1,$2,$3,$4,$5,$6,$7)
+               ON CONFLICT (nip, period) DO UPDATE SET unit_id = excluded.unit_id, result = excluded.result,
+                 basis_hash = excluded.basis_hash, score_event_id = excluded.score_event_id,
+                 upto_sequence = excluded.upto_sequence""",
+            [(a.nip, a.period, a.unit_id, a.result, a.basis_hash, a.score_event.event_id, a.upto_sequence)
+             for a in changed],
+        )
+        start = await next_positions(self.conn, "scoring.counters", "scores", len(changed))
+        await self.conn.executemany(
+            "INSERT INTO scoring.outbox (pos, event_id, key, value) VALUES ($1,$2,$3,$4) ON CONFLICT DO NOTHING",
+            [(start + i, a.score_event.event_id, a.nip, a.score_bytes) for i, a in enumerate(changed)],
+        )
+        return len(changed)
+
+    async def positions(self, positions: Sequence[Position]) -> None:
+        await self.conn.executemany(
+            """INSERT INTO scoring.consumer_positions (topic, partition, next_offset) VALUES ($1, $2, $3)
+               ON CONFLICT (topic, partition) DO UPDATE SET next_offset = excluded.next_offset""",
+            [(p.topic, p.partition, p.offset) for p in positions],
+        )
+
+    async def poison(self, items: Sequence[Poison]) -> None:
+        await self.conn.executemany(
+            """INSERT INTO scoring.poison (topic, partition, "offset", reason, value) VALUES ($1,$2,$3,$4,$5)
+               ON CONFLICT DO NOTHING""",
+            [(p.topic, p.partition, p.offset, p.reason, p.value) for p in items],
+        )

@@ -1,0 +1,93 @@
+"""The projection use case: a batch of accepted evidence in, re-scored appraisals and score events out.
+
+parse → drop what was seen (event_id) → store → for each touched (employee, period): load its stream, fold it
+with the pure core (`services.scoring.domain.appraise`) → one transaction with the consumer's positions.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Mapping, Sequence
+
+import structlog
+from pydantic import ValidationError
+
+from chassis.kafka import Position
+from contracts import events as ev
+from contracts.canonical import canonical_bytes
+from contracts.envelope import NIP_PATTERN, Envelope
+from services.scoring.adapters.store import Poison, ScoringStore, StoredAppraisal
+from services.scoring.domain import Appraisal, Policy, appraise
+
+#: Score event ids derive from (NIP, period, basis hash): the same basis always announces the same event.
+SCORE_NAMESPACE = uuid.UUID("b0c7f0e2-57a1-4d4c-9d0c-2f3f1c9e6a11")
+SOURCE = "objektif.scoring"
+_NIP = re.compile(NIP_PATTERN)
+
+log = structlog.get_logger()
+
+
+def score_event(appraisal: Appraisal, basis: Sequence[Envelope]) -> Envelope:
+    """The `score.computed` event announcing an appraisal; deterministic (no clock: occurred_at is the latest
+    basis event's time), so a replay produces the identical event."""
+    result = appraisal.to_json()
+    payload = ev.ScoreComputed(
+        result=result,
+        basis_event_ids=tuple(result["basis_event_ids"]),
+        basis_hash=result["basis_hash"],
+        policy=result["policy"]["id"] if isinstance(result.get("policy"), dict) else str(result.get("policy")),
+    )
+    return Envelope(
+        event_id=uuid.uuid5(SCORE_NAMESPACE, f"{result['nip']}|{result['period']}|{result['basis_hash']}"),
+        type=ev.ScoreComputed.TYPE,
+        occurred_at=max(e.occurred_at for e in basis),
+        source=SOURCE,
+        subject=result["nip"],
+        period=result["period"],
+        payload=payload.model_dump(mode="json"),
+        correlation_id=str(basis[-1].event_id),
+    )
+
+
+def score_bytes(envelope: Envelope) -> bytes:
+    """Exact bytes of a score event, as published and ledgered."""
+    return canonical_bytes(envelope.model_dump(mode="json", exclude_none=True))
+
+
+class Projector:
+    """Folds batches of evidence into the read model."""
+
+    def __init__(self, store: ScoringStore, policies: Mapping[str, Policy]) -> None:
+        self._store = store
+        self._policies = policies
+
+    async def handle(self, records: Sequence[object], positions: Sequence[Position]) -> int:
+        """Project one batch of ConsumerRecords; returns how many appraisals changed."""
+        events, poison = [], []
+        for r in records:
+            try:
+                events.append(Envelope.model_validate_json(r.value or b""))  # type: ignore[attr-defined]
+            except ValidationError as exc:
+                poison.append(Poison(r.topic, r.partition, r.offset, str(exc)[:2000], r.value or b""))  # type: ignore[attr-defined]
+        async with self._store.transaction() as tx:
+            fresh = await tx.unseen(events)
+            await tx.add_events(fresh)
+            touched = sorted({(e.subject, e.period) for e in fresh if _NIP.match(e.subject)})
+            results = []
+            for nip, period in touched:
+                stream = await tx.stream(nip, period)
+                appraisal = appraise(stream, self._policies)
+                announced = score_event(appraisal, stream)
+                result = appraisal.to_json()
+                results.append(StoredAppraisal(
+                    nip=nip, period=period, unit_id=result.get("unit_id"), result=result,
+                    basis_hash=result["basis_hash"], score_event=announced, score_bytes=score_bytes(announced),
+                    upto_sequence=max(e.sequence or 0 for e in stream),
+                ))
+            changed = await tx.save(results)
+            await tx.poison(poison)
+            await tx.positions(positions)
+        if poison:
+            log.error("evidence.poison", count=len(poison), first=poison[0].reason[:200])
+        return changed

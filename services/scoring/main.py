@@ -1,0 +1,72 @@
+"""Composition root of the scoring service."""
+
+from __future__ import annotations
+
+import asyncio
+
+from faststream import AckPolicy, FastStream
+from faststream.kafka.annotations import KafkaMessage
+from pydantic_settings import SettingsConfigDict
+
+from chassis.db import create_pool
+from chassis.kafka import make_broker, next_positions_of
+from chassis.logging import configure_logging
+from chassis.outbox import OutboxRelay, OutboxSpec
+from chassis.settings import ServiceSettings
+from contracts import topics
+from services.scoring.adapters.policy_files import load_default_policies
+from services.scoring.adapters.store import ScoringStore
+from services.scoring.app.project import Projector
+
+GROUP_ID = "objektif-scoring"
+
+
+class ScoringSettings(ServiceSettings):
+    """Environment: OBJEKTIF_SCORING_*."""
+
+    model_config = SettingsConfigDict(env_prefix="OBJEKTIF_SCORING_", extra="ignore", frozen=True)
+
+
+def build_app(settings: ScoringSettings) -> FastStream:
+    """The scoring service as a FastStream app: consume evidence in batches, fold, store, announce scores."""
+    log = configure_logging("scoring", json=settings.log_json, level=settings.log_level)
+    broker = make_broker(settings.kafka_bootstrap, client_id="objektif-scoring")
+    stop = asyncio.Event()
+    held: dict[str, object] = {}
+
+    @broker.subscriber(
+        topics.EVIDENCE,
+        group_id=GROUP_ID,
+        batch=True,
+        max_records=settings.batch_max_records,
+        batch_timeout_ms=settings.batch_timeout_ms,
+        auto_offset_reset="earliest",
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+    )
+    async def on_evidence(msg: KafkaMessage) -> None:
+        records = msg.raw_message
+        projector: Projector = held["projector"]  # type: ignore[assignment]
+        changed = await projector.handle(records, next_positions_of(records))
+        held["relay"].notify()  # type: ignore[attr-defined]
+        log.info("batch.projected", records=len(records), appraisals_changed=changed)
+
+    async def open_resources() -> None:
+        pool = await create_pool(settings.database_url)
+        held.update(pool=pool, projector=Projector(ScoringStore(pool), load_default_policies()))
+        held["relay"] = OutboxRelay(pool, broker, OutboxSpec("scores", "scoring.outbox", "scoring.relay_cursors",
+                                                             topics.SCORES))
+
+    async def start_relay() -> None:
+        held["task"] = asyncio.create_task(held["relay"].run(stop))  # type: ignore[attr-defined]
+        log.info("service.started", group_id=GROUP_ID)
+
+    async def close_resources() -> None:
+        stop.set()
+        if "task" in held:
+            await asyncio.gather(held["task"], return_exceptions=True)  # type: ignore[arg-type]
+        if "pool" in held:
+            await held["pool"].close()  # type: ignore[attr-defined]
+        log.info("service.stopped")
+
+    return FastStream(broker, on_startup=[open_resources], after_startup=[start_relay],
+                      on_shutdown=[close_resources])
