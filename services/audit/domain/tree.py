@@ -1,0 +1,178 @@
+"""RFC 6962 / RFC 9162 Merkle tree hashing, ranges of perfect subtrees, and the frontier for O(log n) appends.
+
+The ledger is what lets an auditor check that no appraisal input was altered after the fact (REGULATION.md
+§2.1 *akuntabel*, *transparan*; §4 "auditors can reproduce any past result exactly"). The tree is the one of
+RFC 9162 §2.1.1: SHA-256, leaves hashed as ``SHA-256(0x00 || data)``, interior nodes as
+``SHA-256(0x01 || left || right)``, and the tree over ``n`` leaves splits at the largest power of two below
+``n`` (left-balanced).
+
+Vocabulary used throughout the audit domain: a *perfect subtree* (or *node*) ``(level, index)`` covers the
+``2**level`` leaves ``[index * 2**level, (index + 1) * 2**level)``; level 0 holds the leaf hashes. A node store
+only ever keeps perfect subtrees: they never change once complete, so they can be written once and never
+updated. Roots of trees whose size is not a power of two are *ephemeral*: computed from perfect subtrees.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+
+from services.audit.domain.errors import FrontierError
+
+HASH_SIZE = 32
+"""Bytes in a SHA-256 digest: every leaf hash, node hash and root."""
+
+_sha256 = hashlib.sha256
+_LEAF_PREFIX = b"\x00"
+_NODE_PREFIX = b"\x01"
+
+EMPTY_ROOT: bytes = _sha256(b"").digest()
+"""The root of the empty tree, ``SHA-256()`` (RFC 9162 §2.1.1)."""
+
+NodeId = tuple[int, int]
+"""A perfect subtree as ``(level, index)``."""
+
+GetNode = Callable[[int, int], bytes]
+"""Returns the hash of the perfect subtree ``(level, index)``; only asked for subtrees inside the tree."""
+
+
+def leaf_hash(data: bytes) -> bytes:
+    """Hash the bytes a leaf commits to: ``SHA-256(0x00 || data)``."""
+    return _sha256(_LEAF_PREFIX + data).digest()
+
+
+def node_hash(left: bytes, right: bytes) -> bytes:
+    """Hash two child hashes into their parent: ``SHA-256(0x01 || left || right)``."""
+    return _sha256(_NODE_PREFIX + left + right).digest()
+
+
+def root_from_leaf_hashes(hashes: Sequence[bytes]) -> bytes:
+    """Compute the Merkle Tree Hash (RFC 9162 §2.1.1) of a whole sequence of leaf hashes.
+
+    Bottom-up, level by level: pairs are hashed and an unpaired last node is carried up unchanged. This builds
+    exactly the left-balanced RFC tree (the carried node is the right edge's ephemeral subtree) without
+    recursion, at about a million leaves a second in CPython.
+    """
+    if not hashes:
+        return EMPTY_ROOT
+    level = list(hashes)
+    sha, prefix = _sha256, _NODE_PREFIX
+    while len(level) > 1:
+        pairs = iter(level)
+        upper = [sha(prefix + left + right).digest() for left, right in zip(pairs, pairs, strict=False)]
+        if len(level) & 1:
+            upper.append(level[-1])
+        level = upper
+    return level[0]
+
+
+def fold_right(hashes: Sequence[bytes]) -> bytes:
+    """Combine the roots of consecutive perfect subtrees of decreasing size, left to right, into one root.
+
+    This is how the ephemeral root of a range such as ``[0, size)`` is formed from its perfect subtrees.
+    """
+    if not hashes:
+        return EMPTY_ROOT
+    root = hashes[-1]
+    for left in reversed(hashes[:-1]):
+        root = node_hash(left, root)
+    return root
+
+
+def range_nodes(begin: int, end: int) -> tuple[NodeId, ...]:
+    """The maximal perfect subtrees covering the leaves ``[begin, end)``, left to right.
+
+    For ``[0, size)`` these are the subtrees named by the one-bits of ``size``, largest first.
+    """
+    if not 0 <= begin <= end:
+        raise ValueError(f"invalid range [{begin}, {end})")
+    nodes: list[NodeId] = []
+    while begin < end:
+        level = (end - begin).bit_length() - 1
+        if begin:
+            level = min(level, (begin & -begin).bit_length() - 1)
+        nodes.append((level, begin >> level))
+        begin += 1 << level
+    return tuple(nodes)
+
+
+def root_at(size: int, get_node: GetNode) -> bytes:
+    """The root of the tree of the first ``size`` leaves, read from a store of perfect subtrees."""
+    return fold_right([get_node(level, index) for level, index in range_nodes(0, size)])
+
+
+def _check_hash(value: bytes, what: str, error: type[Exception]) -> None:
+    if not isinstance(value, bytes) or len(value) != HASH_SIZE:
+        raise error(f"{what} must be {HASH_SIZE} bytes")
+
+
+@dataclass(frozen=True)
+class Frontier:
+    """The compact range ``[0, size)``: the roots of its perfect subtrees, largest (leftmost) first.
+
+    ``len(hashes)`` equals the number of one-bits of ``size``. Appending a leaf merges equal-sized subtrees
+    like a binary counter carries, so an append costs O(log n) hashes and the root is always at hand.
+    """
+
+    size: int = 0
+    hashes: tuple[bytes, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.size < 0:
+            raise FrontierError(f"negative size {self.size}")
+        if len(self.hashes) != self.size.bit_count():
+            raise FrontierError(f"size {self.size} needs {self.size.bit_count()} hashes, got {len(self.hashes)}")
+        for value in self.hashes:
+            _check_hash(value, "a frontier hash", FrontierError)
+
+    def append(self, leaf_hash: bytes) -> tuple[Frontier, tuple[tuple[int, int, bytes], ...]]:
+        """Append one leaf hash.
+
+        Returns the new frontier and every perfect subtree this append completed, as ``(level, index, hash)``
+        from the leaf itself (level 0) upwards: exactly the nodes a store must add, none ever to be changed.
+        """
+        _check_hash(leaf_hash, "a leaf hash", FrontierError)
+        size, hashes = self.size, list(self.hashes)
+        completed = [(0, size, leaf_hash)]
+        current, level = leaf_hash, 0
+        while (size >> level) & 1:
+            current = node_hash(hashes.pop(), current)
+            level += 1
+            completed.append((level, size >> level, current))
+        hashes.append(current)
+        return Frontier(size + 1, tuple(hashes)), tuple(completed)
+
+    def extend(self, leaf_hashes: Iterable[bytes]) -> tuple[Frontier, tuple[tuple[int, int, bytes], ...]]:
+        """Append several leaf hashes in order; returns the new frontier and all nodes completed, in order."""
+        frontier, completed = self, []
+        for value in leaf_hashes:
+            frontier, nodes = frontier.append(value)
+            completed.extend(nodes)
+        return frontier, tuple(completed)
+
+    def root(self) -> bytes:
+        """The RFC 6962 root of the tree of ``size`` leaves (``EMPTY_ROOT`` when empty)."""
+        return fold_right(self.hashes)
+
+    def to_json(self) -> str:
+        """Serialise as compact JSON: ``{"size": n, "hashes": [hex, ...]}``."""
+        return json.dumps({"size": self.size, "hashes": [h.hex() for h in self.hashes]}, separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, text: str | bytes) -> Frontier:
+        """Parse what `to_json` wrote; raises `FrontierError` on anything else."""
+        try:
+            data = json.loads(text)
+            size, hashes = data["size"], data["hashes"]
+            if type(size) is not int or not isinstance(hashes, list):
+                raise TypeError("size must be an integer and hashes a list")
+            return cls(size, tuple(bytes.fromhex(h) for h in hashes))
+        except (ValueError, TypeError, KeyError) as exc:
+            raise FrontierError(f"malformed frontier JSON: {exc}") from exc
+
+    @classmethod
+    def from_nodes(cls, size: int, get_node: GetNode) -> Frontier:
+        """Rebuild the frontier of the first ``size`` leaves from a store of perfect subtrees."""
+        return cls(size, tuple(get_node(level, index) for level, index in range_nodes(0, size)))
