@@ -309,3 +309,113 @@ class SubmissionRejected(Payload):
     received_from: str
     received_at: datetime
 
+
+
+# --- sources and keys (issue 6) ---------------------------------------------------------------------------------
+# Registering a submitter, rotating and revoking its key are events signed by an administrator key
+# (docs/signing.md). The subject of each is the source id.
+
+#: Standard base64 of a raw 32-byte Ed25519 public key.
+PublicKeyB64 = Annotated[str, Field(pattern=r"^[A-Za-z0-9+/]{43}=$", description="base64 of 32 raw bytes")]
+KeyId = Annotated[str, Field(pattern=r"^[0-9a-f]{16}$", description="contracts.signing.key_id of a public key")]
+
+
+class SourceKind(StrEnum):
+    """A departmental system, one person (a rater, an appraised employee), or an administrator."""
+
+    SYSTEM = "system"
+    PERSON = "person"
+    ADMIN = "admin"
+
+
+class SourceRegistered(Payload):
+    """A source may submit, with this key and within this scope (REGULATION.md §1.2, §1.4, §2.3).
+
+    A system's scope is units (each covers its whole subtree) and the IKI ids it measures; a person's scope is his
+    or her NIP. Registering an already registered source replaces its scope and makes this key its only one.
+    """
+
+    TYPE: ClassVar[str] = "source.registered"
+    source_id: Id
+    kind: SourceKind
+    public_key: PublicKeyB64
+    name: str | None = Field(default=None, max_length=200)
+    units: tuple[Id, ...] = ()
+    indicators: tuple[Id, ...] = ()
+    nip: Nip | None = None
+
+    @model_validator(mode="after")
+    def _scope_fits_kind(self) -> SourceRegistered:
+        if self.kind is SourceKind.PERSON and self.nip is None:
+            raise ValueError("a person source needs its nip")
+        if self.kind is not SourceKind.PERSON and self.nip is not None:
+            raise ValueError("only a person source has a nip")
+        if self.kind is not SourceKind.SYSTEM and (self.units or self.indicators):
+            raise ValueError("only a system source has units and indicators")
+        return self
+
+
+class SourceKeyRotated(Payload):
+    """The source signs with this new key from now on; its previous keys are retired at the same moment."""
+
+    TYPE: ClassVar[str] = "source.key.rotated"
+    source_id: Id
+    public_key: PublicKeyB64
+
+
+class SourceKeyRevoked(Payload):
+    """A key is withdrawn (lost, compromised): nothing signed with it is accepted any more."""
+
+    TYPE: ClassVar[str] = "source.key.revoked"
+    source_id: Id
+    key_id: KeyId
+    reason: str | None = Field(default=None, max_length=2000)
+
+
+class ResultDelivered(Payload):
+    """An appraisal result reached the employee (subject: NIP); the objection deadline counts from here (§2.4)."""
+
+    TYPE: ClassVar[str] = "result.delivered"
+    result_event_id: UUID | None = None
+    evaluation: Literal["periodik", "tahunan"] = "periodik"
+
+
+class ObjectionFiled(Payload):
+    """Keberatan: the appraised employee objects to a delivered result, with reasons (§2.4; subject: NIP)."""
+
+    TYPE: ClassVar[str] = "objection.filed"
+    reasons: Text
+    result_event_id: UUID | None = None
+
+
+class ObjectionDecided(Payload):
+    """The Atasan Pejabat Penilai's final decision on an objection (§2.4; subject: the objecting employee)."""
+
+    TYPE: ClassVar[str] = "objection.decided"
+    objection_event_id: UUID
+    decided_by_nip: Nip
+    outcome: Literal["ditolak", "diterima"]
+    predikat: str | None = Field(default=None, max_length=40, description="the result as set, when changed")
+    reasons: Text
+
+
+class FeedbackReference(BaseModel):
+    """What a piece of feedback refers to: an event, and optionally the IKI or BerAKHLAK value it is about."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    event_id: UUID
+    iki_id: Id | None = None
+    value: BerakhlakValue | None = None
+
+
+class FeedbackGivenV2(Payload):
+    """`feedback.given` v2: each reference names the event and what it is about (§1.2 per-IKI umpan balik, §1.4).
+
+    v1 (`FeedbackGiven`) referred to bare event ids; `contracts.registry` upcasts each to `{"event_id": id}`.
+    """
+
+    TYPE: ClassVar[str] = "feedback.given"
+    SCHEMA_VERSION: ClassVar[int] = 2
+    from_nip: Nip
+    text: Text
+    refers_to: tuple[FeedbackReference, ...] = ()

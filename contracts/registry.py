@@ -29,14 +29,36 @@ PAYLOADS: dict[str, type[ev.Payload]] = {
         ev.PeriodClosed,
         ev.ScoreComputed,
         ev.SubmissionRejected,
+        # sources and keys (issue 6); FeedbackGivenV2 comes after FeedbackGiven so it is the newest version
+        ev.SourceRegistered,
+        ev.SourceKeyRotated,
+        ev.SourceKeyRevoked,
+        ev.ResultDelivered,
+        ev.ObjectionFiled,
+        ev.ObjectionDecided,
+        ev.FeedbackGivenV2,
     )
 }
 
 #: The schema version each type is currently written in.
-CURRENT_VERSION: dict[str, int] = {t: 1 for t in PAYLOADS}
+CURRENT_VERSION: dict[str, int] = {t: getattr(cls, "SCHEMA_VERSION", 1) for t, cls in PAYLOADS.items()}
+
+
+def _feedback_given_v1_to_v2(payload: dict[str, Any]) -> dict[str, Any]:
+    """v1 `refers_to` held bare event ids; v2 holds references `{"event_id": id}` (issue 6).
+
+    Anything that is not a list is left alone, so a malformed v1 payload fails validation, not the upcaster.
+    """
+    refers_to = payload.get("refers_to")
+    if not isinstance(refers_to, list | tuple):
+        return payload
+    return {**payload, "refers_to": [{"event_id": ref} for ref in refers_to]}
+
 
 #: Upcasters: (type, from_version) -> function turning that version's payload dict into the next version's.
-UPCASTERS: dict[tuple[str, int], Callable[[dict[str, Any]], dict[str, Any]]] = {}
+UPCASTERS: dict[tuple[str, int], Callable[[dict[str, Any]], dict[str, Any]]] = {
+    ("feedback.given", 1): _feedback_given_v1_to_v2,
+}
 
 #: Event types a submitter may send through intake; derived events are written by the services only.
 SUBMITTABLE: frozenset[str] = frozenset(PAYLOADS) - {ev.ScoreComputed.TYPE, ev.SubmissionRejected.TYPE}
