@@ -16,7 +16,7 @@ class FrontierError(AuditDomainError):
 
 
 class CheckpointError(AuditDomainError):
-    """A checkpoint (signed tree head) is malformed, or its signature does not verify under the trusted key."""
+    """A checkpoint (signed tree head) is malformed, or its signature fails under the trusted key."""
 
 
 class NoteError(CheckpointError):

@@ -1,7 +1,7 @@
-"""The audit ledger's Merkle tree: the public face of the tree and proof modules, plus an in-memory node store.
+"""The audit ledger's Merkle tree: the public face of the tree and proof modules, and an in-memory store.
 
-Callers import from here. Hashing, the root and the frontier live in `tree`, proofs in `proofs`; see their
-module docstrings for the RFC 9162 sections they implement and why the ledger needs them (REGULATION.md §2.1, §4).
+Callers import from here. Hashing, the root and the frontier live in `tree`, proofs in `proofs`; their
+docstrings name the RFC 9162 sections they implement and why the ledger needs them (REGULATION.md §2.1, §4).
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ __all__ = [
 
 
 class MemoryTree:
-    """A growing tree kept in memory: a frontier plus every completed perfect subtree, keyed ``(level, index)``.
+    """A growing tree in memory: a frontier plus every completed perfect subtree, keyed ``(level, index)``.
 
     It stores exactly what `Frontier.append` reports as completed, which is what a database-backed store keeps
     too, so it doubles as the reference fake for the audit service's node store. Mutable by design (it is a

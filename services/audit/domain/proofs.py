@@ -1,14 +1,14 @@
-"""Inclusion and consistency proofs of RFC 9162 §2.1.3-§2.1.4: building them from perfect subtrees, and checking.
+"""Inclusion and consistency proofs (RFC 9162 §2.1.3, §2.1.4): built from perfect subtrees, and checked.
 
-An inclusion proof lets an employee or an appeal reviewer check that an event is in the ledger under a signed
-root; a consistency proof lets an auditor check that a later root only appended to an earlier one (REGULATION.md
-§2.1 *akuntabel*, §2.4 keberatan: the reviewer must see the record as it stood). Both are checked without trusting
-the database that produced them.
+An inclusion proof lets an employee or an appeal reviewer check that an event is in the ledger under a
+signed root; a consistency proof lets an auditor check that a later root only appended to an earlier one
+(REGULATION.md §2.1 *akuntabel*; §2.4 keberatan: the reviewer must see the record as it stood). Both are
+checked without trusting the database that produced them.
 
-Proof layout (identical to RFC 9162 and to transparency-dev/merkle): for a node on the path from a leaf (or from
-the subtree that ends the smaller tree) to the root, first the siblings that are complete perfect subtrees, lowest
-first; then, if the tree's right edge is ragged, one ephemeral hash for the leaves to the right; then the perfect
-subtrees to the left, lowest first.
+Proof layout (the same as RFC 9162 and transparency-dev/merkle), for the path from a leaf (or from the
+subtree that ends the smaller tree) up to the root: first the siblings that are complete perfect subtrees,
+lowest first; then, if the tree's right edge is ragged, one ephemeral hash for the leaves to the right;
+then the perfect subtrees to the left, lowest first.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ def _trailing_zeros(value: int) -> int:
 
 
 def _path(index: int, level: int, size: int, get_node: GetNode) -> list[bytes]:
-    """The audit path from the perfect subtree ``(level, index)`` to the root of the tree of ``size`` leaves."""
+    """The audit path from the perfect subtree ``(level, index)`` to the root of a tree of ``size`` leaves."""
     # `inner` is how many levels up the path from our node meets the path to the tree's right edge (the
     # "fork"); below it every sibling is a complete perfect subtree.
     inner = (index ^ (size >> level)).bit_length() - 1
@@ -59,8 +59,8 @@ def consistency_proof(size1: int, size2: int, get_node: GetNode) -> list[bytes]:
         raise ProofError(f"cannot prove consistency from size {size1} to size {size2}")
     if size1 in (0, size2):
         return []
-    # The largest perfect subtree ending at size1 seeds the proof; when it is the whole old tree (size1 a power
-    # of two) the verifier already holds its hash as root1, so it is left out.
+    # The largest perfect subtree ending at size1 seeds the proof; when it is the whole old tree (size1 a
+    # power of two) the verifier already holds its hash as root1, so it is left out.
     level = _trailing_zeros(size1)
     index = (size1 - 1) >> level
     proof = _path(index, level, size2, get_node)
@@ -105,8 +105,8 @@ def verify_consistency(size1: int, size2: int, root1: bytes, root2: bytes, proof
 
     Raises `ProofError` with the reason when it is not (RFC 9162 §2.1.4.2). Equal sizes need an empty proof
     and equal roots. ``size1 == 0`` is refused whenever ``size2 > 0``: the empty tree is a prefix of every
-    tree, so such a proof proves nothing, and a caller meaning "the log started empty" should compare ``root1``
-    with `EMPTY_ROOT` itself.
+    tree, so such a proof proves nothing, and a caller meaning "the log started empty" should compare
+    ``root1`` with `EMPTY_ROOT` itself.
     """
     if not 0 <= size1 <= size2:
         raise ProofError(f"size1 {size1} is greater than size2 {size2} (or negative)")
@@ -127,14 +127,15 @@ def verify_consistency(size1: int, size2: int, root1: bytes, root2: bytes, proof
     border = ((size1 - 1) >> inner).bit_count()
     shift = _trailing_zeros(size1)
     inner -= shift
-    # The proof starts with the hash of the largest perfect subtree ending at size1, unless that subtree is the
-    # whole old tree: then its hash is root1.
+    # The proof starts with the hash of the largest perfect subtree ending at size1, unless that subtree is
+    # the whole old tree: then its hash is root1.
     if size1 == 1 << shift:
         seed, rest = root1, proof
     else:
         seed, rest = proof[0], proof[1:]
     if len(rest) != inner + border:
-        raise ProofError(f"consistency proof has {len(proof)} hashes, want {len(proof) - len(rest) + inner + border}")
+        want = len(proof) - len(rest) + inner + border
+        raise ProofError(f"consistency proof has {len(proof)} hashes, want {want}")
 
     mask = (size1 - 1) >> shift
     old, new = seed, seed

@@ -6,10 +6,11 @@ RFC 9162 §2.1.1: SHA-256, leaves hashed as ``SHA-256(0x00 || data)``, interior 
 ``SHA-256(0x01 || left || right)``, and the tree over ``n`` leaves splits at the largest power of two below
 ``n`` (left-balanced).
 
-Vocabulary used throughout the audit domain: a *perfect subtree* (or *node*) ``(level, index)`` covers the
-``2**level`` leaves ``[index * 2**level, (index + 1) * 2**level)``; level 0 holds the leaf hashes. A node store
-only ever keeps perfect subtrees: they never change once complete, so they can be written once and never
-updated. Roots of trees whose size is not a power of two are *ephemeral*: computed from perfect subtrees.
+Vocabulary used throughout the audit domain: a *perfect subtree* (or *node*) ``(level, index)`` covers
+the ``2**level`` leaves ``[index * 2**level, (index + 1) * 2**level)``; level 0 holds the leaf hashes. A
+node store only ever keeps perfect subtrees: they never change once complete, so they are written once and
+never updated. Roots of trees whose size is not a power of two are *ephemeral*: computed from perfect
+subtrees.
 """
 
 from __future__ import annotations
@@ -123,7 +124,9 @@ class Frontier:
         if self.size < 0:
             raise FrontierError(f"negative size {self.size}")
         if len(self.hashes) != self.size.bit_count():
-            raise FrontierError(f"size {self.size} needs {self.size.bit_count()} hashes, got {len(self.hashes)}")
+            raise FrontierError(
+                f"size {self.size} needs {self.size.bit_count()} hashes, got {len(self.hashes)}"
+            )
         for value in self.hashes:
             _check_hash(value, "a frontier hash", FrontierError)
 
@@ -158,7 +161,9 @@ class Frontier:
 
     def to_json(self) -> str:
         """Serialise as compact JSON: ``{"size": n, "hashes": [hex, ...]}``."""
-        return json.dumps({"size": self.size, "hashes": [h.hex() for h in self.hashes]}, separators=(",", ":"))
+        return json.dumps(
+            {"size": self.size, "hashes": [h.hex() for h in self.hashes]}, separators=(",", ":")
+        )
 
     @classmethod
     def from_json(cls, text: str | bytes) -> Frontier:

@@ -25,7 +25,16 @@ VECTORS = Path(__file__).resolve().parents[2] / "data" / "rfc6962"
 PROBES = sorted(VECTORS.rglob("*.json"))
 CLASSIC_LEAVES = [
     bytes.fromhex(h)
-    for h in ("", "00", "10", "2021", "3031", "40414243", "5051525354555657", "606162636465666768696a6b6c6d6e6f")
+    for h in (
+        "",
+        "00",
+        "10",
+        "2021",
+        "3031",
+        "40414243",
+        "5051525354555657",
+        "606162636465666768696a6b6c6d6e6f",
+    )
 ]
 
 
