@@ -19,12 +19,17 @@ HUNDRED = Decimal(100)
 
 @exact
 def capaian_iki(
-    realisasi: Decimal, low: Decimal, high: Decimal, direction: Direction, rules: CapaianRules, rounding: Rounding
+    realisasi: Decimal,
+    low: Decimal,
+    high: Decimal,
+    direction: Direction,
+    rules: CapaianRules,
+    rounding: Rounding,
 ) -> Decimal:
     """Capaian of one IKI (§1.3).
 
-    Higher is better: `realisasi / target × 100`. Lower is better: `(1 + (1 − realisasi / target)) × 100`.
-    With a range target `low–high` the bound nearest the realisation is the target (above the range: the upper
+    Higher is better: `realisasi / target * 100`. Lower is better: `(1 + (1 - realisasi / target)) * 100`.
+    With a range target `low-high` the bound nearest the realisation is the target (above the range: the upper
     bound; below it: the lower bound); inside the range the target is met (`rules.within_range`, 100).
     Clamped to `[rules.floor, rules.cap]` (120, the PP 30/2019 scale maximum), then rounded.
     """

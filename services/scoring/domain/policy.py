@@ -1,9 +1,9 @@
-"""Policies as data (REGULATION.md §0, and every **Policy** choice in §1–§3).
+"""Policies as data (REGULATION.md §0, and every **Policy** choice in §1-§3).
 
-A policy file is YAML; `load_policy(bytes)` parses it into a frozen `Policy` whose `content_hash` is the SHA-256
-of the exact bytes, so every result can name the rules it used. Parsing bytes is not I/O: reading the files is the
-adapter's job (`services.scoring.adapters.policy_files`). Decimal literals in YAML are read as `Decimal` from their
-text, never through a binary float.
+A policy file is YAML; `load_policy(bytes)` parses it into a frozen `Policy` whose `content_hash` is the
+SHA-256 of the exact bytes, so every result can name the rules it used. Parsing bytes is not I/O: reading the
+files is the adapter's job (`services.scoring.adapters.policy_files`). Decimal literals in YAML are read as
+`Decimal` from their text, never through a binary float.
 """
 
 from __future__ import annotations
@@ -98,7 +98,7 @@ class Bias(_Model):
 
 
 class PermenSettings(_Model):
-    """Settings of the PermenPANRB 6/2022 regime (§1.3–§1.8)."""
+    """Settings of the PermenPANRB 6/2022 regime (§1.3-§1.8)."""
 
     capaian: CapaianRules
     evidence_rating: Bands3
@@ -136,7 +136,9 @@ class Pp46Settings(_Model):
     base: Decimal
     floor: Decimal
     bands: tuple[Band, ...]
-    tugas_tambahan: tuple[tuple[int, Decimal], ...] = Field(description="(minimum count, bonus), largest first")
+    tugas_tambahan: tuple[tuple[int, Decimal], ...] = Field(
+        description="(minimum count, bonus), largest first"
+    )
     kreativitas: dict[str, Decimal]
 
 
@@ -205,14 +207,17 @@ def regime_for_period(period: str) -> PolicyId:
 
 
 def select_policy(period: str, adopted: tuple[str, str] | None, policies: Mapping[str, Policy]) -> Policy:
-    """The policy for a stream: the adopted one (`(policy_id, content_hash)`) when a `policy.adopted` event is in
-    force, else the regime of the period (§0). An adopted policy must be supplied with the same content hash."""
+    """The policy for a stream: the adopted one (`(policy_id, content_hash)`) when a `policy.adopted` event is
+    in force, else the regime of the period (§0). An adopted policy must be supplied with the same content
+    hash."""
     if adopted is not None:
         policy_id, content_hash = adopted
         for policy in policies.values():
             if policy.id == policy_id and policy.content_hash == content_hash:
                 return policy
-        raise PolicyNotAvailable(f"policy {policy_id} with content hash {content_hash} was adopted but not supplied")
+        raise PolicyNotAvailable(
+            f"policy {policy_id} with content hash {content_hash} was adopted but not supplied"
+        )
     regime = regime_for_period(period)
     if regime in policies:
         return policies[regime]

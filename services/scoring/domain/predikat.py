@@ -63,5 +63,5 @@ def level_rank(rating: Rating) -> int:
 
 
 def rank_level(rank: int) -> Rating:
-    """The level of a rank 1–3 (inverse of `level_rank`)."""
+    """The level of a rank 1-3 (inverse of `level_rank`)."""
     return {1: Rating.DI_BAWAH, 2: Rating.SESUAI, 3: Rating.DI_ATAS}[rank]

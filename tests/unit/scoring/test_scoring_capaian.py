@@ -82,6 +82,8 @@ def test_hasil_kerja_of_a_plan_without_main_rhk_is_none(permen: Policy) -> None:
         ("0", Rating.DI_BAWAH),
     ],
 )
-def test_the_evidence_rating_follows_the_110_and_90_bands(permen: Policy, capaian: str, rating: Rating) -> None:
+def test_the_evidence_rating_follows_the_110_and_90_bands(
+    permen: Policy, capaian: str, rating: Rating
+) -> None:
     assert permen.permenpanrb is not None
     assert rating_from_bands(D(capaian), permen.permenpanrb.evidence_rating) is rating

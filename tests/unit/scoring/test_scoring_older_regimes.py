@@ -30,7 +30,7 @@ def s46(policy: Policy) -> Pp46Settings:
     return policy.pp46
 
 
-# --- PP 30/2019 ---------------------------------------------------------------------------------------------------
+# --- PP 30/2019 ---------------------------------------------------------------------------------------------
 
 
 def test_pp30_with_peer_input_weighs_60_40(pp30: Policy) -> None:
@@ -66,7 +66,7 @@ def test_pp30_bands(pp30: Policy, nilai: str, innovation: bool, expected: str) -
     assert pp30_predikat(D(nilai), innovation, s30(pp30)) == expected
 
 
-# --- PP 46/2011: time and cost ----------------------------------------------------------------------------------
+# --- PP 46/2011: time and cost ------------------------------------------------------------------------------
 
 
 def waktu(pp46: Policy, tw: str, rw: str) -> D:
@@ -91,13 +91,13 @@ def test_pp46_binary_floats_would_have_missed_the_24_percent_boundary() -> None:
 
 
 def test_pp46_above_24_percent_is_76_minus_x_minus_100_in_brackets(pp46: Policy) -> None:
-    # TW 12, RW 6: efisiensi 50%, X = (21.12 − 6) / 12 × 100 = 126 → 76 − (126 − 100) = 50
+    # TW 12, RW 6: efisiensi 50%, X = (21.12 - 6) / 12 * 100 = 126 → 76 - (126 - 100) = 50
     assert waktu(pp46, "12", "6") == D(50)
     assert waktu(pp46, "12", "6") != D(76) - D(126) - D(100)
 
 
 def test_pp46_late_work_scores_below_76(pp46: Policy) -> None:
-    # TW 12, RW 15: X = (21.12 − 15) / 12 × 100 = 51
+    # TW 12, RW 15: X = (21.12 - 15) / 12 * 100 = 51
     assert waktu(pp46, "12", "15") == D(51)
 
 
@@ -106,11 +106,11 @@ def test_pp46_time_not_carried_out_scores_zero(pp46: Policy) -> None:
 
 
 def test_pp46_cost_is_not_the_ratio_of_realised_to_target_budget(pp46: Policy) -> None:
-    # the bug: RB / TB × 100; RB = TB must give 76, not 100
+    # the bug: RB / TB * 100; RB = TB must give 76, not 100
     assert waktu(pp46, "170395000", "170395000") == D(76)
 
 
-# --- PP 46/2011: activities, SKP, behaviour, final value -----------------------------------------------------------
+# --- PP 46/2011: activities, SKP, behaviour, final value ----------------------------------------------------
 
 
 def test_pp46_published_example_with_cost_gives_85_50(pp46: Policy) -> None:
@@ -122,7 +122,9 @@ def test_pp46_published_example_with_cost_gives_85_50(pp46: Policy) -> None:
 
 
 def test_pp46_published_example_without_cost_gives_88_67(pp46: Policy) -> None:
-    capaian, aspects = pp46_activity(D(2), D(2), D(100), D(90), D(12), D(12), None, None, s46(pp46), pp46.rounding)
+    capaian, aspects = pp46_activity(
+        D(2), D(2), D(100), D(90), D(12), D(12), None, None, s46(pp46), pp46.rounding
+    )
     assert len(aspects) == 3
     assert capaian == D("88.67")
 

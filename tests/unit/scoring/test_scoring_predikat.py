@@ -38,7 +38,9 @@ def test_every_cell_of_the_matrix_gives_its_predikat(hasil: Rating, perilaku: Ra
         (BAWAH, BAWAH, "Kurang"),
     ],
 )
-def test_the_wrong_mappings_seen_in_public_code_are_not_made(hasil: Rating, perilaku: Rating, wrong: str) -> None:
+def test_the_wrong_mappings_seen_in_public_code_are_not_made(
+    hasil: Rating, perilaku: Rating, wrong: str
+) -> None:
     assert predikat(hasil, perilaku) != wrong
 
 
