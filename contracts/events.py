@@ -419,3 +419,88 @@ class FeedbackGivenV2(Payload):
     from_nip: Nip
     text: Text
     refers_to: tuple[FeedbackReference, ...] = ()
+
+
+# --- older regimes (REGULATION.md §2.2, §3) ---
+# Appraisals under PP 46/2011 with Perka BKN 1/2013 (2014 to June 2021) and PP 30/2019 (July to December
+# 2021), recorded or imported as facts of one employee and period (subject: the NIP).
+
+
+class Pp46ActivityRecorded(Payload):
+    """One SKP activity under PP 46/2011 (§3): output TO/RO, quality TK/RK, time TW/RW (in `time_unit`) and,
+    when the activity has a budget, cost TB/RB. A later event for the same `activity_id` replaces the
+    earlier."""
+
+    TYPE: ClassVar[str] = "pp46.activity.recorded"
+    activity_id: Id
+    name: Text
+    to: Decimal = Field(gt=0, description="target output (kuantitas)")
+    ro: Decimal = Field(ge=0, description="realised output; 0 when the activity was not carried out")
+    output_unit: str = Field(default="dokumen", min_length=1, max_length=40)
+    tk: Decimal = Field(default=Decimal(100), gt=0, description="target quality, usually 100")
+    rk: Decimal = Field(ge=0, description="realised quality")
+    tw: Decimal = Field(gt=0, description="target time")
+    rw: Decimal = Field(ge=0, description="realised time")
+    time_unit: Literal["hari", "minggu", "bulan"] = "bulan"
+    tb: Decimal | None = Field(default=None, ge=0, description="target cost; absent or 0 when no budget")
+    rb: Decimal | None = Field(default=None, ge=0, description="realised cost")
+
+    @model_validator(mode="after")
+    def _cost_needs_budget(self) -> Pp46ActivityRecorded:
+        if self.rb is not None and not self.tb:
+            raise ValueError("rb (realised cost) needs tb (a budget)")
+        return self
+
+
+class Pp46TugasTambahanRecorded(Payload):
+    """An additional task (tugas tambahan) carried out in the period (§3 step 6: 1-3 +1, 4-6 +2, 7+ +3)."""
+
+    TYPE: ClassVar[str] = "pp46.tugas_tambahan.recorded"
+    description: Text
+    evidence: EvidenceReference | None = None
+
+
+class Pp46KreativitasRecorded(Payload):
+    """A creative contribution (kreativitas) and the level it benefits (§3 step 6; values from the policy)."""
+
+    TYPE: ClassVar[str] = "pp46.kreativitas.recorded"
+    description: Text
+    level: Literal["unit_kerja", "organisasi", "negara"]
+    evidence: EvidenceReference | None = None
+
+
+class Pp46BehaviourScored(Payload):
+    """One behaviour aspect under PP 46/2011, scored 0-100 (§3; kepemimpinan only for structural positions).
+    A later score of the same aspect replaces the earlier."""
+
+    TYPE: ClassVar[str] = "pp46.behaviour.scored"
+    rater_nip: Nip
+    aspect: Literal["orientasi_pelayanan", "integritas", "komitmen", "disiplin", "kerja_sama", "kepemimpinan"]
+    nilai: Decimal = Field(ge=0, le=100)
+
+
+class Pp30SkpValued(Payload):
+    """The numeric SKP value under PP 30/2019 (§2.2, scale 0-120). Without one, the value is computed from the
+    plan and realisations with the PermenPANRB 8/2021 formulas (§1.3)."""
+
+    TYPE: ClassVar[str] = "pp30.skp.valued"
+    rater_nip: Nip
+    nilai_skp: Decimal = Field(ge=0, le=120)
+
+
+class Pp30BehaviourValued(Payload):
+    """The numeric behaviour value under PP 30/2019 (§2.2); `peer_input` when peers and direct subordinates
+    contributed, which makes the weighting 60/40 instead of 70/30."""
+
+    TYPE: ClassVar[str] = "pp30.behaviour.valued"
+    rater_nip: Nip
+    nilai_perilaku: Decimal = Field(ge=0, le=120)
+    peer_input: bool = False
+
+
+class Pp30InnovationRecorded(Payload):
+    """An innovation recorded for the period: the condition for Sangat Baik under PP 30/2019 (§2.2)."""
+
+    TYPE: ClassVar[str] = "pp30.innovation.recorded"
+    title: Text
+    evidence: EvidenceReference | None = None

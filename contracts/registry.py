@@ -37,6 +37,14 @@ PAYLOADS: dict[str, type[ev.Payload]] = {
         ev.ObjectionFiled,
         ev.ObjectionDecided,
         ev.FeedbackGivenV2,
+        # older regimes (REGULATION.md §2.2, §3; issue 3)
+        ev.Pp46ActivityRecorded,
+        ev.Pp46TugasTambahanRecorded,
+        ev.Pp46KreativitasRecorded,
+        ev.Pp46BehaviourScored,
+        ev.Pp30SkpValued,
+        ev.Pp30BehaviourValued,
+        ev.Pp30InnovationRecorded,
     )
 }
 
