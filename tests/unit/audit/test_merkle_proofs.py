@@ -35,12 +35,10 @@ class StrictStore:
         for h in hashes:
             frontier, completed = frontier.append(h)
             self.nodes.update({(level, index): value for level, index, value in completed})
-        self.asked: list[tuple[int, int]] = []
 
     def for_size(self, size: int) -> GetNode:
         def get_node(level: int, index: int) -> bytes:
             assert (index + 1) << level <= size, f"asked for ({level}, {index}) outside a tree of {size}"
-            self.asked.append((level, index))
             return self.nodes[(level, index)]
 
         return get_node
