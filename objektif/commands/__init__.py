@@ -4,4 +4,6 @@ from __future__ import annotations
 
 from types import ModuleType
 
-COMMAND_MODULES: list[ModuleType] = []
+from objektif.commands import run
+
+COMMAND_MODULES: list[ModuleType] = [run]

@@ -1,0 +1,41 @@
+# Objektif: the commands the README names. Every target sets up what it needs on a fresh machine.
+VENV   ?= .venv
+PYTHON ?= python3
+BIN    := $(VENV)/bin
+
+.PHONY: setup system-deps demo up test test-e2e lint bench schemas clean
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[test]"
+	touch $@
+
+setup: $(BIN)/.installed
+
+# kcat plays a departmental system in the end-to-end tests (a Kafka client we did not write).
+system-deps:
+	@command -v kcat >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq kcat >/dev/null; \
+	  else echo "kcat is missing: sudo apt-get install kcat" >&2; exit 1; fi; }
+
+demo: setup
+	$(BIN)/objektif demo
+
+up: setup
+	$(BIN)/objektif up
+
+test: setup system-deps
+	$(BIN)/pytest
+
+lint: setup
+	$(BIN)/ruff check .
+
+bench: setup
+	$(BIN)/python -m bench
+
+schemas: setup
+	$(BIN)/python -m contracts.generate
+
+clean:
+	rm -rf .objektif .pytest_cache .hypothesis

