@@ -1,0 +1,203 @@
+"""May this (authenticated) source submit this event? REGULATION.md §1.2, §1.4, §2.3, §2.4.
+
+- A departmental system: only for units in its scope (a unit covers its subtree) and, for realisations, only
+  IKI it measures that are in the employee's SKP.
+- A person: only in his or her own name, and as a rater only in the relation the organisation structure gives at
+  the rating's time (raters are assigned by the structure, never chosen by the ratee, §2.3).
+- An objection: only by the appraised employee, within 14 calendar days of the result's delivery (§2.4).
+- A decision on an objection: only by the Atasan Pejabat Penilai (§2.4).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from contracts import events as ev
+from contracts.envelope import Envelope
+from services.evidence.domain.authenticate import ADMIN_TYPES
+from services.evidence.domain.reasons import Code, reason
+from services.evidence.domain.state import IntakeState, Source
+
+#: §2.4: an objection at most 14 days after the result was received. Policy: calendar days, counted in the
+#: UTC offset the delivery was recorded in.
+OBJECTION_DAYS = timedelta(days=14)
+
+Reasons = tuple[ev.RejectionReason, ...]
+
+SYSTEM_TYPES: frozenset[str] = frozenset(
+    {
+        ev.UnitRegistered.TYPE,
+        ev.PositionRegistered.TYPE,
+        ev.EmployeeAssigned.TYPE,
+        ev.SkpPlanned.TYPE,
+        ev.RealisationRecorded.TYPE,
+        ev.OrgPredicateSet.TYPE,
+        ev.PeriodClosed.TYPE,
+        ev.ResultDelivered.TYPE,
+    }
+)
+PERSON_TYPES: frozenset[str] = frozenset(
+    {
+        ev.BehaviourRated.TYPE,
+        ev.PejabatPenilaiRated.TYPE,
+        ev.FeedbackGivenV2.TYPE,
+        ev.ObjectionFiled.TYPE,
+        ev.ObjectionDecided.TYPE,
+    }
+)
+
+
+def _subject_is(envelope: Envelope, expected: str, field: str) -> Reasons:
+    if envelope.subject == expected:
+        return ()
+    return (reason(Code.SUBJECT_MISMATCH, f"subject must equal payload.{field}", path="subject"),)
+
+
+def relation_failure(
+    state: IntakeState, rater: str, subject: str, relation: ev.RaterRelation, when: datetime
+) -> Code | None:
+    """Why `rater` does not stand in `relation` to `subject` at `when` (§1.4 policy, §2.3), or None if he does.
+
+    atasan: the subject's Pejabat Penilai; bawahan: someone whose Pejabat Penilai is the subject; rekan: another
+    employee with the same Pejabat Penilai; diri: the subject.
+    """
+    rater_pp = state.pejabat_penilai_at(rater, when)
+    subject_pp = state.pejabat_penilai_at(subject, when)
+    match relation:
+        case ev.RaterRelation.ATASAN:
+            if rater == subject:
+                return Code.RATER_SELF_AS_ATASAN
+            holds = subject_pp == rater
+        case ev.RaterRelation.DIRI:
+            holds = rater == subject
+        case ev.RaterRelation.BAWAHAN:
+            holds = rater_pp == subject
+        case ev.RaterRelation.REKAN:
+            holds = rater != subject and rater_pp is not None and rater_pp == subject_pp
+    return None if holds else Code.RATER_NOT_IN_RELATION
+
+
+def _system(source: Source, envelope: Envelope, payload: ev.Payload, state: IntakeState) -> Reasons:
+    when = envelope.occurred_at
+
+    def covered(unit_id: str | None) -> Reasons:
+        if state.unit_covered(source.units, unit_id):
+            return ()
+        return (reason(Code.SCOPE_UNIT, str(unit_id)[:64], path="subject"),)
+
+    def employee_unit() -> tuple[str | None, Reasons]:
+        assignment = state.assignment_at(envelope.subject, when)
+        if assignment is None:
+            return None, (reason(Code.SUBJECT_UNKNOWN, envelope.subject[:64], path="subject"),)
+        return assignment.unit_id, ()
+
+    match payload:
+        case ev.UnitRegistered():
+            own = payload.unit_id in source.units
+            return _subject_is(envelope, payload.unit_id, "unit_id") or (() if own else covered(payload.parent_unit_id))
+        case ev.PositionRegistered() | ev.OrgPredicateSet():
+            return _subject_is(envelope, payload.unit_id, "unit_id") or covered(payload.unit_id)
+        case ev.EmployeeAssigned():
+            if payload.pejabat_penilai_nip == payload.nip:
+                return (reason(Code.RATER_SELF_AS_ATASAN, path="payload.pejabat_penilai_nip"),)
+            return _subject_is(envelope, payload.nip, "nip") or covered(payload.unit_id)
+        case ev.PeriodClosed() if envelope.subject in state.units:
+            return covered(envelope.subject)
+        case ev.SkpPlanned() | ev.PeriodClosed() | ev.ResultDelivered():
+            unit, unknown = employee_unit()
+            return unknown or covered(unit)
+        case ev.RealisationRecorded():
+            unit, unknown = employee_unit()
+            failure = unknown or covered(unit)
+            if failure:
+                return failure
+            if payload.iki_id not in source.indicators:
+                return (reason(Code.SCOPE_INDICATOR, payload.iki_id, path="payload.iki_id"),)
+            plan = state.plans.get((envelope.subject, envelope.period)) or state.plans.get(
+                (envelope.subject, envelope.period[:4]), frozenset()
+            )
+            if payload.iki_id not in plan:
+                return (reason(Code.INDICATOR_NOT_IN_PLAN, payload.iki_id, path="payload.iki_id"),)
+            return ()
+    return (reason(Code.SCOPE_KIND, envelope.type, path="type"),)
+
+
+def _objection(envelope: Envelope, me: str, state: IntakeState, received_at: datetime) -> Reasons:
+    if envelope.subject != me:
+        return (reason(Code.OBJECTION_NOT_SUBJECT, path="subject"),)
+    delivered = state.deliveries.get((envelope.subject, envelope.period))
+    if delivered is None:
+        return (reason(Code.OBJECTION_NO_RESULT, envelope.period, path="period"),)
+    last_day = delivered.date() + OBJECTION_DAYS
+    if received_at.astimezone(delivered.tzinfo).date() > last_day:
+        return (reason(Code.OBJECTION_LATE, f"last day {last_day.isoformat()}"),)
+    return ()
+
+
+def _person(
+    source: Source, envelope: Envelope, payload: ev.Payload, state: IntakeState, received_at: datetime
+) -> Reasons:
+    me = source.nip or ""
+    when = envelope.occurred_at
+    if isinstance(payload, ev.ObjectionFiled):
+        return _objection(envelope, me, state, received_at)
+    claimed = {
+        ev.BehaviourRated: "rater_nip",
+        ev.PejabatPenilaiRated: "rater_nip",
+        ev.FeedbackGivenV2: "from_nip",
+        ev.ObjectionDecided: "decided_by_nip",
+    }[type(payload)]
+    if getattr(payload, claimed) != me:
+        return (reason(Code.SCOPE_PERSON, path=f"payload.{claimed}"),)
+    if state.assignment_at(envelope.subject, when) is None:
+        return (reason(Code.SUBJECT_UNKNOWN, envelope.subject[:64], path="subject"),)
+    failure: Code | None
+    match payload:
+        case ev.BehaviourRated():
+            failure = relation_failure(state, me, envelope.subject, payload.relation, when)
+        case ev.PejabatPenilaiRated():
+            failure = relation_failure(state, me, envelope.subject, ev.RaterRelation.ATASAN, when)
+        case ev.FeedbackGivenV2():
+            relations = (relation_failure(state, me, envelope.subject, r, when) for r in ev.RaterRelation)
+            failure = None if None in relations else Code.RATER_NOT_IN_RELATION
+        case ev.ObjectionDecided():
+            if state.objections.get(payload.objection_event_id) != (envelope.subject, envelope.period):
+                return (reason(Code.OBJECTION_UNKNOWN, path="payload.objection_event_id"),)
+            pejabat_penilai = state.pejabat_penilai_at(envelope.subject, when)
+            atasan = state.pejabat_penilai_at(pejabat_penilai, when) if pejabat_penilai else None
+            failure = None if atasan == me else Code.DECISION_NOT_ATASAN
+    return (reason(failure, path=f"payload.{claimed}"),) if failure else ()
+
+
+def _admin(envelope: Envelope, payload: ev.Payload) -> Reasons:
+    if isinstance(payload, ev.SourceRegistered | ev.SourceKeyRotated | ev.SourceKeyRevoked):
+        return _subject_is(envelope, payload.source_id, "source_id")
+    return ()
+
+
+def authorise(envelope: Envelope, payload: ev.Payload, state: IntakeState, received_at: datetime) -> Reasons:
+    """No reasons when the (authenticated) source may submit this event now; otherwise why not."""
+    if envelope.type in ADMIN_TYPES:
+        return _admin(envelope, payload)
+    source = state.sources.get(envelope.source)
+    if source is None:  # authenticate() has already refused it; kept for a caller that skips it
+        return (reason(Code.KEY_UNKNOWN, envelope.source[:120], path="source"),)
+    if envelope.type in SYSTEM_TYPES and source.kind is ev.SourceKind.SYSTEM:
+        return _system(source, envelope, payload, state)
+    if envelope.type in PERSON_TYPES and source.kind is ev.SourceKind.PERSON:
+        return _person(source, envelope, payload, state, received_at)
+    return (reason(Code.SCOPE_KIND, f"{source.kind.value} → {envelope.type}", path="type"),)
+
+
+def supersession(envelope: Envelope, state: IntakeState) -> Reasons:
+    """A correction must name an accepted event of the same source, type and subject."""
+    if envelope.supersedes is None:
+        return ()
+    original = state.seen.get(envelope.supersedes)
+    if original is None:
+        return (reason(Code.SUPERSEDES_UNKNOWN, str(envelope.supersedes), path="supersedes"),)
+    if original.source != envelope.source:
+        return (reason(Code.SUPERSEDES_OTHER_SOURCE, path="supersedes"),)
+    if original.type != envelope.type or original.subject != envelope.subject:
+        return (reason(Code.SUPERSEDES_OTHER_TYPE, path="supersedes"),)
+    return ()

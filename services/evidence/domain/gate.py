@@ -1,0 +1,150 @@
+"""The gate: every submission ends as exactly one Accepted, Rejected or Duplicate (issue 6, ARCHITECTURE.md).
+
+Pure: the clock (`received_at`) and the transport (`received_from`) arrive as arguments, the state as a value.
+The order of checks is cheapest first: structure (parse), duplicate, subject consistency, signature (the costly
+step), supersession, authorisation.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from uuid import UUID
+
+from contracts import events as ev
+from contracts.envelope import Envelope
+from services.evidence.domain.authenticate import BatchMemo, authenticate
+from services.evidence.domain.authorise import authorise, supersession
+from services.evidence.domain.parse import Parsed, Unparsed, parse
+from services.evidence.domain.state import IntakeState, evolve
+
+#: Default request size limit (also the HTTP intake's).
+MAX_BYTES = 256 * 1024
+
+
+@dataclass(frozen=True)
+class Accepted:
+    """An authentic, authorised, valid submission; `recorded_at` is set, `sequence` is left to the store.
+
+    `original` is the exact bytes received: keep them, since the signature covers the submitted JSON, which the
+    envelope re-serialised need not reproduce byte for byte (docs/signing.md).
+    """
+
+    envelope: Envelope
+    original: bytes
+
+
+@dataclass(frozen=True)
+class Rejected:
+    """A refused submission, with every reason found at the failing stage and the exact bytes received.
+
+    For an oversize submission `original` is its first `max_bytes` bytes (the reason states the full size), so a
+    rejection event never carries more than intake would have accepted.
+    """
+
+    event_id: UUID | None
+    reasons: tuple[ev.RejectionReason, ...]
+    original: bytes
+    received_at: datetime
+    received_from: str
+
+    def to_payload(self) -> ev.SubmissionRejected:
+        """The `submission.rejected` payload for `objektif.rejections.v1`."""
+        return ev.SubmissionRejected(
+            submission_event_id=self.event_id,
+            reasons=self.reasons,
+            original_b64=base64.b64encode(self.original).decode("ascii"),
+            received_from=self.received_from,
+            received_at=self.received_at,
+        )
+
+
+@dataclass(frozen=True)
+class Duplicate:
+    """An event id already accepted: answered idempotently, neither accepted again nor rejected."""
+
+    event_id: UUID
+
+
+Decision = Accepted | Rejected | Duplicate
+
+
+def _require_aware(received_at: datetime) -> None:
+    if received_at.utcoffset() is None:
+        raise ValueError("received_at must carry a UTC offset")
+
+
+def _decide(
+    raw: bytes, state: IntakeState, received_at: datetime, received_from: str, max_bytes: int, memo: BatchMemo
+) -> Decision:
+    def rejected(event_id: UUID | None, reasons: tuple[ev.RejectionReason, ...]) -> Rejected:
+        return Rejected(event_id, reasons, raw, received_at, received_from)
+
+    parsed: Parsed | Unparsed = parse(raw, max_bytes=max_bytes)
+    if isinstance(parsed, Unparsed):
+        if len(raw) > max_bytes:
+            return Rejected(None, parsed.reasons, raw[:max_bytes], received_at, received_from)
+        return rejected(parsed.event_id, parsed.reasons)
+    envelope = parsed.envelope
+    if envelope.event_id in state.seen:
+        return Duplicate(envelope.event_id)
+    reasons = (
+        authenticate(parsed, state, received_at, memo)
+        or supersession(envelope, state)
+        or authorise(envelope, parsed.payload, state, received_at)
+    )
+    if reasons:
+        return rejected(envelope.event_id, reasons)
+    return Accepted(envelope.model_copy(update={"recorded_at": received_at}), raw)
+
+
+def decide(
+    raw: bytes, state: IntakeState, *, received_at: datetime, received_from: str, max_bytes: int = MAX_BYTES
+) -> Decision:
+    """Accept, reject or recognise as duplicate one submission's raw bytes. Never raises on any `raw`.
+
+    `received_at` must carry a UTC offset (it is compared with key validity and objection deadlines).
+    """
+    _require_aware(received_at)
+    return _decide(raw, state, received_at, received_from, max_bytes, BatchMemo())
+
+
+def decide_batch_and_evolve(
+    raws: Sequence[bytes],
+    state: IntakeState,
+    *,
+    received_at: datetime,
+    received_from: str,
+    max_bytes: int = MAX_BYTES,
+) -> tuple[tuple[Decision, ...], IntakeState]:
+    """Decide each submission in order, evolving the state after each acceptance; also return the final state.
+
+    An event earlier in the batch counts for later ones (a registration, an assignment, a key revocation), and a
+    signed batch's Ed25519 signature is verified once however many of its members arrive here.
+    """
+    _require_aware(received_at)
+    memo = BatchMemo()
+    decisions: list[Decision] = []
+    for raw in raws:
+        decision = _decide(raw, state, received_at, received_from, max_bytes, memo)
+        if isinstance(decision, Accepted):
+            state = evolve(state, decision.envelope)
+        decisions.append(decision)
+    return tuple(decisions), state
+
+
+def decide_batch(
+    raws: Sequence[bytes],
+    state: IntakeState,
+    *,
+    received_at: datetime,
+    received_from: str,
+    max_bytes: int = MAX_BYTES,
+) -> tuple[Decision, ...]:
+    """Decide each submission in order, as `decide_batch_and_evolve`, returning only the decisions."""
+    decisions, _ = decide_batch_and_evolve(
+        raws, state, received_at=received_at, received_from=received_from, max_bytes=max_bytes
+    )
+    return decisions

@@ -1,0 +1,147 @@
+"""From raw bytes to a validated envelope and typed payload, or the reasons why not. Never raises on any input.
+
+Checks run from the cheapest to the dearest: size before parsing, nesting and numbers before pydantic, so hostile
+input is turned away early (issue 6: oversize, invalid UTF-8, deep JSON, non-objects, wrong types).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+import orjson
+from pydantic import ValidationError
+
+from contracts import events as ev
+from contracts.envelope import Envelope
+from contracts.registry import SUBMITTABLE, UnknownEventType, UnsupportedSchemaVersion, parse_payload
+from contracts.signing import MAX_SAFE_INTEGER
+from services.evidence.domain.reasons import Code, reason
+
+#: Deepest nesting a submission may have; the deepest contract (an SKP plan's target) needs 6.
+MAX_DEPTH = 16
+#: At most this many schema reasons are reported for one submission.
+MAX_SCHEMA_REASONS = 20
+_MAX_PATH = 200
+_SERVER_FIELDS = ("sequence", "recorded_at")
+
+
+@dataclass(frozen=True)
+class Parsed:
+    """A structurally valid submission: the JSON object as sent, its envelope and its typed payload."""
+
+    data: dict[str, Any]
+    envelope: Envelope
+    payload: ev.Payload
+
+
+@dataclass(frozen=True)
+class Unparsed:
+    """A submission that failed structural validation; `event_id` when one could be read from it."""
+
+    event_id: UUID | None
+    reasons: tuple[ev.RejectionReason, ...]
+
+
+def _loads(raw: bytes) -> tuple[Any, ev.RejectionReason | None]:
+    try:
+        return orjson.loads(raw), None
+    except orjson.JSONDecodeError as error:
+        try:
+            raw.decode("utf-8")
+        except UnicodeDecodeError:
+            return None, reason(Code.INVALID_UTF8)
+        if "depth limit" in str(error):
+            return None, reason(Code.TOO_DEEP, f"> {MAX_DEPTH}")
+        if "surrogate" in str(error):  # valid UTF-8 bytes, but a \\ud800-style escape of no character
+            return None, reason(Code.INVALID_UTF8, "lone surrogate escape")
+        return None, reason(Code.NOT_JSON, str(error)[:120])
+
+
+def _check_tree(data: Any) -> ev.RejectionReason | None:
+    """Depth and number checks over the parsed JSON, iteratively (no recursion on hostile input)."""
+    stack: list[tuple[Any, int, str]] = [(data, 1, "")]
+    while stack:
+        value, depth, path = stack.pop()
+        if isinstance(value, dict):
+            if depth > MAX_DEPTH:
+                return reason(Code.TOO_DEEP, f"> {MAX_DEPTH}", path=path[:_MAX_PATH] or None)
+            stack.extend((v, depth + 1, f"{path}.{k}" if path else k) for k, v in value.items())
+        elif isinstance(value, list):
+            if depth > MAX_DEPTH:
+                return reason(Code.TOO_DEEP, f"> {MAX_DEPTH}", path=path[:_MAX_PATH] or None)
+            stack.extend((v, depth + 1, f"{path}[{i}]") for i, v in enumerate(value))
+        elif isinstance(value, float) or (
+            isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_SAFE_INTEGER
+        ):
+            return reason(Code.NUMBER_NOT_CANONICAL, path=path[:_MAX_PATH])
+    return None
+
+
+def _loc(loc: Sequence[int | str], prefix: str = "") -> str:
+    text = prefix + ".".join(str(part) for part in loc)
+    return text[:_MAX_PATH]
+
+
+def _schema_reasons(error: ValidationError, prefix: str = "") -> tuple[ev.RejectionReason, ...]:
+    return tuple(
+        reason(Code.SCHEMA_INVALID, f"{_loc(e['loc'], prefix)}: {e['msg'][:200]}", path=_loc(e["loc"], prefix))
+        for e in error.errors(include_url=False, include_input=False)[:MAX_SCHEMA_REASONS]
+    )
+
+
+def _event_id(data: dict[str, Any]) -> UUID | None:
+    value = data.get("event_id")
+    if not isinstance(value, str) or len(value) > 64:
+        return None
+    try:
+        return UUID(value)
+    except ValueError:
+        return None
+
+
+def _naive_datetimes(payload: ev.Payload) -> tuple[ev.RejectionReason, ...]:
+    return tuple(
+        reason(Code.SCHEMA_INVALID, f"payload.{name}: needs a UTC offset", path=f"payload.{name}")
+        for name, value in payload
+        if isinstance(value, datetime) and value.utcoffset() is None
+    )
+
+
+def parse(raw: bytes, *, max_bytes: int) -> Parsed | Unparsed:
+    """Validate the structure of one submission: JSON object, envelope, known type and version, payload."""
+    if len(raw) > max_bytes:
+        return Unparsed(None, (reason(Code.OVERSIZE, f"{len(raw)} > {max_bytes} bytes"),))
+    data, failure = _loads(raw)
+    if failure is not None:
+        return Unparsed(None, (failure,))
+    if not isinstance(data, dict):
+        return Unparsed(None, (reason(Code.NOT_OBJECT),))
+    event_id = _event_id(data)
+    failure = _check_tree(data)
+    if failure is not None:
+        return Unparsed(event_id, (failure,))
+    server = tuple(reason(Code.SERVER_FIELD, path=f) for f in _SERVER_FIELDS if data.get(f) is not None)
+    if server:
+        return Unparsed(event_id, server)
+    try:
+        envelope = Envelope.model_validate(data)
+    except ValidationError as error:
+        return Unparsed(event_id, _schema_reasons(error))
+    if envelope.type not in SUBMITTABLE:
+        return Unparsed(event_id, (reason(Code.UNKNOWN_TYPE, envelope.type[:80], path="type"),))
+    try:
+        payload = parse_payload(envelope)
+    except UnsupportedSchemaVersion as error:
+        return Unparsed(event_id, (reason(Code.UNSUPPORTED_VERSION, str(error)[:200], path="schema_version"),))
+    except UnknownEventType:
+        return Unparsed(event_id, (reason(Code.UNKNOWN_TYPE, envelope.type[:80], path="type"),))
+    except ValidationError as error:
+        return Unparsed(event_id, _schema_reasons(error, "payload."))
+    naive = _naive_datetimes(payload)
+    if naive:
+        return Unparsed(event_id, naive)
+    return Parsed(data, envelope, payload)
