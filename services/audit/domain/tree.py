@@ -109,6 +109,19 @@ def _check_hash(value: bytes, what: str, error: type[Exception]) -> None:
         raise error(f"{what} must be {HASH_SIZE} bytes")
 
 
+def _push(hashes: list[bytes], size: int, leaf_hash: bytes, completed: list[tuple[int, int, bytes]]) -> None:
+    """Append ``leaf_hash`` to the compact range ``hashes`` of ``size`` leaves, in place, like a binary
+    counter's increment: each carry merges two equal perfect subtrees. Records every node completed."""
+    _check_hash(leaf_hash, "a leaf hash", FrontierError)
+    completed.append((0, size, leaf_hash))
+    current, level = leaf_hash, 0
+    while (size >> level) & 1:
+        current = _sha256(_NODE_PREFIX + hashes.pop() + current).digest()
+        level += 1
+        completed.append((level, size >> level, current))
+    hashes.append(current)
+
+
 @dataclass(frozen=True)
 class Frontier:
     """The compact range ``[0, size)``: the roots of its perfect subtrees, largest (leftmost) first.
@@ -136,24 +149,20 @@ class Frontier:
         Returns the new frontier and every perfect subtree this append completed, as ``(level, index, hash)``
         from the leaf itself (level 0) upwards: exactly the nodes a store must add, none ever to be changed.
         """
-        _check_hash(leaf_hash, "a leaf hash", FrontierError)
-        size, hashes = self.size, list(self.hashes)
-        completed = [(0, size, leaf_hash)]
-        current, level = leaf_hash, 0
-        while (size >> level) & 1:
-            current = node_hash(hashes.pop(), current)
-            level += 1
-            completed.append((level, size >> level, current))
-        hashes.append(current)
-        return Frontier(size + 1, tuple(hashes)), tuple(completed)
+        hashes, completed = list(self.hashes), []
+        _push(hashes, self.size, leaf_hash, completed)
+        return Frontier(self.size + 1, tuple(hashes)), tuple(completed)
 
     def extend(self, leaf_hashes: Iterable[bytes]) -> tuple[Frontier, tuple[tuple[int, int, bytes], ...]]:
-        """Append several leaf hashes in order; returns the new frontier and all nodes completed, in order."""
-        frontier, completed = self, []
+        """Append several leaf hashes in order; returns the new frontier and all nodes completed, in order.
+
+        Equal to repeated `append`, but builds one frontier at the end: use it for batches.
+        """
+        hashes, completed, size = list(self.hashes), [], self.size
         for value in leaf_hashes:
-            frontier, nodes = frontier.append(value)
-            completed.extend(nodes)
-        return frontier, tuple(completed)
+            _push(hashes, size, value, completed)
+            size += 1
+        return Frontier(size, tuple(hashes)), tuple(completed)
 
     def root(self) -> bytes:
         """The RFC 6962 root of the tree of ``size`` leaves (``EMPTY_ROOT`` when empty)."""
