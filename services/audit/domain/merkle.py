@@ -18,6 +18,7 @@ from services.audit.domain.proofs import (
 from services.audit.domain.tree import (
     EMPTY_ROOT,
     HASH_SIZE,
+    CompletedNode,
     Frontier,
     GetNode,
     NodeId,
@@ -32,6 +33,7 @@ from services.audit.domain.tree import (
 __all__ = [
     "EMPTY_ROOT",
     "HASH_SIZE",
+    "CompletedNode",
     "Frontier",
     "GetNode",
     "MemoryTree",

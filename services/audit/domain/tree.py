@@ -35,6 +35,9 @@ EMPTY_ROOT: bytes = _sha256(b"").digest()
 NodeId = tuple[int, int]
 """A perfect subtree as ``(level, index)``."""
 
+CompletedNode = tuple[int, int, bytes]
+"""A perfect subtree completed by an append, as ``(level, index, hash)``."""
+
 GetNode = Callable[[int, int], bytes]
 """Returns the hash of the perfect subtree ``(level, index)``; only asked for subtrees inside the tree."""
 
@@ -109,7 +112,7 @@ def _check_hash(value: bytes, what: str, error: type[Exception]) -> None:
         raise error(f"{what} must be {HASH_SIZE} bytes")
 
 
-def _push(hashes: list[bytes], size: int, leaf_hash: bytes, completed: list[tuple[int, int, bytes]]) -> None:
+def _push(hashes: list[bytes], size: int, leaf_hash: bytes, completed: list[CompletedNode]) -> None:
     """Append ``leaf_hash`` to the compact range ``hashes`` of ``size`` leaves, in place, like a binary
     counter's increment: each carry merges two equal perfect subtrees. Records every node completed."""
     _check_hash(leaf_hash, "a leaf hash", FrontierError)
@@ -143,22 +146,22 @@ class Frontier:
         for value in self.hashes:
             _check_hash(value, "a frontier hash", FrontierError)
 
-    def append(self, leaf_hash: bytes) -> tuple[Frontier, tuple[tuple[int, int, bytes], ...]]:
+    def append(self, leaf_hash: bytes) -> tuple[Frontier, tuple[CompletedNode, ...]]:
         """Append one leaf hash.
 
         Returns the new frontier and every perfect subtree this append completed, as ``(level, index, hash)``
         from the leaf itself (level 0) upwards: exactly the nodes a store must add, none ever to be changed.
         """
-        hashes, completed = list(self.hashes), []
+        hashes, completed = list(self.hashes), list[CompletedNode]()
         _push(hashes, self.size, leaf_hash, completed)
         return Frontier(self.size + 1, tuple(hashes)), tuple(completed)
 
-    def extend(self, leaf_hashes: Iterable[bytes]) -> tuple[Frontier, tuple[tuple[int, int, bytes], ...]]:
+    def extend(self, leaf_hashes: Iterable[bytes]) -> tuple[Frontier, tuple[CompletedNode, ...]]:
         """Append several leaf hashes in order; returns the new frontier and all nodes completed, in order.
 
         Equal to repeated `append`, but builds one frontier at the end: use it for batches.
         """
-        hashes, completed, size = list(self.hashes), [], self.size
+        hashes, completed, size = list(self.hashes), list[CompletedNode](), self.size
         for value in leaf_hashes:
             _push(hashes, size, value, completed)
             size += 1

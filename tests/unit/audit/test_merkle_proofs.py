@@ -153,3 +153,18 @@ def test_a_proof_hash_of_the_wrong_length_is_refused_before_hashing() -> None:
     proof = inclusion_proof(3, 8, STORE.for_size(8))
     with pytest.raises(ProofError, match="33 bytes"):
         verify_inclusion(3, 8, HASHES[3], [*proof[:-1], proof[-1] + b"\x00"], ROOTS[8])
+
+
+BIG = [leaf_hash(i.to_bytes(4, "big")) for i in range(3000)]
+BIG_TREE = MemoryTree(BIG)
+
+
+@given(st.integers(min_value=1, max_value=len(BIG)), st.data())
+def test_proofs_in_a_tree_of_thousands_verify_against_independently_computed_roots(
+    size: int, data: st.DataObject
+) -> None:
+    index = data.draw(st.integers(min_value=0, max_value=size - 1))
+    size1 = data.draw(st.integers(min_value=1, max_value=size))
+    root, root1 = root_from_leaf_hashes(BIG[:size]), root_from_leaf_hashes(BIG[:size1])
+    verify_inclusion(index, size, BIG[index], BIG_TREE.inclusion_proof(index, size), root)
+    verify_consistency(size1, size, root1, root, BIG_TREE.consistency_proof(size1, size))

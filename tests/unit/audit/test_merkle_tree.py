@@ -77,7 +77,7 @@ def test_each_append_reports_the_leaf_and_exactly_the_perfect_subtrees_it_comple
 
 def test_extend_equals_repeated_append() -> None:
     hashes = _leaves(37)
-    one_by_one, nodes = Frontier(), []
+    one_by_one, nodes = Frontier(), list[tuple[int, int, bytes]]()
     for h in hashes:
         one_by_one, completed = one_by_one.append(h)
         nodes.extend(completed)
