@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from uuid import UUID
 
 import asyncpg
+import orjson
 from pydantic import ValidationError
 
 from chassis.kafka import Position
@@ -63,20 +64,20 @@ class Ledger:
                     "SELECT event_id FROM audit.leaves WHERE event_id = ANY($1::uuid[])", [e.event_id for e in entries]
                 )
             }
-            frontier = Frontier.from_json(head["frontier"])
+            start = Frontier.from_json(orjson.dumps(head["frontier"]))
             chain = bytes(head["chain_hash"])
-            leaves, data, nodes = [], [], []
+            fresh: list[Entry] = []
             for e in entries:
-                if e.event_id in known:
-                    continue
-                known.add(e.event_id)
-                lh = leaf_hash(e.body)
-                idx = frontier.size
-                frontier, completed = frontier.append(lh)
+                if e.event_id not in known:
+                    known.add(e.event_id)
+                    fresh.append(e)
+            hashes = [leaf_hash(e.body) for e in fresh]
+            frontier, nodes = start.extend(hashes)
+            leaves, data = [], []
+            for i, (e, lh) in enumerate(zip(fresh, hashes, strict=True)):
                 chain = chain_next(chain, lh)
-                leaves.append((idx, e.event_id, e.topic, e.type, e.subject, e.period, lh, chain))
-                data.append((idx, e.body))
-                nodes.extend(completed)
+                leaves.append((start.size + i, e.event_id, e.topic, e.type, e.subject, e.period, lh, chain))
+                data.append((start.size + i, e.body))
             if leaves:
                 await conn.copy_records_to_table(
                     "leaves", schema_name="audit",
@@ -89,7 +90,7 @@ class Ledger:
                                                  records=nodes)
                 await conn.execute(
                     "UPDATE audit.head SET size = $1, root = $2, frontier = $3, chain_hash = $4 WHERE id = 1",
-                    frontier.size, frontier.root(), frontier.to_json(), chain,
+                    frontier.size, frontier.root(), orjson.loads(frontier.to_json()), chain,
                 )
             await conn.executemany(
                 """INSERT INTO audit.consumer_positions (topic, partition, next_offset) VALUES ($1, $2, $3)
