@@ -1,0 +1,240 @@
+"""Appraising one employee for one period: fold the stream, then read the state under the policy in force
+(REGULATION.md §0 regime by period or by adoption; §1.3-§1.5 PermenPANRB 6/2022; §2.2 PP 30/2019;
+§3 PP 46/2011; §2.4 an accepted objection sets the result)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from contracts.canonical import basis_hash
+from contracts.envelope import Envelope
+from contracts.events import Rating
+from services.scoring.domain.appraisal import Appraisal, Divergence, Pp30Detail
+from services.scoring.domain.behaviour import RaterScore, ValueResult, aggregate_behaviour, latest_scores
+from services.scoring.domain.capaian import rating_from_bands
+from services.scoring.domain.hasil import HasilKerja, hasil_kerja
+from services.scoring.domain.numbers import rounded
+from services.scoring.domain.older import pp30_nilai, pp30_predikat
+from services.scoring.domain.older_stream import pp46_detail
+from services.scoring.domain.policy import Policy, select_policy
+from services.scoring.domain.predikat import predikat as matrix_predikat
+from services.scoring.domain.state import Fact, State, fold
+from services.scoring.domain.timeline import assignment_in_force
+
+#: Facts whose subject is not the appraised employee (policy for "*" or a unit; unit predicates).
+_NOT_EMPLOYEE_SLOTS = ("policies", "org_predicates")
+
+
+class StreamError(ValueError):
+    """The events do not form one employee-period stream (empty, or mixing employees or periods)."""
+
+
+_NO_HASIL = HasilKerja(None, (), (), None, ())
+_NO_DIVERGENCE = Divergence(False, False, None, False, None)
+
+
+@dataclass(frozen=True, slots=True)
+class _Scored:
+    """What a regime makes of the stream, before identity, objection and basis are added."""
+
+    hk: HasilKerja = _NO_HASIL
+    rating_hasil_kerja: tuple[Rating | None, Rating | None, Rating | None] = (None, None, None)
+    rating_perilaku: tuple[Rating | None, Rating | None, Rating | None] = (None, None, None)
+    perilaku_score: Decimal | None = None
+    per_value: tuple[ValueResult, ...] = ()
+    predikat: str | None = None
+    nilai: Decimal | None = None
+    divergence: Divergence = _NO_DIVERGENCE
+    pp30: Pp30Detail | None = None
+    pp46: Any = None
+    behaviour_scores: tuple[RaterScore, ...] = ()
+    used: tuple[str, ...] = field(default=())
+
+
+def appraise(events: Sequence[Envelope], policies: Mapping[str, Policy]) -> Appraisal:
+    """Appraise one employee for one period from ALL its accepted events, in evidence-sequence order.
+
+    `reduce(evolve, events, State())`, then the regime of the period (§0) or of the last `policy.adopted`.
+    Duplicates change nothing; a superseding event replaces the one it names.
+    """
+    return project(fold(events), policies)
+
+
+def identity(state: State) -> tuple[str, str]:
+    """The stream's employee (NIP) and period. Assignments may come from an earlier period (the position held
+    since then); every other employee fact must agree on both."""
+    other = {f.event_id for slot in _NOT_EMPLOYEE_SLOTS for f in getattr(state, slot)}
+    facts = [f for f in state.live() if f.event_id not in other]
+    subjects = {f.subject for f in facts}
+    if len(subjects) != 1:
+        raise StreamError(f"a stream appraises one employee; found {sorted(subjects) or 'none'}")
+    assigned = {f.event_id for f in state.assignments}
+    periods = {f.period for f in facts if f.event_id not in assigned}
+    if len(periods) > 1:
+        raise StreamError(f"a stream appraises one period; found {sorted(periods)}")
+    period = next(iter(periods)) if periods else max(f.period for f in state.assignments)
+    return next(iter(subjects)), period
+
+
+def project(state: State, policies: Mapping[str, Policy]) -> Appraisal:
+    """The appraisal a folded state amounts to under the policy in force."""
+    nip, period = identity(state)
+    adopted = [f for f in state.policies if f.period == period]
+    policy = select_policy(
+        period,
+        (adopted[-1].payload.policy_id, adopted[-1].payload.content_hash) if adopted else None,
+        policies,
+    )
+    if policy.id == "permenpanrb-6-2022":
+        scored = _permen(state, policy)
+    elif policy.id == "pp30-2019":
+        scored = _pp30(state, policy)
+    else:
+        detail, nilai, predikat, used = pp46_detail(state, policy)
+        scored = _Scored(pp46=detail, nilai=nilai, predikat=predikat, used=used)
+    assignment = assignment_in_force(state.assignments, period)
+    closure = state.closures[-1] if state.closures else None
+    decision = state.decisions[-1] if state.decisions else None
+    final_predikat = scored.predikat
+    objection = None
+    if decision is not None:
+        decided = decision.payload
+        objection = (decision.event_id, decided.outcome, decided.predikat)
+        if decided.outcome == "diterima" and decided.predikat is not None:
+            final_predikat = decided.predikat  # §2.4: the Atasan may change and set the result; final
+    extra = [
+        f.event_id for f in (adopted[-1] if adopted else None, assignment, closure, decision) if f is not None
+    ]
+    positions = {f.event_id: f.position for f in state.live()}
+    basis = tuple(sorted(set(scored.used) | set(extra), key=positions.__getitem__))
+    a = assignment.payload if assignment is not None else None
+    return Appraisal(
+        nip=nip,
+        period=period,
+        evaluation="tahunan" if len(period) == 4 else "periodik",
+        status="final" if closure is not None else "provisional",
+        name=a.name if a else None,
+        unit_id=a.unit_id if a else None,
+        jabatan=a.jabatan if a else None,
+        pejabat_penilai_nip=a.pejabat_penilai_nip if a else None,
+        policy=(policy.id, policy.version, policy.content_hash),
+        iki=scored.hk.iki,
+        rhk=scored.hk.rhk,
+        capaian_hasil_kerja=scored.hk.capaian,
+        rating_hasil_kerja=scored.rating_hasil_kerja,
+        rating_perilaku=scored.rating_perilaku,
+        perilaku_score=scored.perilaku_score,
+        per_value=scored.per_value,
+        predikat_computed=scored.predikat,
+        predikat=final_predikat,
+        nilai=scored.nilai,
+        divergence=scored.divergence,
+        objection=objection,
+        pp30=scored.pp30,
+        pp46=scored.pp46,
+        behaviour_scores=scored.behaviour_scores,
+        basis_event_ids=basis,
+        basis_hash=basis_hash(basis),
+    )
+
+
+def _decide(
+    objective: Rating | None, pp: Rating | None, justified: bool, mode: str
+) -> tuple[Rating | None, bool, bool]:
+    """(rating used, divergent, justification missing) for one rating (§1.3, §1.4): the Pejabat Penilai's
+    rating is used where recorded; one that differs from the objective rating without a justification is
+    flagged, and under `use_evidence` the objective rating is used instead."""
+    if pp is None or objective is None:
+        return (pp or objective), False, False
+    if pp == objective:
+        return pp, False, False
+    if justified:
+        return pp, True, False
+    return (objective if mode == "use_evidence" else pp), True, True
+
+
+def _last_rating(state: State, attribute: str) -> Fact[Any] | None:
+    facts = [f for f in state.pejabat_penilai if getattr(f.payload, attribute) is not None]
+    return facts[-1] if facts else None
+
+
+def _permen(state: State, policy: Policy) -> _Scored:
+    """§1.3-§1.5 for one stream."""
+    settings = policy.permenpanrb
+    assert settings is not None
+    hk = hasil_kerja(state, settings.capaian, policy.rounding)
+    evidence = rating_from_bands(hk.capaian, settings.evidence_rating) if hk.capaian is not None else None
+    scores = tuple(
+        RaterScore(
+            f.payload.rater_nip, f.payload.relation.value, f.payload.value.value, f.payload.score, f.event_id
+        )
+        for f in state.behaviour
+    )
+    behaviour = aggregate_behaviour(scores, settings.behaviour, policy.rounding)
+    pp_hk, pp_p = _last_rating(state, "rating_hasil_kerja"), _last_rating(state, "rating_perilaku")
+    texts = tuple(
+        dict.fromkeys(f.payload.justification for f in (pp_hk, pp_p) if f and f.payload.justification)
+    )
+    mode = settings.unjustified_divergence
+    hk_pp = pp_hk.payload.rating_hasil_kerja if pp_hk else None
+    p_pp = pp_p.payload.rating_perilaku if pp_p else None
+    hk_used, hk_div, hk_missing = _decide(evidence, hk_pp, bool(pp_hk and pp_hk.payload.justification), mode)
+    p_used, p_div, p_missing = _decide(
+        behaviour.rating, p_pp, bool(pp_p and pp_p.payload.justification), mode
+    )
+    missing = hk_missing or p_missing
+    note = None
+    if missing:
+        note = "the Pejabat Penilai's rating differs from the objective rating without a justification; " + (
+            "the objective rating is used" if mode == "use_evidence" else "it is used and flagged"
+        )
+    current = latest_scores(scores)
+    used = (*hk.used, *(s.event_id for s in current), *(f.event_id for f in (pp_hk, pp_p) if f))
+    return _Scored(
+        hk=hk,
+        rating_hasil_kerja=(evidence, hk_pp, hk_used),
+        rating_perilaku=(behaviour.rating, p_pp, p_used),
+        perilaku_score=behaviour.score,
+        per_value=behaviour.per_value,
+        predikat=matrix_predikat(hk_used, p_used) if hk_used and p_used else None,
+        divergence=Divergence(hk_div, p_div, "\n".join(texts) or None, missing, note),
+        behaviour_scores=current,
+        used=used,
+    )
+
+
+def _pp30(state: State, policy: Policy) -> _Scored:
+    """§2.2 for one stream: the recorded SKP value (or the plan's capaian hasil kerja), the behaviour value,
+    70/30 or 60/40, and the bands with the innovation condition."""
+    settings = policy.pp30
+    assert settings is not None
+    hk = hasil_kerja(state, settings.capaian, policy.rounding)
+    skp = state.pp30_skp[-1] if state.pp30_skp else None
+    beh = state.pp30_behaviour[-1] if state.pp30_behaviour else None
+    if skp is not None:
+        nilai_skp: Decimal | None = rounded(
+            skp.payload.nilai_skp, policy.rounding.places, policy.rounding.mode
+        )
+        source: str | None = "recorded"
+        used = [skp.event_id]
+    else:
+        nilai_skp, source, used = hk.capaian, ("computed" if hk.capaian is not None else None), list(hk.used)
+    innovation = bool(state.pp30_innovation)
+    used += [f.event_id for f in state.pp30_innovation]
+    nilai_perilaku = None
+    multi = False
+    if beh is not None:
+        used.append(beh.event_id)
+        nilai_perilaku = rounded(beh.payload.nilai_perilaku, policy.rounding.places, policy.rounding.mode)
+        multi = beh.payload.peer_input
+    nilai = None
+    predikat = None
+    if nilai_skp is not None and nilai_perilaku is not None:
+        nilai = pp30_nilai(nilai_skp, nilai_perilaku, multi, settings, policy.rounding)
+        predikat = pp30_predikat(nilai, innovation, settings)
+    share = settings.weights_multi_rater if multi else settings.weights
+    detail = Pp30Detail(nilai_skp, source, nilai_perilaku, share, innovation)
+    return _Scored(hk=hk, nilai=nilai, predikat=predikat, pp30=detail, used=tuple(used))

@@ -1,0 +1,104 @@
+"""Rating perilaku from several raters: BerAKHLAK per value, relation weights, self shown but not scored
+(REGULATION.md §1.4)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from contracts.events import BerakhlakValue, Rating
+from services.scoring.domain.capaian import rating_from_bands
+from services.scoring.domain.numbers import exact, mean, rounded
+from services.scoring.domain.policy import Behaviour, Rounding
+
+RELATIONS = ("atasan", "rekan", "bawahan", "diri")
+
+
+@dataclass(frozen=True, slots=True)
+class RaterScore:
+    """One rater's latest score (1-3) of one value of one employee, and the event it came from."""
+
+    rater_nip: str
+    relation: str
+    value: str
+    score: int
+    event_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class ValueResult:
+    """One BerAKHLAK value: the weighted score, and the mean and number of raters per relation (self included,
+    shown and never scored)."""
+
+    value: str
+    score: Decimal | None
+    by_relation: tuple[tuple[str, Decimal, int], ...]
+
+    def to_json(self) -> dict[str, object]:
+        """JSON-ready form (decimals as strings)."""
+        return {
+            "value": self.value,
+            "score": None if self.score is None else format(self.score, "f"),
+            "by_relation": {rel: {"mean": format(m, "f"), "raters": n} for rel, m, n in self.by_relation},
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class BehaviourAggregate:
+    """The multi-rater result: per value, the overall score (mean over the values scored) and its rating."""
+
+    per_value: tuple[ValueResult, ...]
+    score: Decimal | None
+    rating: Rating | None
+
+
+def latest_scores(scores: Sequence[RaterScore]) -> tuple[RaterScore, ...]:
+    """A rater who rates the same value twice is counted once, with the later score (scores in fold order)."""
+    latest: dict[tuple[str, str], RaterScore] = {}
+    for score in scores:
+        latest.pop((score.rater_nip, score.value), None)
+        latest[(score.rater_nip, score.value)] = score
+    return tuple(latest.values())
+
+
+@exact
+def value_score(
+    scores: Sequence[RaterScore], value: str, policy: Behaviour, rounding: Rounding
+) -> ValueResult:
+    """§1.4 per value: raters of one relation are averaged first; each relation's mean then carries the
+    relation's weight, renormalised over the relations present with a non-zero weight (self has weight 0)."""
+    weights = {str(k): w for k, w in policy.weights.items()}
+    by_relation: list[tuple[str, Decimal, int]] = []
+    weighted = Decimal(0)
+    total_weight = Decimal(0)
+    for relation in RELATIONS:
+        of_relation = [Decimal(s.score) for s in scores if s.value == value and s.relation == relation]
+        if not of_relation:
+            continue
+        relation_mean = mean(of_relation)
+        by_relation.append(
+            (relation, rounded(relation_mean, rounding.places, rounding.mode), len(of_relation))
+        )
+        weight = weights.get(relation, Decimal(0))
+        if weight > 0:
+            weighted += relation_mean * weight
+            total_weight += weight
+    score = rounded(weighted / total_weight, rounding.places, rounding.mode) if total_weight else None
+    return ValueResult(value, score, tuple(by_relation))
+
+
+@exact
+def aggregate_behaviour(
+    scores: Sequence[RaterScore], policy: Behaviour, rounding: Rounding
+) -> BehaviourAggregate:
+    """§1.4 overall: the mean of the per-value scores over the values rated (by anyone but self), rated with
+    the policy bands (>= 2.5 Di Atas, >= 1.5 Sesuai, else Di Bawah). `None` when nothing is scored."""
+    current = latest_scores(scores)
+    rated_values = [v.value for v in BerakhlakValue if any(s.value == v.value for s in current)]
+    per_value = tuple(value_score(current, value, policy, rounding) for value in rated_values)
+    scored = [v.score for v in per_value if v.score is not None]
+    if not scored:
+        return BehaviourAggregate(per_value, None, None)
+    overall = rounded(mean(scored), rounding.places, rounding.mode)
+    return BehaviourAggregate(per_value, overall, rating_from_bands(overall, policy.bands))

@@ -1,0 +1,129 @@
+"""Per unit and period: the predicate counts, the organisation predicate, the curve verdict and rater bias
+(REGULATION.md §1.4, §1.6, §1.7)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from contracts.envelope import Envelope
+from services.scoring.domain.appraisal import Appraisal
+from services.scoring.domain.bias import BiasReport, measure_bias
+from services.scoring.domain.kurva import CurveVerdict, check_curve
+from services.scoring.domain.policy import Policy, select_policy
+from services.scoring.domain.predikat import PREDIKAT_ORDER
+from services.scoring.domain.state import State, fold
+
+
+@dataclass(frozen=True, slots=True)
+class UnitSummary:
+    """One unit in one period; `provisional` counts the employees without a final predicate."""
+
+    unit_id: str | None
+    period: str
+    policy: tuple[str, str, str]
+    employees: tuple[str, ...]
+    predikat_counts: tuple[tuple[str, int], ...]
+    provisional: int
+    org_predicate: str | None
+    org_predicate_event_id: str | None
+    curve: CurveVerdict
+    bias: BiasReport | None
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        policy_id, version, content_hash = self.policy
+        return {
+            "unit_id": self.unit_id,
+            "period": self.period,
+            "policy": {"id": policy_id, "version": version, "content_hash": content_hash},
+            "employees": list(self.employees),
+            "predikat_counts": dict(self.predikat_counts),
+            "final": sum(n for _, n in self.predikat_counts),
+            "provisional": self.provisional,
+            "org_predicate": self.org_predicate,
+            "org_predicate_event_id": self.org_predicate_event_id,
+            "kurva": self.curve.to_json(),
+            "bias": None if self.bias is None else self.bias.to_json(),
+        }
+
+
+def _unit_states(unit_events: Sequence[Envelope]) -> dict[tuple[str, str], State]:
+    """Unit events folded per (unit, period), so corrections and duplicates work as for employees."""
+    grouped: dict[tuple[str, str], list[Envelope]] = defaultdict(list)
+    for event in unit_events:
+        grouped[(event.subject, event.period)].append(event)
+    return {key: fold(events) for key, events in grouped.items()}
+
+
+def summarise_units(
+    appraisals: Iterable[Appraisal], unit_events: Sequence[Envelope], policies: Mapping[str, Policy]
+) -> tuple[UnitSummary, ...]:
+    """Per unit and period, sorted by unit id and period: counts of final predicates (final when the
+    employee's or the unit's period is closed), the organisation predicate (§1.6, the last
+    `org.predicate.set`), the §1.7 curve verdict, and rater bias (§1.4). Under PP 30/2019 and PP 46/2011
+    the curve does not apply."""
+    states = _unit_states(unit_events)
+    groups: dict[tuple[str | None, str], list[Appraisal]] = defaultdict(list)
+    for appraisal in appraisals:
+        groups[(appraisal.unit_id, appraisal.period)].append(appraisal)
+    for unit_id, period in states:
+        if states[(unit_id, period)].org_predicates:
+            groups.setdefault((unit_id, period), [])
+    summaries = []
+    for unit_id, period in sorted(groups, key=lambda k: (k[0] or "", k[1])):
+        members = sorted(groups[(unit_id, period)], key=lambda a: a.nip)
+        state = states.get((unit_id, period), State()) if unit_id is not None else State()
+        summaries.append(_summary(unit_id, period, members, state, policies))
+    return tuple(summaries)
+
+
+def _summary(
+    unit_id: str | None, period: str, members: list[Appraisal], state: State, policies: Mapping[str, Policy]
+) -> UnitSummary:
+    policy = _policy_of(members, period, policies)
+    unit_closed = bool(state.closures)
+    final = [a for a in members if (a.final or unit_closed) and a.predikat is not None]
+    labels = (
+        PREDIKAT_ORDER if policy.permenpanrb is not None else tuple(dict.fromkeys(a.predikat for a in final))
+    )
+    counts = {label: sum(1 for a in final if a.predikat == label) for label in labels}
+    org = state.org_predicates[-1] if state.org_predicates else None
+    bias = None
+    if policy.permenpanrb is not None:
+        settings = policy.permenpanrb
+        curve = check_curve(
+            counts,
+            org.payload.predicate.value if org else None,
+            settings.kurva,
+            org.payload.curve_mode if org else None,
+        )
+        ratings = [(a.nip, s) for a in members for s in a.behaviour_scores]
+        bias = measure_bias(
+            ratings, settings.bias.exclude_relations, settings.bias.alpha_places, policy.rounding.places
+        )
+    else:
+        curve = CurveVerdict("ok", "warn", False, ())
+    return UnitSummary(
+        unit_id=unit_id,
+        period=period,
+        policy=(policy.id, policy.version, policy.content_hash),
+        employees=tuple(a.nip for a in members),
+        predikat_counts=tuple(counts.items()),
+        provisional=len(members) - len(final),
+        org_predicate=org.payload.predicate.value if org else None,
+        org_predicate_event_id=org.event_id if org else None,
+        curve=curve,
+        bias=bias,
+    )
+
+
+def _policy_of(members: list[Appraisal], period: str, policies: Mapping[str, Policy]) -> Policy:
+    """The policy the unit's appraisals were made under (the first member's by NIP), else the period's."""
+    for appraisal in members:
+        for policy in policies.values():
+            if (policy.id, policy.version, policy.content_hash) == appraisal.policy:
+                return policy
+    return select_policy(period, None, policies)
