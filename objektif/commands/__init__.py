@@ -4,6 +4,6 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from objektif.commands import run
+from objektif.commands import migrate, run, score
 
-COMMAND_MODULES: list[ModuleType] = [run]
+COMMAND_MODULES: list[ModuleType] = [run, score, migrate]
