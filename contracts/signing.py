@@ -136,7 +136,7 @@ def inclusion_path(leaves: Sequence[bytes], index: int) -> tuple[bytes, ...]:
 
 def root_from_inclusion(leaf: bytes, index: int, size: int, path: Sequence[bytes]) -> bytes | None:
     """The root that `path` proves `leaf` at `index` belongs to (RFC 9162 §2.1.3.2); None if the proof is malformed."""
-    if not 0 <= index < size:
+    if not 0 <= index < size or len(leaf) != 32 or any(len(p) != 32 for p in path):
         return None
     fn, sn, node = index, size - 1, leaf
     for sibling in path:

@@ -1,0 +1,77 @@
+"""Signed batches: one Ed25519 signature over a Merkle root; each member individually verifiable and decidable."""
+
+from __future__ import annotations
+
+import orjson
+import pytest
+from evidence_world import SIKDA, SIMPEG, STAFF1, STRANGER, World, build_world, codes
+
+from contracts.signing import parse_batch_signature, sign_batch
+from services.evidence.domain import Accepted, Code, Rejected, decide, decide_batch
+from services.evidence.domain.authenticate import BatchMemo, authenticate
+from services.evidence.domain.parse import Parsed, parse
+
+
+@pytest.fixture
+def world() -> World:
+    return build_world()
+
+
+def _batch(world: World, n: int) -> list[dict[str, object]]:
+    return sign_batch([world.realisation(STAFF1, "iki-imunisasi", value=str(i)) for i in range(n)], SIKDA)
+
+
+def test_one_tampered_member_is_rejected_while_the_others_are_accepted(world: World) -> None:
+    members = _batch(world, 7)
+    members[3]["payload"]["value"] = "120"  # type: ignore[index]
+    decisions = decide_batch([orjson.dumps(m) for m in members], world.state, received_at=world.now,
+                             received_from="t")
+    assert [type(d).__name__ for d in decisions] == ["Accepted"] * 3 + ["Rejected"] + ["Accepted"] * 3
+    assert codes(decisions[3]) == (Code.SIGNATURE_INVALID,)
+
+
+def test_a_member_that_fails_authorisation_is_rejected_alone(world: World) -> None:
+    envelopes = [world.realisation(STAFF1, "iki-imunisasi"), world.realisation(STRANGER, "iki-imunisasi"),
+                 world.realisation(STAFF1, "iki-imunisasi")]
+    decisions = world.submit_batch(envelopes, SIKDA)
+    assert isinstance(decisions[0], Accepted) and isinstance(decisions[2], Accepted)
+    assert codes(decisions[1]) == (Code.SUBJECT_UNKNOWN,)
+
+
+@pytest.mark.parametrize("size", [1, 2, 3, 5, 8, 13])
+def test_each_member_of_a_batch_verifies_on_its_own(world: World, size: int) -> None:
+    for member in _batch(world, size):
+        decision = decide(orjson.dumps(member), world.state, received_at=world.now, received_from="t")
+        assert isinstance(decision, Accepted)
+
+
+def test_verifying_a_whole_batch_costs_one_ed25519_verification(world: World) -> None:
+    memo = BatchMemo()
+    parsed = [parse(orjson.dumps(m), max_bytes=10**6) for m in _batch(world, 50)]
+    assert all(isinstance(p, Parsed) for p in parsed)
+    results = [authenticate(p, world.state, world.now, memo) for p in parsed if isinstance(p, Parsed)]
+    assert results == [()] * 50
+    assert memo.ed25519_checks == 1
+
+
+def test_a_member_moved_to_another_position_is_rejected(world: World) -> None:
+    members = _batch(world, 4)
+    members[0]["signature"], members[1]["signature"] = members[1]["signature"], members[0]["signature"]
+    decisions = decide_batch([orjson.dumps(m) for m in members], world.state, received_at=world.now,
+                             received_from="t")
+    assert [type(d) for d in decisions] == [Rejected, Rejected, Accepted, Accepted]
+
+
+def test_a_batch_signed_by_the_wrong_source_is_rejected_member_by_member(world: World) -> None:
+    members = sign_batch([world.realisation(STAFF1, "iki-imunisasi") for _ in range(3)], SIMPEG)
+    decisions = decide_batch([orjson.dumps(m) for m in members], world.state, received_at=world.now,
+                             received_from="t")
+    assert [codes(d) for d in decisions] == [(Code.SIGNATURE_INVALID,)] * 3
+
+
+def test_a_batch_signature_carries_its_size_index_and_audit_path(world: World) -> None:
+    members = _batch(world, 5)
+    parts = [parse_batch_signature(str(m["signature"])) for m in members]
+    assert [(p.size, p.index, len(p.path)) for p in parts if p] == [(5, 0, 3), (5, 1, 3), (5, 2, 3), (5, 3, 3),
+                                                                     (5, 4, 1)]
+    assert len({p.signature for p in parts if p}) == 1
