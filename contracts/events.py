@@ -221,6 +221,15 @@ class Rating(StrEnum):
     SESUAI = "Sesuai Ekspektasi"
     DI_BAWAH = "Di Bawah Ekspektasi"
 
+    @classmethod
+    def _missing_(cls, value: object) -> Rating | None:
+        """§1.5: labels arrive as "Diatas", "DI ATAS EKSPEKTASI", "Dibawah": ignore case, spaces, "_", "-" and
+        the word "Ekspektasi". The JSON Schema still lists only the three canonical labels."""
+        if not isinstance(value, str):
+            return None
+        key = "".join(ch for ch in value if ch not in " \t_-").upper().removesuffix("EKSPEKTASI")
+        return {"DIATAS": cls.DI_ATAS, "SESUAI": cls.SESUAI, "DIBAWAH": cls.DI_BAWAH}.get(key)
+
 
 class PejabatPenilaiRated(Payload):
     """The Pejabat Penilai's own ratings (§1.3, §1.4); a divergence from the evidence needs a justification."""

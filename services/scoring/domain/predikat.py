@@ -6,8 +6,6 @@ any Di Bawah behaviour with Sesuai or Di Atas results is `Kurang/Misconduct`.
 
 from __future__ import annotations
 
-import re
-
 from contracts.events import Rating
 
 SANGAT_BAIK = "Sangat Baik"
@@ -37,18 +35,15 @@ class UnknownRatingLabel(ValueError):
     """A rating label that none of the three §1.3 levels matches, even after normalisation."""
 
 
-_LABELS = {"DIATAS": Rating.DI_ATAS, "SESUAI": Rating.SESUAI, "DIBAWAH": Rating.DI_BAWAH}
-
-
 def normalise_rating(label: str | Rating) -> Rating:
     """The §1.3 level a label means, ignoring case, spaces and the word "Ekspektasi" (§1.5: "Diatas",
-    "DI ATAS EKSPEKTASI", "Dibawah" are all accepted)."""
+    "DI ATAS EKSPEKTASI", "Dibawah" are all accepted). The contract's `Rating` applies the same rule when an
+    event is parsed, so stored events always carry the canonical label."""
     if isinstance(label, Rating):
         return label
-    key = re.sub(r"[\s_-]+", "", label).upper().removesuffix("EKSPEKTASI")
     try:
-        return _LABELS[key]
-    except KeyError:
+        return Rating(label)
+    except ValueError:
         raise UnknownRatingLabel(f"not a rating level: {label!r}") from None
 
 
