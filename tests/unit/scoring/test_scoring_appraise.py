@@ -87,7 +87,8 @@ def test_a_justified_pejabat_penilai_rating_is_used_and_the_divergence_shown(
     s.pejabat(hasil="DI ATAS EKSPEKTASI", why="Led the measles campaign beyond the plan")
     a = appraise(s.events, policies)
     assert a.rating_hasil_kerja == (SESUAI, ATAS, ATAS)
-    assert a.divergence.hasil_kerja and not a.divergence.justification_missing
+    assert a.divergence.hasil_kerja
+    assert not a.divergence.justification_missing
     assert a.divergence.justification == "Led the measles campaign beyond the plan"
     assert a.predikat == "Baik"
 
@@ -97,7 +98,8 @@ def test_an_unjustified_divergent_rating_gives_way_to_the_evidence(policies: Map
     s.pejabat(hasil="Di Atas Ekspektasi")
     a = appraise(s.events, policies)
     assert a.rating_hasil_kerja == (SESUAI, ATAS, SESUAI)
-    assert a.divergence.hasil_kerja and a.divergence.justification_missing
+    assert a.divergence.hasil_kerja
+    assert a.divergence.justification_missing
     assert a.predikat == "Baik"
 
 
@@ -105,7 +107,8 @@ def test_an_agreeing_pejabat_penilai_rating_needs_no_justification(policies: Map
     s = full(Stream(NIP_A), "100", 2)
     s.pejabat(hasil="Sesuai Ekspektasi", perilaku="Sesuai Ekspektasi")
     a = appraise(s.events, policies)
-    assert not a.divergence.hasil_kerja and not a.divergence.perilaku
+    assert not a.divergence.hasil_kerja
+    assert not a.divergence.perilaku
     assert not a.divergence.justification_missing
 
 
@@ -225,8 +228,8 @@ def test_one_stream_appraises_one_period(policies: Mapping[str, Policy]) -> None
 def test_an_adopted_policy_is_the_one_used_and_named(policies: Mapping[str, Policy]) -> None:
     pp30 = policies["pp30-2019"]
     s = Stream(NIP_A)
-    s.env("policy.adopted", {"policy_id": pp30.id, "policy_version": pp30.version, "content_hash": pp30.content_hash},
-          subject="*")  # fmt: skip
+    adopted = {"policy_id": pp30.id, "policy_version": pp30.version, "content_hash": pp30.content_hash}
+    s.env("policy.adopted", adopted, subject="*")
     s.env("pp30.skp.valued", {"rater_nip": ATASAN, "nilai_skp": "100"})
     s.env("pp30.behaviour.valued", {"rater_nip": ATASAN, "nilai_perilaku": "80"})
     a = appraise(s.events, policies)
