@@ -205,8 +205,11 @@ def _check_signable(value: Any, path: str) -> None:
             _check_signable(v, f"{path}[{i}]")
 
 
-def _normalised(envelope: Mapping[str, Any]) -> dict[str, Any]:
-    """The envelope as plain JSON values (UUID, Decimal, datetime become strings), without unsigned members."""
+def normalised(envelope: Mapping[str, Any]) -> dict[str, Any]:
+    """The envelope as plain JSON values (UUID, Decimal, datetime become strings), without unsigned members.
+
+    Raises UnsignableEnvelope for floats or integers beyond ±(2**53 − 1).
+    """
     plain: dict[str, Any] = orjson.loads(canonical_bytes(dict(envelope)))
     for member in UNSIGNED_MEMBERS:
         plain.pop(member, None)
@@ -219,7 +222,7 @@ def sign_envelope(envelope: Mapping[str, Any], private_key: Ed25519PrivateKey) -
 
     Raises UnsignableEnvelope for floats or integers beyond ±(2**53 − 1).
     """
-    plain = _normalised(envelope)
+    plain = normalised(envelope)
     plain["signature"] = b64(private_key.sign(signing_bytes(plain)))
     return plain
 
@@ -229,7 +232,7 @@ def sign_batch(envelopes: Sequence[Mapping[str, Any]], private_key: Ed25519Priva
 
     Each returned envelope carries its own `batch:` signature with its audit path (docs/signing.md).
     """
-    plains = [_normalised(e) for e in envelopes]
+    plains = [normalised(e) for e in envelopes]
     leaves = [leaf_hash(signing_bytes(p)) for p in plains]
     root = merkle_root(leaves)
     signature = private_key.sign(batch_message(len(leaves), root))
