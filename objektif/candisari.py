@@ -62,6 +62,22 @@ class Dataset:
     units: dict[str, str] = field(default_factory=dict)
     systems: dict[str, tuple[str, ...]] = field(default_factory=dict)  # source id -> unit ids in its scope
 
+    def unit_depth(self, unit_id: str) -> int:
+        """0 for the city, 1 for a dinas or the kecamatan, 2 for a school or puskesmas."""
+        parents = {u[0]: u[3] for u in UNITS}
+        depth, parent = 0, parents[unit_id]
+        while parent is not None:
+            depth, parent = depth + 1, parents[parent]
+        return depth
+
+    def person_depth(self, nip: str) -> int:
+        """How many Pejabat Penilai stand above this person."""
+        penilai = {p.nip: p.penilai for p in self.people}
+        depth, up = 0, penilai[nip]
+        while up is not None:
+            depth, up = depth + 1, penilai[up]
+        return depth
+
 
 UNITS = (
     ("kota-semarang", "Pemerintah Kota Semarang", "pemerintah_kota", None),
@@ -75,7 +91,7 @@ UNITS = (
 )
 
 SYSTEMS = {
-    "ekinerja.bkpsdm.semarang": ("*",),  # organisation structure, SKP plans, period close
+    "ekinerja.bkpsdm.semarang": ("kota-semarang",),  # the whole city: structure, SKP plans, predicates
     "dapodik.disdik.semarang": ("disdik", "sdn-candisari-01"),
     "simpus.dinkes.semarang": ("dinkes", "pkm-candilama"),
     "siks.dinsos.semarang": ("dinsos",),
@@ -264,7 +280,9 @@ def build(seed: int = 2025) -> Dataset:
     leaders = {p.unit_id: p for p in people if p.position_id.endswith(".kepala")}
     for unit_id, predicate in predicates.items():
         setter = leaders[unit_id].penilai
-        add(f"nip:{setter}", "org.predicate.set", unit_id,
+        add(bkpsdm, "org.predicate.set", unit_id,
             {"unit_id": unit_id, "predicate": predicate, "set_by_nip": setter, "curve_mode": "warn"},
             end + timedelta(days=1))
+        add(bkpsdm, "period.closed", unit_id, {"closed_by": bkpsdm, "evaluation": "periodik"},
+            end + timedelta(days=2))
     return data

@@ -57,16 +57,34 @@ def registrations(data: candisari.Dataset, admin: Ed25519PrivateKey) -> list[dic
 
 
 def phases(data: candisari.Dataset, admin: Ed25519PrivateKey) -> list[tuple[str, list[dict[str, Any]]]]:
-    """The signed submissions, phase by phase: systems sign in batches, people one by one."""
-    structure = {"org.unit.registered", "employee.assigned"}
-    groups: list[tuple[str, Callable[[str], bool]]] = [
-        ("struktur organisasi", lambda t: t in structure),
-        ("SKP, realisasi, dan penilaian", lambda t: t not in structure and t != "org.predicate.set"),
-        ("predikat organisasi", lambda t: t == "org.predicate.set"),
+    """The signed submissions, phase by phase: systems sign in batches, people one by one.
+
+    A phase holds what may rest on the phase before it: units top-down (a unit's scope check needs its parent),
+    assignments top-down (a Pejabat Penilai is assigned before those he or she appraises), plans before the
+    evidence and ratings that refer to them, and the units' predicates and period close last.
+    """
+    kinds: list[tuple[str, Callable[[str, dict[str, Any]], bool]]] = []
+    for depth in range(3):
+        kinds.append((f"unit organisasi (tingkat {depth})", lambda t, e, d=depth:
+                      t == "org.unit.registered" and data.unit_depth(e["subject"]) == d))
+    for depth in range(4):
+        kinds.append((f"penugasan pegawai (tingkat {depth})", lambda t, e, d=depth:
+                      t == "employee.assigned" and data.person_depth(e["subject"]) == d))
+    kinds += [
+        ("rencana SKP", lambda t, _e: t == "skp.planned"),
+        ("realisasi dan penilaian perilaku", lambda t, _e: t in {"realisation.recorded", "behaviour.rated",
+                                                                   "rating.pejabat_penilai", "feedback.given"}),
+        ("predikat organisasi, tutup periode", lambda t, _e: t in {"org.predicate.set", "period.closed"}),
     ]
     out = [("registrasi sumber", registrations(data, admin))]
-    for name, wanted in groups:
-        out.append((name, _sign(data.systems, [s for s in data.submissions if wanted(s[1]["type"])])))
+    placed = 0
+    for name, wanted in kinds:
+        chosen = [s for s in data.submissions if wanted(s[1]["type"], s[1])]
+        placed += len(chosen)
+        if chosen:
+            out.append((name, _sign(data.systems, chosen)))
+    if placed != len(data.submissions):
+        raise AssertionError(f"{len(data.submissions) - placed} demo submissions fit no phase")
     return out
 
 

@@ -10,8 +10,8 @@ from rich.console import Console
 from rich.table import Table
 
 from contracts.envelope import Envelope
-from services.scoring.domain import score_stream
 from services.scoring.adapters.policy_files import load_default_policies
+from services.scoring.domain import score_stream
 
 
 async def _load(admin_dsn: str) -> tuple[list[dict[str, Any]], list[Envelope]]:
@@ -35,7 +35,7 @@ def print_report(console: Console, admin_dsn: str) -> dict[str, Any]:
     for col in ("NIP", "Nama", "Unit", "Capaian per IKI", "Capaian HK", "Rating HK", "Rating perilaku", "Predikat"):
         table.add_column(col, overflow="fold")
     for a in appraisals:
-        iki = ", ".join(f"{i.get('iki_id')} {i.get('capaian')}" for i in a.get("iki", []))
+        iki = "\n".join(f"{i.get('iki_id')}: {i.get('capaian')}" for i in a.get("iki", []))
         table.add_row(
             a.get("nip", ""), a.get("name") or "", a.get("unit_id") or "", iki or "—",
             str(a.get("capaian_hasil_kerja") or "—"), _used(a.get("rating_hasil_kerja")),
@@ -47,9 +47,10 @@ def print_report(console: Console, admin_dsn: str) -> dict[str, Any]:
         units.add_column(col, overflow="fold")
     for u in replay.get("units", []):
         counts = ", ".join(f"{k} {v}" for k, v in sorted((u.get("predikat_counts") or {}).items()) if v)
-        curve = u.get("curve") or {}
+        curve = u.get("kurva") or {}
+        problems = "; ".join(f"{v['message']} ({v['share']})" for v in curve.get("violations", []))
         units.add_row(u.get("unit_id", ""), u.get("period", ""), str(u.get("org_predicate") or "—"), counts,
-                      f"{curve.get('verdict', '—')} {'; '.join(curve.get('violations', []) or [])}")
+                      f"{curve.get('verdict', '—')}{': ' + problems if problems else ''}")
     console.print(units)
     same = sorted(replay.get("appraisals", []), key=lambda a: (a["nip"], a["period"])) == appraisals
     console.print(f"Read model = pure replay of the evidence: {'ya ✓' if same else 'TIDAK ✗'}"

@@ -35,7 +35,7 @@ def demo(data_dir: DataDir = DEFAULT_DATA_DIR, timeout: float = 240.0) -> None:
     from objektif.pipeline import publish, wait_until_caught_up
     from objektif.report import print_report
 
-    console = Console()
+    console = Console(width=None if sys.stdout.isatty() else 160)
     _terminate_on_sigterm()
     stack = Stack(data_dir.resolve())
     started = time.monotonic()

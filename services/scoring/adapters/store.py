@@ -3,6 +3,7 @@ appraisals, their score events (outbox) and the consumer's positions together (A
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from uuid import UUID
@@ -11,7 +12,9 @@ import asyncpg
 
 from chassis.db import next_positions
 from chassis.kafka import Position
-from contracts.envelope import Envelope
+from contracts.envelope import NIP_PATTERN, Envelope
+
+_NIP = re.compile(NIP_PATTERN)
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,14 +101,33 @@ class ScoringTransaction:
             [(e.sequence or 0, e.event_id, e.type, e.subject, e.period, e.model_dump(mode="json")) for e in events],
         )
 
-    async def stream(self, subject: str, period: str) -> list[Envelope]:
-        """Every stored event of one subject and period, in evidence-sequence order."""
+    async def subject_events(self, subject: str) -> list[Envelope]:
+        """Every stored event of one subject (all periods), in evidence-sequence order."""
         rows = await self.conn.fetch(
-            "SELECT body FROM scoring.events WHERE subject = $1 AND period = $2 ORDER BY sequence, event_id",
-            subject,
-            period,
+            "SELECT body FROM scoring.events WHERE subject = $1 ORDER BY sequence, event_id", subject
         )
         return [Envelope.model_validate(r["body"]) for r in rows]
+
+    async def policy_events(self) -> list[Envelope]:
+        """Policy adoptions addressed to everyone ("*") or to a unit: they route into employees' streams."""
+        rows = await self.conn.fetch(
+            "SELECT body FROM scoring.events WHERE type = 'policy.adopted' AND subject !~ $1 ORDER BY sequence",
+            NIP_PATTERN,
+        )
+        return [Envelope.model_validate(r["body"]) for r in rows]
+
+    async def employees_touched_by(self, fresh: Sequence[Envelope]) -> set[str]:
+        """NIPs whose appraisals may change: the subjects of new employee events, and everyone with events in a
+        period for which a unit-wide or global policy was adopted."""
+        touched = {e.subject for e in fresh if _NIP.match(e.subject)}
+        periods = sorted({e.period for e in fresh if e.type == "policy.adopted" and not _NIP.match(e.subject)})
+        if periods:
+            rows = await self.conn.fetch(
+                "SELECT DISTINCT subject FROM scoring.events WHERE period = ANY($1::text[]) AND subject ~ $2",
+                periods, NIP_PATTERN,
+            )
+            touched |= {r["subject"] for r in rows}
+        return touched
 
     async def save(self, appraisals: Iterable[StoredAppraisal]) -> int:
         """Upsert appraisals whose basis changed, and put their score events in the outbox. Returns how many."""

@@ -6,7 +6,6 @@ with the pure core (`services.scoring.domain.appraise`) → one transaction with
 
 from __future__ import annotations
 
-import re
 import uuid
 from collections.abc import Mapping, Sequence
 
@@ -16,14 +15,15 @@ from pydantic import ValidationError
 from chassis.kafka import Position
 from contracts import events as ev
 from contracts.canonical import canonical_bytes
-from contracts.envelope import NIP_PATTERN, Envelope
+from contracts.envelope import Envelope
 from services.scoring.adapters.store import Poison, ScoringStore, StoredAppraisal
 from services.scoring.domain import Appraisal, Policy, appraise
+from services.scoring.domain.annual import apply_annual_policy
+from services.scoring.domain.stream import route
 
 #: Score event ids derive from (NIP, period, basis hash): the same basis always announces the same event.
 SCORE_NAMESPACE = uuid.UUID("b0c7f0e2-57a1-4d4c-9d0c-2f3f1c9e6a11")
 SOURCE = "objektif.scoring"
-_NIP = re.compile(NIP_PATTERN)
 
 log = structlog.get_logger()
 
@@ -73,21 +73,34 @@ class Projector:
         async with self._store.transaction() as tx:
             fresh = await tx.unseen(events)
             await tx.add_events(fresh)
-            touched = sorted({(e.subject, e.period) for e in fresh if _NIP.match(e.subject)})
+            touched = await tx.employees_touched_by(fresh)
+            policy_events = await tx.policy_events()
             results = []
-            for nip, period in touched:
-                stream = await tx.stream(nip, period)
-                appraisal = appraise(stream, self._policies)
-                announced = score_event(appraisal, stream)
-                result = appraisal.to_json()
-                results.append(StoredAppraisal(
-                    nip=nip, period=period, unit_id=result.get("unit_id"), result=result,
-                    basis_hash=result["basis_hash"], score_event=announced, score_bytes=score_bytes(announced),
-                    upto_sequence=max(e.sequence or 0 for e in stream),
-                ))
+            for nip in sorted(touched):
+                results.extend(self._appraise_employee(nip, await tx.subject_events(nip), policy_events))
             changed = await tx.save(results)
             await tx.poison(poison)
             await tx.positions(positions)
         if poison:
             log.error("evidence.poison", count=len(poison), first=poison[0].reason[:200])
         return changed
+
+    def _appraise_employee(
+        self, nip: str, own: Sequence[Envelope], policy_events: Sequence[Envelope]
+    ) -> list[StoredAppraisal]:
+        """Every appraisal of one employee, routed exactly as `score_stream` routes a whole log (so the read
+        model always equals a replay): all periods, assignments across periods, policies, annual results."""
+        streams, _unit_events = route([*own, *policy_events])
+        mine = sorted(key for key in streams if key[0] == nip)
+        appraisals = apply_annual_policy(tuple(appraise(streams[k], self._policies) for k in mine), self._policies)
+        stored = []
+        for key, appraisal in zip(mine, appraisals, strict=True):
+            stream = streams[key]
+            announced = score_event(appraisal, stream)
+            result = appraisal.to_json()
+            stored.append(StoredAppraisal(
+                nip=nip, period=key[1], unit_id=result.get("unit_id"), result=result,
+                basis_hash=result["basis_hash"], score_event=announced, score_bytes=score_bytes(announced),
+                upto_sequence=max(e.sequence or 0 for e in stream),
+            ))
+        return stored

@@ -1,0 +1,166 @@
+"""A small, unique organisation per test: sources registered by the administrator, a unit, a Pejabat Penilai and
+an employee with an SKP plan. Tests share one running stack, so every id here is fresh."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, TypeVar
+
+import asyncpg
+import orjson
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from contracts import topics
+from contracts.signing import b64, public_key_bytes, sign_batch, sign_envelope
+from objektif.pipeline import publish
+from objektif.stack import Stack
+
+T = TypeVar("T")
+PERIOD = "2025-Q3"
+AT = datetime(2025, 7, 1, 1, 0, tzinfo=UTC)
+
+
+def _nip(n: int) -> str:
+    return f"19800101200501{n % 10}{n % 1000:03d}"
+
+
+@dataclass
+class World:
+    """Everything one test needs, with fresh ids."""
+
+    stack: Stack
+    tag: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
+    keys: dict[str, Ed25519PrivateKey] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        base = int(hashlib.sha256(self.tag.encode()).hexdigest()[:8], 16)
+        self.unit = f"unit-{self.tag}"
+        self.system = f"system.{self.tag}"
+        self.penilai = _nip(base)
+        self.employee = _nip(base + 1)
+        self.peer = _nip(base + 2)
+
+    def key(self, source: str) -> Ed25519PrivateKey:
+        return self.keys.setdefault(source, Ed25519PrivateKey.generate())
+
+    def envelope(self, type_: str, subject: str, payload: dict[str, Any], source: str,
+                 at: datetime = AT, **extra: Any) -> dict[str, Any]:
+        return {"event_id": str(uuid.uuid4()), "type": type_, "schema_version": 1, "occurred_at": at.isoformat(),
+                "source": source, "subject": subject, "period": PERIOD, "payload": payload, **extra}
+
+    def registrations(self) -> list[dict[str, Any]]:
+        admin = self.stack.admin_key()
+        out = [sign_envelope(self.envelope("source.registered", self.system, {
+            "source_id": self.system, "kind": "system", "public_key": b64(public_key_bytes(self.key(self.system))),
+            "units": [self.unit], "indicators": ["aps"]}, "admin", AT - timedelta(days=1)), admin)]
+        for nip in (self.penilai, self.employee, self.peer):
+            src = f"nip:{nip}"
+            out.append(sign_envelope(self.envelope("source.registered", src, {
+                "source_id": src, "kind": "person", "public_key": b64(public_key_bytes(self.key(src))), "nip": nip,
+            }, "admin", AT - timedelta(days=1)), admin))
+        return out
+
+    def structure(self) -> list[dict[str, Any]]:
+        s = self.system
+        events = [self.envelope("org.unit.registered", self.unit, {
+            "unit_id": self.unit, "name": f"SD Negeri Uji {self.tag}", "kind": "uptd"}, s)]
+        for nip, name, penilai in ((self.penilai, "Kepala Sekolah Uji", None), (self.employee, "Guru Uji", self.penilai),
+                                   (self.peer, "Guru Rekan", self.penilai)):
+            events.append(self.envelope("employee.assigned", nip, {
+                "nip": nip, "name": name, "unit_id": self.unit, "position_id": f"{self.unit}.p", "jabatan": "Guru",
+                "pejabat_penilai_nip": penilai, "effective_from": AT.isoformat()}, s))
+        events.append(self.envelope("skp.planned", self.employee, {
+            "pejabat_penilai_nip": self.penilai,
+            "rhk": [{"rhk_id": "rhk-1", "title": "Meningkatnya partisipasi sekolah", "iki": [{
+                "iki_id": "aps", "name": "Angka Partisipasi Sekolah", "target": {"low": "97", "high": "99"},
+                "unit": "%", "direction": "higher"}]}]}, s, AT + timedelta(days=1)))
+        return sign_batch(events, self.key(s))
+
+    def realisation(self, value: str, at: datetime | None = None) -> dict[str, Any]:
+        """A departmental system's signed realisation of the employee's APS indicator."""
+        doc = f"https://dapodik.example/{self.tag}/aps/{value}"
+        return sign_envelope(self.envelope("realisation.recorded", self.employee, {
+            "iki_id": "aps", "value": value,
+            "evidence": {"source_system": self.system, "document": doc,
+                         "content_hash": "sha256:" + hashlib.sha256(doc.encode()).hexdigest()}},
+            self.system, at or AT + timedelta(days=30)), self.key(self.system))
+
+    async def setup(self) -> None:
+        """Register the sources, then publish the structure, each phase once the previous one is accepted."""
+        regs = self.registrations()
+        await publish(self.stack.kafka_bootstrap, regs)
+        await wait_for(lambda: self.accepted([r["event_id"] for r in regs]), lambda n: n == len(regs))
+        structure = self.structure()
+        await publish(self.stack.kafka_bootstrap, structure)
+        await wait_for(lambda: self.accepted([r["event_id"] for r in structure]), lambda n: n == len(structure))
+
+    async def accepted(self, event_ids: list[str]) -> int:
+        return await query_value(self.stack, "SELECT count(*) FROM evidence.events WHERE event_id = ANY($1::uuid[])",
+                                 event_ids)
+
+
+async def query(stack: Stack, sql: str, *args: Any) -> list[asyncpg.Record]:
+    conn = await asyncpg.connect(stack.admin_dsn)
+    try:
+        return await conn.fetch(sql, *args)
+    finally:
+        await conn.close()
+
+
+async def query_value(stack: Stack, sql: str, *args: Any) -> Any:
+    rows = await query(stack, sql, *args)
+    return rows[0][0] if rows else None
+
+
+async def wait_for(probe: Callable[[], Awaitable[T]], done: Callable[[T], bool], timeout: float = 60.0) -> T:
+    """Poll `probe` until `done(value)`; fail with the last value seen."""
+    deadline = time.monotonic() + timeout
+    value = await probe()
+    while not done(value):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout:.0f}s; last value: {value!r}")
+        await asyncio.sleep(0.2)
+        value = await probe()
+    return value
+
+
+def kcat_env(tmp: Path) -> dict[str, str]:
+    """The environment kcat runs in: with the librdkafka shipped in the confluent-kafka wheel (2.16) first on the
+    library path. Debian's librdkafka 2.0.2 fails the ApiVersions handshake with the embedded broker (Tansu
+    0.6.0: "ApiVersionRequest failed: Local: Read underflow"); the kcat binary itself is Debian's, unchanged."""
+    import confluent_kafka
+
+    libs = sorted((Path(confluent_kafka.__file__).parent.parent / "confluent_kafka.libs").glob("librdkafka*.so*"))
+    env = dict(os.environ)
+    if libs:
+        (tmp / "librdkafka.so.1").symlink_to(libs[0])
+        env["LD_LIBRARY_PATH"] = f"{tmp}:{env.get('LD_LIBRARY_PATH', '')}".rstrip(":")
+    return env
+
+
+def kcat_produce(bootstrap: str, messages: list[tuple[str, bytes]], topic: str = topics.SUBMISSIONS) -> None:
+    """Publish with kcat (librdkafka's command-line client), as a departmental system's script would."""
+    kcat = shutil.which("kcat")
+    assert kcat, "kcat is not installed (make system-deps installs it)"
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "messages.txt"
+        path.write_bytes(b"".join(k.encode() + b"\t" + v + b"\n" for k, v in messages))
+        done = subprocess.run([kcat, "-P", "-b", bootstrap, "-t", topic, "-K", "\t", "-l", str(path)],
+                              timeout=60, capture_output=True, env=kcat_env(Path(tmp)))
+        assert done.returncode == 0, f"kcat failed: {done.stderr.decode(errors='replace')[-2000:]}"
+
+
+def line(envelope: dict[str, Any]) -> bytes:
+    """One envelope as a single JSON line (no tabs or newlines inside)."""
+    return orjson.dumps(envelope)
