@@ -71,6 +71,31 @@ def with_database(dsn: str, user: str | None = None, database: str | None = None
     return urlunsplit((parts.scheme, netloc, path, parts.query, parts.fragment))
 
 
+async def prepare_servers(
+    server_dsn: str, database: str, kafka_bootstrap: str, partitions: int, *, fresh: bool = False
+) -> None:
+    """As an administrator: create `database` on the server (anew when `fresh`), apply each service's schema
+    (roles, tables, grants; idempotent), and create the topics that do not exist yet (`objektif migrate`)."""
+    conn = await asyncpg.connect(server_dsn)
+    try:
+        exists = await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", database)
+        if exists and fresh:
+            await conn.execute(f'DROP DATABASE "{database}" WITH (FORCE)')
+            exists = False
+        if not exists:
+            await conn.execute(f'CREATE DATABASE "{database}"')
+    finally:
+        await conn.close()
+    conn = await asyncpg.connect(with_database(server_dsn, database=database))
+    try:
+        for _module, role, package in SERVICES.values():
+            await conn.execute(schema_sql(package))
+            await conn.execute(f'GRANT CONNECT ON DATABASE "{database}" TO {role}')
+    finally:
+        await conn.close()
+    await ensure_topics(kafka_bootstrap, topics.ALL, partitions)
+
+
 @dataclass
 class Stack:
     """Starts (or finds) the broker and PostgreSQL, prepares them, and runs the three services as processes."""
@@ -120,24 +145,8 @@ class Stack:
 
     async def prepare(self, *, fresh: bool = False) -> None:
         """Create the database (anew when `fresh`), apply each service's schema, create the topics."""
-        conn = await asyncpg.connect(self._server_dsn)
-        try:
-            exists = await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", self.database)
-            if exists and fresh:
-                await conn.execute(f'DROP DATABASE "{self.database}" WITH (FORCE)')
-                exists = False
-            if not exists:
-                await conn.execute(f'CREATE DATABASE "{self.database}"')
-        finally:
-            await conn.close()
-        conn = await asyncpg.connect(self.admin_dsn)
-        try:
-            for _module, role, package in SERVICES.values():
-                await conn.execute(schema_sql(package))
-                await conn.execute(f'GRANT CONNECT ON DATABASE "{self.database}" TO {role}')
-        finally:
-            await conn.close()
-        await ensure_topics(self.kafka_bootstrap, topics.ALL, self.partitions)
+        await prepare_servers(self._server_dsn, self.database, self.kafka_bootstrap, self.partitions,
+                              fresh=fresh)
 
     # --- keys ---------------------------------------------------------------------------------------------------
 
