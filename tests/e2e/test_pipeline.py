@@ -56,15 +56,15 @@ async def test_a_duplicate_submission_has_no_second_effect(stack: Stack) -> None
     await world.setup()
     submission = world.realisation("97.25")
     kcat_produce(stack.kafka_bootstrap, [(world.employee, line(submission))])
-    await wait_for(lambda: query_value(stack, "SELECT count(*) FROM audit.leaves WHERE event_id = $1::uuid",
-                                       submission["event_id"]), lambda n: n == 1)
+    await wait_for(lambda: query_value(stack, "SELECT result FROM scoring.appraisals WHERE nip = $1",
+                                       world.employee), lambda r: r is not None and submission["event_id"] in r)
     scores_before = await query_value(stack, "SELECT count(*) FROM scoring.outbox WHERE key = $1", world.employee)
 
     kcat_produce(stack.kafka_bootstrap, [(world.employee, line(submission)), (world.employee, line(submission))])
     marker = world.realisation("97.75")  # a later submission proves the duplicates were processed before it
     kcat_produce(stack.kafka_bootstrap, [(world.employee, line(marker))])
-    await wait_for(lambda: query_value(stack, "SELECT count(*) FROM audit.leaves WHERE event_id = $1::uuid",
-                                       marker["event_id"]), lambda n: n == 1)
+    await wait_for(lambda: query_value(stack, "SELECT result FROM scoring.appraisals WHERE nip = $1",
+                                       world.employee), lambda r: marker["event_id"] in r)
 
     assert await query_value(stack, "SELECT count(*) FROM evidence.events WHERE event_id = $1::uuid",
                              submission["event_id"]) == 1
