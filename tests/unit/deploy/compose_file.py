@@ -1,5 +1,5 @@
-"""Reading `deploy/`: the compose file, compose-style `${VAR}` interpolation, the Dockerfile's instructions, and the
-environment names a pydantic-settings class accepts. Helpers for test_compose.py; no Docker engine needed."""
+"""Reading `deploy/`: the compose file, compose-style `${VAR}` interpolation, the Dockerfile's instructions,
+and the environment names a pydantic-settings class accepts. Helpers for test_compose.py; no Docker needed."""
 
 from __future__ import annotations
 
@@ -53,7 +53,7 @@ def variables(text: str) -> list[tuple[str, str | None, str | None]]:
 
 
 def interpolate(text: str, env: Mapping[str, str]) -> str:
-    """Substitute variables as docker compose does for the forms used here; raises Unset for a missing `:?`."""
+    """Substitute variables as docker compose does (the forms used here); raises Unset for a missing `:?`."""
 
     def one(m: re.Match[str]) -> str:
         if m.group(0) == "$$":

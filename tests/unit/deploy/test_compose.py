@@ -1,6 +1,6 @@
-"""The production shape in deploy/ (issue 2, item 7), checked without a Docker engine: the compose file's services,
-images, health checks, start order and environment against the settings classes the services really read, and the
-Dockerfile's commands against modules that exist."""
+"""The production shape in deploy/ (issue 2, item 7), checked without a Docker engine: the compose file's
+services, images, health checks, start order and environment against the settings classes the services really
+read, and the Dockerfile's commands against modules that exist."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import os
 import re
 import tomllib
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -62,7 +63,7 @@ def long_running(services: dict[str, dict[str, Any]]) -> Iterator[tuple[str, dic
 
 
 def commands_of(services: dict[str, dict[str, Any]]) -> Iterator[tuple[str, list[str]]]:
-    """Every command the deployment runs in our image: service commands, health checks, the Dockerfile's CMD."""
+    """Every command run in our image: the services' commands, their health checks, the Dockerfile's CMD."""
     for name, service in services.items():
         if service.get("image", "").startswith("objektif:"):
             yield f"{name}.command", list(service["command"])
@@ -74,7 +75,7 @@ def commands_of(services: dict[str, dict[str, Any]]) -> Iterator[tuple[str, list
             yield f"Dockerfile {instruction}", exec_form(arguments)
 
 
-# --- services and images ----------------------------------------------------------------------------------------
+# --- services and images ------------------------------------------------------------------------------------
 
 
 def test_the_deployment_runs_kafka_postgres_a_migration_and_the_three_services(services: dict) -> None:
@@ -112,7 +113,7 @@ def test_every_objektif_container_is_built_from_deploy_dockerfile(services: dict
         assert service["image"] == services["evidence"]["image"], name
 
 
-# --- health and start order -------------------------------------------------------------------------------------
+# --- health and start order ---------------------------------------------------------------------------------
 
 
 def test_every_long_running_service_has_a_health_check(services: dict) -> None:
@@ -120,7 +121,8 @@ def test_every_long_running_service_has_a_health_check(services: dict) -> None:
     assert set(running) == {"kafka", "postgres", *SERVICES}
     for name, service in running.items():
         test = service.get("healthcheck", {}).get("test")
-        assert test and test[0] in ("CMD", "CMD-SHELL"), name
+        assert test, name
+        assert test[0] in ("CMD", "CMD-SHELL"), name
         assert not service["healthcheck"].get("disable"), name
 
 
@@ -153,7 +155,7 @@ def test_the_migration_runs_objektif_migrate(services: dict) -> None:
     assert services["migrate"]["command"] == ["objektif", "migrate"]
 
 
-# --- environment against the settings classes -----------------------------------------------------------------
+# --- environment against the settings classes ---------------------------------------------------------------
 
 
 def test_every_variable_a_service_sets_is_one_its_settings_class_reads(services: dict) -> None:
@@ -190,8 +192,8 @@ def test_the_interpolated_environment_is_valid_for_each_settings_class(
                 m.setenv(k, v)
             parsed = settings()
         assert parsed.kafka_bootstrap == "kafka:9092", name  # type: ignore[attr-defined]
-    assert interpolate(environment_of(services["evidence"])["OBJEKTIF_EVIDENCE_ADMIN_PUBLIC_KEYS"], HOST_ENV) == (
-        HOST_ENV["OBJEKTIF_ADMIN_PUBLIC_KEYS"])
+    keys = environment_of(services["evidence"])["OBJEKTIF_EVIDENCE_ADMIN_PUBLIC_KEYS"]
+    assert interpolate(keys, HOST_ENV) == HOST_ENV["OBJEKTIF_ADMIN_PUBLIC_KEYS"]
 
 
 def test_each_service_connects_as_its_own_least_privilege_role(services: dict) -> None:
@@ -232,13 +234,14 @@ def test_services_reach_kafka_on_the_listener_the_broker_advertises_inside_compo
         assert [v for k, v in env.items() if k.endswith("KAFKA_BOOTSTRAP")] == ["kafka:9092"], name
 
 
-# --- the image ------------------------------------------------------------------------------------------------
+# --- the image ----------------------------------------------------------------------------------------------
 
 
 def test_the_image_is_python_311_slim_and_runs_as_an_unprivileged_user() -> None:
     instructions = dockerfile_instructions()
     bases = [args.split()[0] for ins, args in instructions if ins == "FROM"]
-    assert bases and all(b == "python:3.11-slim" for b in bases)
+    assert bases
+    assert all(b == "python:3.11-slim" for b in bases)
     users = [args for ins, args in instructions if ins == "USER"]
     assert users, "no USER: the container would run as root"
     assert users[-1].split(":")[0] not in ("root", "0")
@@ -271,12 +274,16 @@ def test_every_command_the_deployment_runs_names_a_module_or_subcommand_that_exi
             spec = importlib.util.find_spec(module)
             assert spec is not None, f"{where}: no module {module}"
             if spec.submodule_search_locations is not None:  # a package runs its __main__
-                assert importlib.util.find_spec(module + ".__main__") is not None, f"{where}: {module} has no __main__"
+                main = importlib.util.find_spec(module + ".__main__")
+                assert main is not None, f"{where}: {module} has no __main__"
             else:
-                assert spec.origin and '__name__ == "__main__"' in open(spec.origin).read(), where
+                assert spec.origin is not None, where
+                source = Path(spec.origin).read_text(encoding="utf-8")
+                assert '__name__ == "__main__"' in source, f"{where}: {module} does nothing when run"
         elif argv[0] == "objektif":
             assert scripts["objektif"] == "objektif.cli:app"
             assert argv[1] in subcommands | {"--help"}, f"{where}: objektif has no subcommand {argv[1]}"
         else:
             pytest.fail(f"{where}: unexpected command {argv}")
-    assert "Dockerfile CMD" in seen and "migrate.command" in seen
+    assert "Dockerfile CMD" in seen
+    assert "migrate.command" in seen

@@ -51,11 +51,11 @@ async def _drop(server_dsn: str, *databases: str) -> None:
 @pytest.fixture(scope="module")
 def migrated(servers: Stack) -> Stack:
     settings = MigrateSettings(
-        database_url=servers._server_dsn, kafka_bootstrap=servers.kafka_bootstrap, database_name=servers.database,
-        partitions=3, role_password_scoring=SecretStr(PASSWORD),
+        database_url=servers._server_dsn, kafka_bootstrap=servers.kafka_bootstrap,
+        database_name=servers.database, partitions=3, role_password_scoring=SecretStr(PASSWORD),
     )
     asyncio.run(migrate(settings))
-    asyncio.run(migrate(settings))  # a second run (every `docker compose up`) changes nothing and fails nothing
+    asyncio.run(migrate(settings))  # run again (each `compose up` does): no change, no failure
     return servers
 
 
@@ -85,20 +85,26 @@ def test_migrate_creates_every_topic_with_the_partitions_asked_for(migrated: Sta
     assert asyncio.run(_topic_partitions(migrated.kafka_bootstrap)) == dict.fromkeys(topics.ALL, 3)
 
 
-def test_migrate_gives_a_role_its_password_hashed_by_postgresql_and_leaves_the_others_alone(migrated: Stack) -> None:
+def test_migrate_gives_a_role_its_password_hashed_by_postgresql_and_leaves_the_others_alone(
+    migrated: Stack,
+) -> None:
     async def passwords() -> dict[str, str | None]:
         conn = await asyncpg.connect(migrated.admin_dsn)
         try:
-            rows = await conn.fetch("SELECT rolname, rolpassword FROM pg_authid WHERE rolname = ANY($1::text[])",
-                                    [role for _m, role, _p in SERVICES.values()])
+            rows = await conn.fetch(
+                "SELECT rolname, rolpassword FROM pg_authid WHERE rolname = ANY($1::text[])",
+                [role for _m, role, _p in SERVICES.values()],
+            )
         finally:
             await conn.close()
         return {r["rolname"]: r["rolpassword"] for r in rows}
 
     stored = asyncio.run(passwords())
-    assert stored["objektif_scoring"] is not None and stored["objektif_scoring"].startswith("SCRAM-SHA-256$")
+    assert stored["objektif_scoring"] is not None
+    assert stored["objektif_scoring"].startswith("SCRAM-SHA-256$")
     assert PASSWORD not in stored["objektif_scoring"]
-    assert stored["objektif_evidence"] is None and stored["objektif_audit"] is None
+    assert stored["objektif_evidence"] is None
+    assert stored["objektif_audit"] is None
 
 
 def test_each_service_is_healthy_with_its_own_role_once_migrated(migrated: Stack) -> None:
@@ -117,13 +123,15 @@ def test_a_service_is_unhealthy_when_its_database_was_never_migrated(migrated: S
     asyncio.run(create_empty())
     dsn = with_database(migrated.admin_dsn, user="objektif_audit", database=migrated.database + "_empty")
     problems = asyncio.run(health.probe("audit", settings_for(migrated, "audit", database_url=dsn)))  # type: ignore[arg-type]
-    assert len(problems) == 1 and problems[0].startswith("database: audit schema not readable")
+    assert len(problems) == 1
+    assert problems[0].startswith("database: audit schema not readable")
 
 
 def test_a_service_is_unhealthy_when_the_broker_does_not_answer(migrated: Stack) -> None:
     settings = settings_for(migrated, "scoring", kafka_bootstrap="127.0.0.1:1")
-    problems = asyncio.run(health.probe("scoring", settings, timeout=2.0))  # type: ignore[arg-type]
-    assert len(problems) == 1 and problems[0].startswith("broker: 127.0.0.1:1 did not answer")
+    problems = asyncio.run(health.probe("scoring", settings, seconds=2.0))  # type: ignore[arg-type]
+    assert len(problems) == 1
+    assert problems[0].startswith("broker: 127.0.0.1:1 did not answer")
 
 
 class _Healthz(http.server.BaseHTTPRequestHandler):
@@ -145,8 +153,9 @@ def test_the_http_endpoint_is_checked_only_when_the_service_has_an_http_port(mig
         server.shutdown()
         server.server_close()
     down = settings_for(migrated, "evidence", http_port=server.server_address[1])
-    problems = asyncio.run(health.probe("evidence", down, timeout=2.0))  # type: ignore[arg-type]
-    assert len(problems) == 1 and problems[0].startswith("http: http://127.0.0.1:")
+    problems = asyncio.run(health.probe("evidence", down, seconds=2.0))  # type: ignore[arg-type]
+    assert len(problems) == 1
+    assert problems[0].startswith("http: http://127.0.0.1:")
 
 
 def test_the_health_command_exits_1_with_reasons_and_2_on_misuse(monkeypatch: pytest.MonkeyPatch,
@@ -155,6 +164,7 @@ def test_the_health_command_exits_1_with_reasons_and_2_on_misuse(monkeypatch: py
     monkeypatch.setenv("OBJEKTIF_AUDIT_DATABASE_URL", "postgresql://objektif_audit@127.0.0.1:1/objektif")
     assert health.main(["audit"]) == 1
     err = capsys.readouterr().err
-    assert "audit: database: cannot connect" in err and "audit: broker: 127.0.0.1:1 did not answer" in err
+    assert "audit: database: cannot connect" in err
+    assert "audit: broker: 127.0.0.1:1 did not answer" in err
     assert health.main(["ledger"]) == 2
     assert health.main([]) == 2
