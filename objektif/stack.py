@@ -160,6 +160,20 @@ class Stack:
             path.chmod(0o600)
         return Ed25519PrivateKey.from_private_bytes(base64.b64decode(path.read_bytes()))
 
+    def checkpoint_key_path(self) -> Path:
+        """Where the audit service's checkpoint signing key (base64 Ed25519 seed) is kept."""
+        return self.data_dir / "keys" / "checkpoint.ed25519"
+
+    def checkpoint_key(self) -> bytes:
+        """The audit service's checkpoint signing key (32-byte Ed25519 seed); made once per data directory, like
+        `admin_key`, so that `objektif audit …` signs and verifies with the key the service used."""
+        path = self.checkpoint_key_path()
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(base64.b64encode(Ed25519PrivateKey.generate().private_bytes_raw()))
+            path.chmod(0o600)
+        return base64.b64decode(path.read_bytes())
+
     # --- services -----------------------------------------------------------------------------------------------
 
     def service_env(self, name: str) -> dict[str, str]:
@@ -173,6 +187,8 @@ class Stack:
         if name == "evidence":
             public = self.admin_key().public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
             env[prefix + "ADMIN_PUBLIC_KEYS"] = base64.b64encode(public).decode()
+        if name == "audit":
+            env[prefix + "CHECKPOINT_KEY"] = base64.b64encode(self.checkpoint_key()).decode()
         return env
 
     def spawn(self, name: str) -> subprocess.Popen[bytes]:

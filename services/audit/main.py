@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from faststream import AckPolicy, FastStream
 from faststream.kafka.annotations import KafkaMessage
+from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
 from chassis.db import create_pool
@@ -12,6 +13,7 @@ from chassis.logging import configure_logging
 from chassis.settings import ServiceSettings
 from contracts import topics
 from services.audit.adapters.ledger import Ledger, entry_of
+from services.audit.app.checkpoints import DEFAULT_ORIGIN, PeriodicCheckpoints, signer_from_seed
 
 GROUP_ID = "objektif-audit"
 AUDITED = (topics.EVIDENCE, topics.REJECTIONS, topics.SCORES)
@@ -22,12 +24,20 @@ class AuditSettings(ServiceSettings):
 
     model_config = SettingsConfigDict(env_prefix="OBJEKTIF_AUDIT_", extra="ignore", frozen=True)
 
+    checkpoint_key: SecretStr | None = Field(
+        default=None, description="base64 Ed25519 seed that signs checkpoints; without it none is issued")
+    checkpoint_origin: str = DEFAULT_ORIGIN
+    checkpoint_interval_s: float = Field(default=5.0, gt=0)
+
 
 def build_app(settings: AuditSettings) -> FastStream:
     """The audit service as a FastStream app: every event of the audited topics becomes a ledger leaf."""
     log = configure_logging("audit", json=settings.log_json, level=settings.log_level)
     broker = make_broker(settings.kafka_bootstrap, client_id="objektif-audit")
     held: dict[str, Ledger] = {}
+    key = settings.checkpoint_key
+    checkpoints = None if key is None else PeriodicCheckpoints(
+        signer_from_seed(key.get_secret_value(), settings.checkpoint_origin), settings.checkpoint_interval_s)
 
     @broker.subscriber(
         *AUDITED,
@@ -46,10 +56,14 @@ def build_app(settings: AuditSettings) -> FastStream:
         log.info("batch.ledgered", records=len(records), appended=appended)
 
     async def open_resources() -> None:
-        held["ledger"] = Ledger(await create_pool(settings.database_url))
+        held["ledger"] = Ledger(pool := await create_pool(settings.database_url))
+        if checkpoints is not None:
+            checkpoints.start(pool)
         log.info("service.started", group_id=GROUP_ID)
 
     async def close_resources() -> None:
+        if checkpoints is not None:
+            await checkpoints.stop()
         if "ledger" in held:
             await held["ledger"]._pool.close()
         log.info("service.stopped")

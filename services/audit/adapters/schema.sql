@@ -71,3 +71,19 @@ BEGIN
                    'EXECUTE FUNCTION audit.refuse_change()', t || '_no_truncate', t);
   END LOOP;
 END $$;
+
+-- Checkpoint verifier keys (issue 9): every key that ever signed a checkpoint, as its C2SP vkey, so that
+-- `objektif audit verify` can name the key a note claims. A key found only here is trusted on first use: an
+-- auditor passes the key obtained out of band (`--vkey`), never one read from the database being audited.
+CREATE TABLE IF NOT EXISTS audit.checkpoint_keys (
+  vkey text PRIMARY KEY, name text NOT NULL, registered_at timestamptz NOT NULL
+);
+GRANT SELECT, INSERT ON audit.checkpoint_keys TO objektif_audit;
+DROP TRIGGER IF EXISTS checkpoint_keys_append_only ON audit.checkpoint_keys;
+CREATE TRIGGER checkpoint_keys_append_only BEFORE UPDATE OR DELETE ON audit.checkpoint_keys FOR EACH ROW
+  EXECUTE FUNCTION audit.refuse_change();
+DROP TRIGGER IF EXISTS checkpoint_keys_no_truncate ON audit.checkpoint_keys;
+CREATE TRIGGER checkpoint_keys_no_truncate BEFORE TRUNCATE ON audit.checkpoint_keys FOR EACH STATEMENT
+  EXECUTE FUNCTION audit.refuse_change();
+-- Score events are looked up by employee, period and ledger position (replay, dossier).
+CREATE INDEX IF NOT EXISTS leaves_topic_idx ON audit.leaves (topic, idx);

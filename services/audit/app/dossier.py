@@ -1,0 +1,99 @@
+"""The appeal dossier (berkas keberatan) of one employee and period (issue 9; REGULATION.md §2.4: a keberatan is
+decided on the record as it stood): every ledgered event about them with its evidence references, every result
+published over time, each leaf's inclusion proof under the latest checkpoint, and that signed checkpoint.
+`render_html` turns it into one self-contained page (services/audit/app/dossier_html.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+import orjson
+
+from contracts import topics
+from services.audit.adapters import queries
+from services.audit.adapters.queries import Leaf, StoredCheckpoint
+from services.audit.app.dossier_html import render_html
+from services.audit.app.stored_tree import stored_inclusion_proof
+
+__all__ = ["Dossier", "DossierEvent", "DossierResult", "gather", "render_html"]
+
+
+@dataclass(frozen=True, slots=True)
+class DossierEvent:
+    """One ledgered event: where it sits, what it says, its evidence references and its inclusion proof."""
+
+    leaf_index: int
+    event_id: UUID
+    topic: str
+    type: str
+    envelope: dict[str, Any] | None
+    body: bytes | None
+    leaf_hash: bytes
+    proof: tuple[bytes, ...] | None
+
+    @property
+    def evidence(self) -> tuple[dict[str, Any], ...]:
+        """The evidence references the payload carries (documents, systems, content hashes)."""
+        payload = (self.envelope or {}).get("payload") or {}
+        found = payload.get("evidence")
+        if isinstance(found, dict):
+            return (found,)
+        if isinstance(found, list):
+            return tuple(e for e in found if isinstance(e, dict))
+        return ()
+
+
+@dataclass(frozen=True, slots=True)
+class DossierResult:
+    """One published `score.computed`, in ledger order."""
+
+    leaf_index: int
+    event_id: UUID
+    result: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Dossier:
+    """Everything the page shows."""
+
+    nip: str
+    period: str
+    events: tuple[DossierEvent, ...]
+    results: tuple[DossierResult, ...]
+    checkpoint: StoredCheckpoint | None
+    vkey: str | None
+
+    @property
+    def latest(self) -> dict[str, Any] | None:
+        """The last published result, if any."""
+        return self.results[-1].result if self.results else None
+
+
+def _envelope(leaf: Leaf) -> dict[str, Any] | None:
+    if leaf.body is None:
+        return None
+    try:
+        value = orjson.loads(leaf.body)
+    except orjson.JSONDecodeError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
+async def gather(conn: asyncpg.Connection, nip: str, period: str, *, vkey: str | None = None) -> Dossier:
+    """Collect the dossier of ``nip`` in ``period`` from the ledger; proofs are under the latest checkpoint."""
+    checkpoint = await queries.latest_checkpoint(conn)
+    events, results = [], []
+    for leaf in await queries.leaves_of(conn, nip, period):
+        envelope = _envelope(leaf)
+        if leaf.topic == topics.SCORES and envelope is not None:
+            results.append(DossierResult(leaf.idx, leaf.event_id, (envelope.get("payload") or {}).get("result", {})))
+        proof = None
+        if checkpoint is not None and leaf.idx < checkpoint.size:
+            proof = tuple(await stored_inclusion_proof(conn, leaf.idx, checkpoint.size))
+        events.append(DossierEvent(leaf.idx, leaf.event_id, leaf.topic, leaf.type, envelope, leaf.body,
+                                   leaf.leaf_hash, proof))
+    return Dossier(nip, period, tuple(events), tuple(results), checkpoint, vkey)

@@ -1,0 +1,153 @@
+"""The appeal dossier as one self-contained HTML page: no external file, font or script, readable offline, in
+Bahasa Indonesia with English beside it. An optional inline script re-checks every inclusion proof in the browser
+(SHA-256 through Web Crypto) from the exact bytes embedded in the page up to the signed root (RFC 9162 §2.1.3.2).
+"""
+
+from __future__ import annotations
+
+import base64
+from html import escape
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+if TYPE_CHECKING:
+    from services.audit.app.dossier import Dossier, DossierEvent
+
+_CSS = """
+body{font-family:system-ui,sans-serif;margin:2rem auto;max-width:72rem;color:#1b1b1b;line-height:1.45}
+h1{font-size:1.5rem}h2{font-size:1.15rem;margin-top:2rem;border-bottom:1px solid #ccc}
+.en{color:#666;font-style:italic}table{border-collapse:collapse;width:100%;font-size:.85rem}
+th,td{border:1px solid #ddd;padding:.3rem .45rem;vertical-align:top;text-align:left}th{background:#f3f3f3}
+code,pre{font-family:ui-monospace,monospace;font-size:.78rem;word-break:break-all;white-space:pre-wrap}
+.ok{color:#0a6b2d}.bad{color:#a40000}details summary{cursor:pointer}
+"""
+
+# RFC 9162 §2.1.3.2, verbatim in structure; leaf hash = SHA-256(0x00 || bytes), node = SHA-256(0x01 || l || r).
+_JS = """
+const hex=h=>Uint8Array.from(h.match(/../g).map(b=>parseInt(b,16)));
+const b64=s=>Uint8Array.from(atob(s),c=>c.charCodeAt(0));
+const sha=async b=>new Uint8Array(await crypto.subtle.digest('SHA-256',b));
+const cat=(p,...xs)=>{const o=new Uint8Array(1+xs.reduce((n,x)=>n+x.length,0));o[0]=p;let i=1;
+  for(const x of xs){o.set(x,i);i+=x.length}return o};
+const eq=(a,b)=>a.length===b.length&&a.every((v,i)=>v===b[i]);
+async function included(index,size,leaf,proof,root){
+  if(index>=size)return false;let fn=index,sn=size-1,r=leaf;
+  for(const p of proof){if(sn===0)return false;
+    if(fn%2===1||fn===sn){r=await sha(cat(1,p,r));if(fn%2===0){while(fn%2===0&&fn!==0){fn=Math.floor(fn/2);
+      sn=Math.floor(sn/2)}}}else{r=await sha(cat(1,r,p))}
+    fn=Math.floor(fn/2);sn=Math.floor(sn/2)}
+  return sn===0&&eq(r,root)}
+async function checkAll(){
+  const out=document.getElementById('check-result');
+  if(!window.crypto||!crypto.subtle){out.textContent='Peramban ini tidak menyediakan Web Crypto / no Web Crypto here';
+    return}
+  const rows=document.querySelectorAll('tr[data-proof]');let good=0,bad=0;
+  for(const tr of rows){const d=JSON.parse(tr.dataset.proof);
+    const leaf=d.body?await sha(cat(0,b64(d.body))):hex(d.leaf_hash);
+    const ok=eq(leaf,hex(d.leaf_hash))&&await included(d.index,d.size,leaf,d.proof.map(hex),hex(d.root));
+    tr.querySelector('.verdict').textContent=ok?'✓':'✗';tr.querySelector('.verdict').className='verdict '+
+      (ok?'ok':'bad');ok?good++:bad++}
+  out.textContent=`${good} terbukti / proven, ${bad} gagal / failed`;out.className=bad?'bad':'ok'}
+"""
+
+
+def _both(indonesian: str, english: str) -> str:
+    return f"{escape(indonesian)} <span class=en>/ {escape(english)}</span>"
+
+
+def _text(value: Any) -> str:
+    return "—" if value is None else escape(str(value))
+
+
+def _results_table(dossier: Dossier) -> str:
+    head = ("<tr><th>Leaf</th><th>Status</th><th>Predikat</th><th>Hasil kerja <span class=en>/ work</span></th>"
+            "<th>Perilaku <span class=en>/ behaviour</span></th><th>Nilai</th><th>Kebijakan <span class=en>"
+            "/ policy</span></th><th>Dasar <span class=en>/ basis</span></th></tr>")
+    rows = []
+    for r in dossier.results:
+        res = r.result
+        policy = res.get("policy") or {}
+        rows.append(
+            f"<tr><td>{r.leaf_index}</td><td>{_text(res.get('status'))}</td><td><b>{_text(res.get('predikat'))}"
+            f"</b></td><td>{_text((res.get('rating_hasil_kerja') or {}).get('used'))}</td>"
+            f"<td>{_text((res.get('rating_perilaku') or {}).get('used'))}</td><td>{_text(res.get('nilai'))}</td>"
+            f"<td>{_text(policy.get('id') if isinstance(policy, dict) else policy)}</td>"
+            f"<td>{len(res.get('basis_event_ids') or ())} peristiwa <span class=en>/ events</span><br>"
+            f"<code>{_text(res.get('basis_hash'))}</code></td></tr>")
+    if not rows:
+        return f"<p>{_both('Belum ada hasil yang diterbitkan.', 'No result was published yet.')}</p>"
+    return f"<table>{head}{''.join(rows)}</table>"
+
+
+def _evidence_cell(event: DossierEvent) -> str:
+    refs = []
+    for ref in event.evidence:
+        doc = ref.get("document") or ref.get("url") or ""
+        refs.append(f"{_text(ref.get('source_system'))}: <code>{_text(doc)}</code><br><code>"
+                    f"{_text(ref.get('content_hash'))}</code>")
+    return "<br>".join(refs) or "—"
+
+
+def _event_row(event: DossierEvent, dossier: Dossier) -> str:
+    env = event.envelope or {}
+    checkpoint = dossier.checkpoint
+    proof_attr = ""
+    if event.proof is not None and checkpoint is not None:
+        data = {"index": event.leaf_index, "size": checkpoint.size, "root": checkpoint.root.hex(),
+                "leaf_hash": event.leaf_hash.hex(), "proof": [h.hex() for h in event.proof],
+                "body": None if event.body is None else base64.b64encode(event.body).decode()}
+        proof_attr = f" data-proof='{escape(orjson.dumps(data).decode(), quote=True)}'"
+    payload = orjson.dumps(env.get("payload"), option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS).decode()
+    proof = ("<br>".join(f"<code>{h.hex()}</code>" for h in event.proof) if event.proof is not None
+             else _both("belum di bawah checkpoint", "not under a checkpoint yet"))
+    return (
+        f"<tr{proof_attr}><td>{event.leaf_index}</td><td>{_text(env.get('occurred_at'))}</td>"
+        f"<td><b>{_text(event.type)}</b><br><code>{event.event_id}</code><br>{_text(env.get('source'))}"
+        f"{'' if env.get('sequence') is None else '<br>sequence ' + _text(env.get('sequence'))}</td>"
+        f"<td>{_evidence_cell(event)}</td>"
+        f"<td><details><summary>payload</summary><pre>{escape(payload)}</pre></details></td>"
+        f"<td><code>{event.leaf_hash.hex()}</code><details><summary>{_both('bukti', 'proof')}</summary>{proof}"
+        f"</details></td><td class=verdict></td></tr>")
+
+
+def render_html(dossier: Dossier) -> str:
+    """The dossier as one HTML document (UTF-8 text)."""
+    latest = dossier.latest or {}
+    checkpoint = dossier.checkpoint
+    events = "".join(_event_row(e, dossier) for e in dossier.events)
+    note = (escape(checkpoint.note) if checkpoint is not None
+            else _both("Belum ada checkpoint.", "No checkpoint yet."))
+    size = "—" if checkpoint is None else f"{checkpoint.size} leaf, root <code>{checkpoint.root.hex()}</code>"
+    return f"""<!DOCTYPE html>
+<html lang="id"><head><meta charset="utf-8"><title>Berkas keberatan {escape(dossier.nip)} {escape(dossier.period)}
+</title><style>{_CSS}</style></head><body>
+<h1>{_both('Berkas Keberatan Penilaian Kinerja', 'Appraisal appeal dossier')}</h1>
+<table><tr><th>NIP</th><td>{escape(dossier.nip)}</td><th>{_both('Periode', 'Period')}</th>
+<td>{escape(dossier.period)}</td></tr><tr><th>{_both('Nama', 'Name')}</th><td>{_text(latest.get('name'))}</td>
+<th>{_both('Unit kerja', 'Unit')}</th><td>{_text(latest.get('unit_id'))}</td></tr>
+<tr><th>{_both('Predikat terakhir', 'Latest rating')}</th><td><b>{_text(latest.get('predikat'))}</b></td>
+<th>{_both('Pejabat Penilai', 'Appraiser')}</th><td>{_text(latest.get('pejabat_penilai_nip'))}</td></tr></table>
+<h2>{_both('Hasil dari waktu ke waktu', 'Results over time')}</h2>
+{_results_table(dossier)}
+<h2>{_both('Peristiwa dan bukti', 'Events and evidence')}</h2>
+<p>{_both('Setiap peristiwa tercatat di buku besar audit (pohon Merkle RFC 6962). Hash leaf = SHA-256(0x00 ‖ byte '
+          'persis peristiwa); bukti inklusi mengarah ke root pada checkpoint di bawah.',
+          'Every event is a leaf of the audit ledger (an RFC 6962 Merkle tree). Leaf hash = SHA-256(0x00 ‖ the '
+          "event's exact bytes); each inclusion proof leads to the root in the checkpoint below.")}</p>
+<table><tr><th>Leaf</th><th>{_both('Waktu', 'When')}</th><th>{_both('Peristiwa', 'Event')}</th>
+<th>{_both('Rujukan bukti', 'Evidence references')}</th><th>{_both('Isi', 'Content')}</th>
+<th>{_both('Hash leaf dan bukti inklusi', 'Leaf hash and inclusion proof')}</th><th>✓</th></tr>{events}</table>
+<p><button onclick="checkAll()">{_both('Periksa semua bukti di peramban ini', 'Check every proof in this browser')}
+</button> <span id="check-result"></span></p>
+<h2>Checkpoint</h2>
+<p>{size}</p>
+<pre>{note}</pre>
+<p>{_both('Kunci verifikasi', 'Verifier key')}: <code>{_text(dossier.vkey)}</code></p>
+<p>{_both('Tanda tangan diperiksa dengan format C2SP signed note (Ed25519), mis. golang.org/x/mod/sumdb/note, '
+          'atau `objektif audit verify --vkey …`.',
+          'Check the signature as a C2SP signed note (Ed25519), e.g. with golang.org/x/mod/sumdb/note, or '
+          '`objektif audit verify --vkey …`.')}</p>
+<script>{_JS}</script>
+</body></html>
+"""
