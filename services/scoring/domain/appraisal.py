@@ -147,6 +147,7 @@ class Appraisal:
     basis_event_ids: tuple[str, ...]
     basis_hash: str
     annual_from: tuple[str, ...] = ()
+    hasil_kerja_source: str = "evidence"
 
     @property
     def final(self) -> bool:
@@ -174,6 +175,7 @@ class Appraisal:
             "capaian_hasil_kerja": _d(self.capaian_hasil_kerja),
             "rating_hasil_kerja": {
                 "evidence": _r(hk_evidence),
+                "source": self.hasil_kerja_source,
                 "pejabat_penilai": _r(hk_pp),
                 "used": _r(hk_used),
             },

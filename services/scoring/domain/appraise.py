@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from contracts import events as ev
 from contracts.canonical import basis_hash
 from contracts.envelope import Envelope
 from contracts.events import Rating
@@ -24,8 +25,8 @@ from services.scoring.domain.predikat import predikat as matrix_predikat
 from services.scoring.domain.state import Fact, State, fold
 from services.scoring.domain.timeline import assignment_in_force
 
-#: Facts whose subject is not the appraised employee (policy for "*" or a unit; unit predicates).
-_NOT_EMPLOYEE_SLOTS = ("policies", "org_predicates")
+#: Facts whose subject is not the appraised employee (policies for "*" or a unit; unit predicates; positions).
+_NOT_EMPLOYEE_SLOTS = ("policies", "org_predicates", "positions")
 
 
 class StreamError(ValueError):
@@ -51,6 +52,7 @@ class _Scored:
     pp30: Pp30Detail | None = None
     pp46: Any = None
     behaviour_scores: tuple[RaterScore, ...] = ()
+    hasil_kerja_source: str = "evidence"
     used: tuple[str, ...] = field(default=())
 
 
@@ -88,14 +90,14 @@ def project(state: State, policies: Mapping[str, Policy]) -> Appraisal:
         (adopted[-1].payload.policy_id, adopted[-1].payload.content_hash) if adopted else None,
         policies,
     )
+    assignment = assignment_in_force(state.assignments, period)
     if policy.id == "permenpanrb-6-2022":
-        scored = _permen(state, policy)
+        scored = _permen(state, policy, _leader_rating(state, assignment, period, policy))
     elif policy.id == "pp30-2019":
         scored = _pp30(state, policy)
     else:
         detail, nilai, predikat, used = pp46_detail(state, policy)
         scored = _Scored(pp46=detail, nilai=nilai, predikat=predikat, used=used)
-    assignment = assignment_in_force(state.assignments, period)
     closure = state.closures[-1] if state.closures else None
     decision = state.decisions[-1] if state.decisions else None
     final_predikat = scored.predikat
@@ -138,6 +140,7 @@ def project(state: State, policies: Mapping[str, Policy]) -> Appraisal:
         behaviour_scores=scored.behaviour_scores,
         basis_event_ids=basis,
         basis_hash=basis_hash(basis),
+        hasil_kerja_source=scored.hasil_kerja_source,
     )
 
 
@@ -161,12 +164,34 @@ def _last_rating(state: State, attribute: str) -> Fact[Any] | None:
     return facts[-1] if facts else None
 
 
-def _permen(state: State, policy: Policy) -> _Scored:
-    """§1.3-§1.5 for one stream."""
+def _leader_rating(
+    state: State, assignment: Fact[ev.EmployeeAssigned] | None, period: str, policy: Policy
+) -> tuple[Rating, tuple[str, ...]] | None:
+    """§1.3: a unit's leader takes the unit's performance as his or her rating hasil kerja. Applies when the
+    stream holds the registration of the employee's position as the unit's leader and the unit's predicate for
+    the period (the service routes both into the leader's stream); the mapping comes from the policy."""
+    settings = policy.permenpanrb
+    if assignment is None or settings is None or not settings.leader_rating:
+        return None
+    held = assignment.payload
+    positions = [f for f in state.positions if f.payload.position_id == held.position_id]
+    if not positions or not positions[-1].payload.is_unit_leader:
+        return None
+    unit = [f for f in state.org_predicates if f.payload.unit_id == held.unit_id and f.period == period]
+    if not unit:
+        return None
+    rating = settings.leader_rating.get(unit[-1].payload.predicate.value)
+    return None if rating is None else (rating, (positions[-1].event_id, unit[-1].event_id))
+
+
+def _permen(state: State, policy: Policy, leader: tuple[Rating, tuple[str, ...]] | None) -> _Scored:
+    """§1.3-§1.5 for one stream; `leader` is the unit-based rating hasil kerja of a unit's leader."""
     settings = policy.permenpanrb
     assert settings is not None
     hk = hasil_kerja(state, settings.capaian, policy.rounding)
     evidence = rating_from_bands(hk.capaian, settings.evidence_rating) if hk.capaian is not None else None
+    if leader is not None:
+        evidence = leader[0]
     scores = tuple(
         RaterScore(
             f.payload.rater_nip, f.payload.relation.value, f.payload.value.value, f.payload.score, f.event_id
@@ -193,6 +218,7 @@ def _permen(state: State, policy: Policy) -> _Scored:
         )
     current = latest_scores(scores)
     used = (*hk.used, *(s.event_id for s in current), *(f.event_id for f in (pp_hk, pp_p) if f))
+    used += leader[1] if leader is not None else ()
     return _Scored(
         hk=hk,
         rating_hasil_kerja=(evidence, hk_pp, hk_used),
@@ -202,6 +228,7 @@ def _permen(state: State, policy: Policy) -> _Scored:
         predikat=matrix_predikat(hk_used, p_used) if hk_used and p_used else None,
         divergence=Divergence(hk_div, p_div, "\n".join(texts) or None, missing, note),
         behaviour_scores=current,
+        hasil_kerja_source="unit" if leader is not None else "evidence",
         used=used,
     )
 

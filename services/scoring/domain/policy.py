@@ -18,6 +18,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from contracts.envelope import period_year
+from contracts.events import Rating
 
 PolicyId = Literal["permenpanrb-6-2022", "pp30-2019", "pp46-2011"]
 
@@ -107,6 +108,9 @@ class PermenSettings(_Model):
     kurva: Kurva
     annual: Literal["own", "worst-period", "mean"]
     bias: Bias = Bias()
+    leader_rating: dict[str, Rating] = Field(
+        default_factory=dict, description="§1.3: a unit leader's rating hasil kerja from the unit's predicate"
+    )
 
 
 class Band(_Model):

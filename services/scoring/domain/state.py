@@ -52,6 +52,7 @@ class State:
     pejabat_penilai: tuple[Fact[ev.PejabatPenilaiRated], ...] = ()
     feedback: tuple[Fact[Any], ...] = ()
     org_predicates: tuple[Fact[ev.OrgPredicateSet], ...] = ()
+    positions: tuple[Fact[ev.PositionRegistered], ...] = ()
     closures: tuple[Fact[ev.PeriodClosed], ...] = ()
     deliveries: tuple[Fact[ev.ResultDelivered], ...] = ()
     objections: tuple[Fact[ev.ObjectionFiled], ...] = ()
@@ -95,6 +96,8 @@ def _slot(payload: ev.Payload) -> str | None:
             return "feedback"
         case ev.OrgPredicateSet():
             return "org_predicates"
+        case ev.PositionRegistered():
+            return "positions"
         case ev.PeriodClosed():
             return "closures"
         case ev.ResultDelivered():
@@ -120,7 +123,6 @@ def _slot(payload: ev.Payload) -> str | None:
         # structure, keys and derived events: facts of other services, no bearing on a score
         case (
             ev.UnitRegistered()
-            | ev.PositionRegistered()
             | ev.SourceRegistered()
             | ev.SourceKeyRotated()
             | ev.SourceKeyRevoked()

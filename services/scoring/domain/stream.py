@@ -46,53 +46,85 @@ def _is_employee(event: Envelope) -> bool:
     return event.type not in _UNIT_TYPES and bool(_NIP.match(event.subject))
 
 
-def route(events: Iterable[Envelope]) -> tuple[dict[tuple[str, str], list[Envelope]], list[Envelope]]:
-    """Employee-period streams and unit events. A stream exists for each (NIP, period) with an employee fact
-    other than an assignment; it also receives the employee's assignments up to the period's end (the
-    position held then), and policy adoptions for its period addressed to "*" or to the employee's unit."""
+def _in_order(events: Iterable[Envelope]) -> list[Envelope]:
     ordered = list(events)
     if ordered and all(e.sequence is not None for e in ordered):
         ordered.sort(key=lambda e: e.sequence or 0)
-    keys: set[tuple[str, str]] = set()
-    assignments: dict[str, list[tuple[Envelope, ev.EmployeeAssigned]]] = defaultdict(list)
-    for event in ordered:
-        if not _is_employee(event):
-            continue
-        if event.type == ev.EmployeeAssigned.TYPE:
-            payload = parse_payload(event)
-            assert isinstance(payload, ev.EmployeeAssigned)
-            assignments[event.subject].append((event, payload))
-        elif event.type != ev.PolicyAdopted.TYPE:
-            keys.add((event.subject, event.period))
-    units_of: dict[tuple[str, str], str | None] = {}
+    return ordered
+
+
+def _positions_held(
+    keys: Iterable[tuple[str, str]], assignments: Mapping[str, list[ev.EmployeeAssigned]]
+) -> dict[tuple[str, str], tuple[str, str] | None]:
+    """(unit, position) each employee held at the end of each period (as `assignment_in_force` decides)."""
+    held: dict[tuple[str, str], tuple[str, str] | None] = {}
     for nip, period in keys:
         end = period_bounds(period)[1]
-        held = [(p.effective_from, i, p.unit_id) for i, (_, p) in enumerate(assignments[nip])]
-        before = [h for h in held if h[0].date() <= end]
-        units_of[(nip, period)] = max(before or held)[2] if held else None
+        known = [
+            (p.effective_from, i, (p.unit_id, p.position_id)) for i, p in enumerate(assignments.get(nip, ()))
+        ]
+        before = [k for k in known if k[0].date() <= end]
+        held[(nip, period)] = max(before or known)[2] if known else None
+    return held
+
+
+def route(events: Iterable[Envelope]) -> tuple[dict[tuple[str, str], list[Envelope]], list[Envelope]]:
+    """Employee-period streams and unit events. A stream exists for each (NIP, period) with an employee fact
+    other than an assignment. It also receives the employee's assignments up to the period's end (the position
+    held then); policy adoptions for its period addressed to "*" or to the employee's unit; and, for a unit's
+    leader, the leader position's registration and the unit's predicate for the period (§1.3)."""
+    ordered = _in_order(events)
+    keys: set[tuple[str, str]] = set()
+    assignments: dict[str, list[ev.EmployeeAssigned]] = defaultdict(list)
+    leading: dict[str, bool] = {}
+    for event in ordered:
+        if event.type == ev.PositionRegistered.TYPE:
+            position = parse_payload(event)
+            assert isinstance(position, ev.PositionRegistered)
+            leading[position.position_id] = position.is_unit_leader
+        elif _is_employee(event) and event.type == ev.EmployeeAssigned.TYPE:
+            assignment = parse_payload(event)
+            assert isinstance(assignment, ev.EmployeeAssigned)
+            assignments[event.subject].append(assignment)
+        elif _is_employee(event) and event.type != ev.PolicyAdopted.TYPE:
+            keys.add((event.subject, event.period))
+    held = _positions_held(keys, assignments)
     streams: dict[tuple[str, str], list[Envelope]] = {key: [] for key in keys}
     by_period: dict[str, list[tuple[str, str]]] = defaultdict(list)
     by_nip: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    by_position: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    leaders: dict[tuple[str, str], list[tuple[str, str]]] = defaultdict(list)
     for key in sorted(keys):
         by_period[key[1]].append(key)
         by_nip[key[0]].append(key)
+        if (place := held[key]) is not None and leading.get(place[1], False):
+            by_position[place[1]].append(key)
+            leaders[(place[0], key[1])].append(key)
     unit_events: list[Envelope] = []
     for event in ordered:
+        targets: Iterable[tuple[str, str]] = ()
         if event.type == ev.PolicyAdopted.TYPE and not _NIP.match(event.subject):
-            for key in by_period.get(event.period, ()):
-                if event.subject in ("*", units_of[key]):
-                    streams[key].append(event)
-            unit_events.append(event)
+            targets = [k for k in by_period.get(event.period, ()) if event.subject in ("*", _unit(held[k]))]
+        elif event.type == ev.PositionRegistered.TYPE:
+            targets = by_position.get(event.payload.get("position_id", ""), ())
+        elif event.type == ev.OrgPredicateSet.TYPE:
+            targets = leaders.get((event.payload.get("unit_id", ""), event.period), ())
         elif event.type == ev.EmployeeAssigned.TYPE and _is_employee(event):
             start = period_bounds(event.period)[0]
-            for key in by_nip.get(event.subject, ()):
-                if start <= period_bounds(key[1])[1]:
-                    streams[key].append(event)
+            targets = [k for k in by_nip.get(event.subject, ()) if start <= period_bounds(k[1])[1]]
         elif _is_employee(event):
-            streams[(event.subject, event.period)].append(event)
-        else:
+            # an adoption addressed to one employee with no other fact in the period has no stream to join
+            streams.get((event.subject, event.period), []).append(event)
+            continue
+        for key in targets:
+            streams[key].append(event)
+        if not _is_employee(event):
             unit_events.append(event)
     return streams, unit_events
+
+
+def _unit(place: tuple[str, str] | None) -> str | None:
+    return None if place is None else place[0]
 
 
 def score_stream(events: Iterable[Envelope], policies: Mapping[str, Policy]) -> ScoringOutput:

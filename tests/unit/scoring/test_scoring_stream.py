@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from decimal import Decimal
 
+import pytest
 from scoring_events import ATASAN, NIP_A, NIP_B, NIP_C, REKAN_1, UNIT, Stream, employee, iki, rhk
 
 from services.scoring.domain import Policy, score_stream
@@ -191,7 +192,53 @@ def test_the_json_output_is_ready_to_serialise(policies: Mapping[str, Policy]) -
     assert a["capaian_hasil_kerja"] == "100.00"
     assert a["rating_hasil_kerja"] == {
         "evidence": "Sesuai Ekspektasi",
+        "source": "evidence",
         "pejabat_penilai": None,
         "used": "Sesuai Ekspektasi",
     }
     assert set(out["units"][0]["kurva"]) == {"verdict", "mode", "checked", "violations"}
+
+
+def leader_stream(predicate: str) -> list[object]:
+    unit = Stream(UNIT)
+    position = {"position_id": "kadinkes", "unit_id": UNIT, "title": "Kepala Dinas", "jenis": "struktural"}
+    unit.env("org.position.registered", {**position, "is_unit_leader": True})
+    unit.env("org.predicate.set", {"unit_id": UNIT, "predicate": predicate, "set_by_nip": ATASAN})
+    head = Stream(NIP_A)
+    head.assigned(position_id="kadinkes", jabatan="Kepala Dinas Kesehatan")
+    head.plan(rhk("r1", iki("a", "100")))
+    head.realised("a", "100")
+    head.rated_all(ATASAN, "atasan", 3)
+    return [*unit.events, *head.events, *employee(NIP_B, "100", 2)]
+
+
+@pytest.mark.parametrize(
+    ("predicate", "rating", "predikat"),
+    [("Istimewa", "Di Atas Ekspektasi", "Sangat Baik"), ("Kurang", "Di Bawah Ekspektasi", "Butuh Perbaikan")],
+)
+def test_a_unit_leader_takes_the_units_performance_as_rating_hasil_kerja(
+    policies: Mapping[str, Policy], predicate: str, rating: str, predikat: str
+) -> None:
+    head, staff = score_stream(leader_stream(predicate), policies).appraisals  # type: ignore[arg-type]
+    assert head.hasil_kerja_source == "unit"
+    assert (head.rating_hasil_kerja[0], head.predikat) == (rating, predikat)
+    assert head.capaian_hasil_kerja == Decimal("100.00")  # still computed and shown
+    assert staff.hasil_kerja_source == "evidence"
+
+
+def test_the_unit_facts_a_leader_is_rated_by_are_in_the_leaders_basis(policies: Mapping[str, Policy]) -> None:
+    events = leader_stream("Istimewa")
+    head = score_stream(events, policies).appraisals[0]  # type: ignore[arg-type]
+    assert {str(e.event_id) for e in events[:2]} <= set(head.basis_event_ids)  # type: ignore[attr-defined]
+
+
+def test_a_policy_adopted_for_one_employee_without_other_facts_is_harmless(
+    policies: Mapping[str, Policy],
+) -> None:
+    pp30 = policies["pp30-2019"]
+    lone = Stream(NIP_C, "2024")
+    lone.env(
+        "policy.adopted", {"policy_id": pp30.id, "policy_version": "1", "content_hash": pp30.content_hash}
+    )
+    out = score_stream([*lone.events, *employee(NIP_A, "100", 2)], policies)
+    assert [a.nip for a in out.appraisals] == [NIP_A]
