@@ -265,6 +265,7 @@ def test_the_image_copies_every_package_the_wheel_ships_and_only_existing_paths(
 
 def test_every_command_the_deployment_runs_names_a_module_or_subcommand_that_exists(services: dict) -> None:
     subcommands = {c.name or c.callback.__name__ for c in cli_app.registered_commands}  # type: ignore[union-attr]
+    subcommands |= {g.name for g in cli_app.registered_groups if g.name}
     scripts = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]
     seen = []
     for where, argv in commands_of(services):
