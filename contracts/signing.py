@@ -25,7 +25,7 @@ import binascii
 import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 from cryptography.exceptions import InvalidSignature
@@ -151,6 +151,35 @@ def root_from_inclusion(leaf: bytes, index: int, size: int, path: Sequence[bytes
             node = node_hash(node, sibling)
         fn, sn = fn >> 1, sn >> 1
     return node if sn == 0 else None
+
+
+class AuditStep(NamedTuple):
+    """One level of an audit path: the subtree [lo, hi) splits at `mid`; the proven node lies left of it or not.
+
+    The path's sibling at this level is the subtree [mid, hi) when `left`, else [lo, mid); the node computed is
+    the subtree [lo, hi). Ranges name nodes, so a verifier can remember which nodes of a signed tree it has seen.
+    """
+
+    lo: int
+    mid: int
+    hi: int
+    left: bool
+
+
+def audit_steps(index: int, size: int) -> tuple[AuditStep, ...] | None:
+    """The levels of leaf `index`'s RFC 6962 audit path in a tree of `size` leaves, bottom-up; None if out of range.
+
+    RFC 6962 §2.1: the left subtree of [lo, hi) holds the largest power of two smaller than hi − lo leaves.
+    """
+    if not 0 <= index < size:
+        return None
+    steps: list[AuditStep] = []
+    lo, hi = 0, size
+    while hi - lo > 1:
+        mid = lo + (1 << ((hi - lo - 1).bit_length() - 1))
+        steps.append(AuditStep(lo, mid, hi, index < mid))
+        lo, hi = (lo, mid) if index < mid else (mid, hi)
+    return tuple(reversed(steps))
 
 
 def batch_message(size: int, root: bytes) -> bytes:

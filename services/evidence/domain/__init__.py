@@ -15,7 +15,7 @@ from services.evidence.domain.gate import (
     decide_batch_and_evolve,
 )
 from services.evidence.domain.reasons import MESSAGES, Code
-from services.evidence.domain.state import IntakeState, evolve, initial_state
+from services.evidence.domain.state import IntakeState, evolve, evolve_parsed, initial_state
 
 __all__ = [
     "MAX_BYTES",
@@ -30,5 +30,6 @@ __all__ = [
     "decide_batch",
     "decide_batch_and_evolve",
     "evolve",
+    "evolve_parsed",
     "initial_state",
 ]

@@ -18,7 +18,7 @@ from contracts.envelope import Envelope
 from services.evidence.domain.authenticate import BatchMemo, authenticate
 from services.evidence.domain.authorise import authorise, supersession
 from services.evidence.domain.parse import Parsed, Unparsed, parse
-from services.evidence.domain.state import IntakeState, evolve
+from services.evidence.domain.state import IntakeState, evolve_parsed
 
 #: Default request size limit (also the HTTP intake's).
 MAX_BYTES = 256 * 1024
@@ -29,11 +29,13 @@ class Accepted:
     """An authentic, authorised, valid submission; `recorded_at` is set, `sequence` is left to the store.
 
     `original` is the exact bytes received: keep them, since the signature covers the submitted JSON, which the
-    envelope re-serialised need not reproduce byte for byte (docs/signing.md).
+    envelope re-serialised need not reproduce byte for byte (docs/signing.md). `payload` is the typed payload,
+    upcast to the current version (the envelope keeps the payload as submitted).
     """
 
     envelope: Envelope
     original: bytes
+    payload: ev.Payload
 
 
 @dataclass(frozen=True)
@@ -97,7 +99,7 @@ def _decide(
     )
     if reasons:
         return rejected(envelope.event_id, reasons)
-    return Accepted(envelope.model_copy(update={"recorded_at": received_at}), raw)
+    return Accepted(envelope.model_copy(update={"recorded_at": received_at}), raw, parsed.payload)
 
 
 def decide(
@@ -130,7 +132,7 @@ def decide_batch_and_evolve(
     for raw in raws:
         decision = _decide(raw, state, received_at, received_from, max_bytes, memo)
         if isinstance(decision, Accepted):
-            state = evolve(state, decision.envelope)
+            state = evolve_parsed(state, decision.envelope, decision.payload)
         decisions.append(decision)
     return tuple(decisions), state
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any
 from uuid import UUID
 
@@ -61,24 +62,38 @@ def _loads(raw: bytes) -> tuple[Any, ev.RejectionReason | None]:
         return None, reason(Code.NOT_JSON, str(error)[:120])
 
 
-def _check_tree(data: Any) -> ev.RejectionReason | None:
-    """Depth and number checks over the parsed JSON, iteratively (no recursion on hostile input)."""
+def _has_problem(data: Any) -> bool:
+    """Fast pass: is any container nested too deeply, or any number without a canonical form? (orjson's types)"""
+    stack: list[tuple[Any, int]] = [(data, 1)]
+    while stack:
+        container, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            return True
+        for value in container.values() if type(container) is dict else container:
+            kind = type(value)
+            if kind is dict or kind is list:
+                stack.append((value, depth + 1))
+            elif kind is float or (kind is int and not -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER):
+                return True
+    return False
+
+
+def _locate_problem(data: Any) -> ev.RejectionReason:
+    """Slow pass, only after the fast one found something: the same checks, naming the path."""
     stack: list[tuple[Any, int, str]] = [(data, 1, "")]
     while stack:
         value, depth, path = stack.pop()
+        if isinstance(value, dict | list) and depth > MAX_DEPTH:
+            return reason(Code.TOO_DEEP, f"> {MAX_DEPTH}", path=path[:_MAX_PATH] or None)
         if isinstance(value, dict):
-            if depth > MAX_DEPTH:
-                return reason(Code.TOO_DEEP, f"> {MAX_DEPTH}", path=path[:_MAX_PATH] or None)
             stack.extend((v, depth + 1, f"{path}.{k}" if path else k) for k, v in value.items())
         elif isinstance(value, list):
-            if depth > MAX_DEPTH:
-                return reason(Code.TOO_DEEP, f"> {MAX_DEPTH}", path=path[:_MAX_PATH] or None)
             stack.extend((v, depth + 1, f"{path}[{i}]") for i, v in enumerate(value))
         elif isinstance(value, float) or (
             isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_SAFE_INTEGER
         ):
             return reason(Code.NUMBER_NOT_CANONICAL, path=path[:_MAX_PATH])
-    return None
+    raise AssertionError("_has_problem and _locate_problem disagree")
 
 
 def _loc(loc: Sequence[int | str], prefix: str = "") -> str:
@@ -103,11 +118,17 @@ def _event_id(data: dict[str, Any]) -> UUID | None:
         return None
 
 
+@cache
+def _datetime_fields(cls: type[ev.Payload]) -> tuple[str, ...]:
+    return tuple(name for name, f in cls.model_fields.items() if f.annotation in (datetime, datetime | None))
+
+
 def _naive_datetimes(payload: ev.Payload) -> tuple[ev.RejectionReason, ...]:
+    """Payload timestamps must carry an offset, as the envelope's do (they are compared with aware times)."""
     return tuple(
         reason(Code.SCHEMA_INVALID, f"payload.{name}: needs a UTC offset", path=f"payload.{name}")
-        for name, value in payload
-        if isinstance(value, datetime) and value.utcoffset() is None
+        for name in _datetime_fields(type(payload))
+        if isinstance(value := getattr(payload, name), datetime) and value.utcoffset() is None
     )
 
 
@@ -121,9 +142,8 @@ def parse(raw: bytes, *, max_bytes: int) -> Parsed | Unparsed:
     if not isinstance(data, dict):
         return Unparsed(None, (reason(Code.NOT_OBJECT),))
     event_id = _event_id(data)
-    failure = _check_tree(data)
-    if failure is not None:
-        return Unparsed(event_id, (failure,))
+    if _has_problem(data):
+        return Unparsed(event_id, (_locate_problem(data),))
     server = tuple(reason(Code.SERVER_FIELD, path=f) for f in _SERVER_FIELDS if data.get(f) is not None)
     if server:
         return Unparsed(event_id, server)

@@ -225,7 +225,12 @@ def evolve(state: IntakeState, accepted: Envelope) -> IntakeState:
     replayed without it falls back to `occurred_at`. Raises pydantic's ValidationError for an event that does not
     parse: accepted events always do, so that is a broken store or contract, not something to skip.
     """
+    return evolve_parsed(state, accepted, parse_payload(accepted))
+
+
+def evolve_parsed(state: IntakeState, accepted: Envelope, payload: ev.Payload) -> IntakeState:
+    """`evolve` for a caller that already holds the typed payload (`Accepted.payload`): no second validation."""
     when = accepted.recorded_at or accepted.occurred_at
     seen = SeenEvent(accepted.source, accepted.type, accepted.subject, accepted.period)
     state = replace(state, seen=state.seen.insert(accepted.event_id, seen))
-    return _learn(state, accepted, parse_payload(accepted), when)
+    return _learn(state, accepted, payload, when)

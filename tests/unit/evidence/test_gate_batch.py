@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+
 import orjson
 import pytest
 from evidence_world import SIKDA, SIMPEG, STAFF1, STRANGER, World, build_world, codes
@@ -45,13 +47,32 @@ def test_each_member_of_a_batch_verifies_on_its_own(world: World, size: int) -> 
         assert isinstance(decision, Accepted)
 
 
-def test_verifying_a_whole_batch_costs_one_ed25519_verification(world: World) -> None:
+def test_verifying_a_whole_batch_in_any_order_costs_one_ed25519_verification_and_n_hashes(world: World) -> None:
     memo = BatchMemo()
     parsed = [parse(orjson.dumps(m), max_bytes=10**6) for m in _batch(world, 50)]
-    assert all(isinstance(p, Parsed) for p in parsed)
+    random.Random(7).shuffle(parsed)
     results = [authenticate(p, world.state, world.now, memo) for p in parsed if isinstance(p, Parsed)]
     assert results == [()] * 50
     assert memo.ed25519_checks == 1
+    assert memo.node_hashes == 49  # every interior node of the tree once; plus one leaf hash per member
+
+
+def test_a_batch_by_the_wrong_key_costs_one_failed_verification_not_one_per_member(world: World) -> None:
+    memo = BatchMemo()
+    members = sign_batch([world.realisation(STAFF1, "iki-imunisasi") for _ in range(20)], SIMPEG)
+    parsed = [parse(orjson.dumps(m), max_bytes=10**6) for m in members]
+    results = [authenticate(p, world.state, world.now, memo) for p in parsed if isinstance(p, Parsed)]
+    assert [tuple(r.code for r in reasons) for reasons in results] == [(Code.SIGNATURE_INVALID,)] * 20
+    assert memo.ed25519_checks == 1
+
+
+def test_a_tampered_member_is_caught_even_after_its_neighbours_proved_the_tree(world: World) -> None:
+    members = _batch(world, 8)
+    members[5]["payload"]["value"] = "120"  # type: ignore[index]
+    memo = BatchMemo()
+    parsed = [parse(orjson.dumps(m), max_bytes=10**6) for m in members]
+    results = [authenticate(p, world.state, world.now, memo) for p in parsed if isinstance(p, Parsed)]
+    assert [bool(r) for r in results] == [False] * 5 + [True] + [False] * 2
 
 
 def test_a_member_moved_to_another_position_is_rejected(world: World) -> None:

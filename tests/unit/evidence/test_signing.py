@@ -13,10 +13,12 @@ from evidence_world import key
 
 from contracts.signing import (
     UnsignableEnvelope,
+    audit_steps,
     inclusion_path,
     key_id,
     leaf_hash,
     merkle_root,
+    node_hash,
     parse_batch_signature,
     public_key_bytes,
     root_from_inclusion,
@@ -81,6 +83,22 @@ def test_every_audit_path_leads_back_to_the_root(size: int) -> None:
         assert root_from_inclusion(leaves[index], index, size, path) == root
         if path:
             assert root_from_inclusion(leaves[index], index, size, path[:-1]) != root
+
+
+@pytest.mark.parametrize("size", range(1, 34))
+def test_walking_the_audit_steps_reaches_the_same_root_as_rfc9162_verification(size: int) -> None:
+    leaves = [leaf_hash(i.to_bytes(4, "big")) for i in range(size)]
+    for index in range(size):
+        path = inclusion_path(leaves, index)
+        steps = audit_steps(index, size)
+        assert steps is not None and len(steps) == len(path)
+        node = leaves[index]
+        for step, sibling in zip(steps, path, strict=True):
+            assert merkle_root(leaves[step.mid : step.hi] if step.left else leaves[step.lo : step.mid]) == sibling
+            node = node_hash(node, sibling) if step.left else node_hash(sibling, node)
+            assert node == merkle_root(leaves[step.lo : step.hi])
+        assert node == root_from_inclusion(leaves[index], index, size, path) == merkle_root(leaves)
+    assert audit_steps(size, size) is None
 
 
 @pytest.mark.parametrize("vector", VECTORS, ids=lambda p: f"{p.parent.name}/{p.stem}")
