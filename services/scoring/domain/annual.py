@@ -50,17 +50,14 @@ def apply_annual_policy(
     """Annual appraisals rewritten from the same employee's periodic ones where the policy is not `own`; the
     basis then also holds the periodic bases (in period order). An accepted objection still sets the
     result."""
+    periodic_of: dict[tuple[str, str], list[Appraisal]] = {}
+    for a in sorted(appraisals, key=lambda a: a.period):
+        if a.evaluation == "periodik":
+            periodic_of.setdefault((a.nip, a.period[:4]), []).append(a)
     result = []
     for appraisal in appraisals:
         mode = _mode(appraisal, policies) if appraisal.evaluation == "tahunan" else "own"
-        periodic = sorted(
-            (
-                a
-                for a in appraisals
-                if a.nip == appraisal.nip and a.evaluation == "periodik" and a.period[:4] == appraisal.period
-            ),
-            key=lambda a: a.period,
-        )
+        periodic = periodic_of.get((appraisal.nip, appraisal.period), [])
         derived = annual_predikat(mode, periodic) if mode != "own" else None
         if derived is None:
             result.append(appraisal)

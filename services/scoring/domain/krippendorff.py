@@ -20,18 +20,23 @@ Metric = Literal["nominal", "ordinal", "interval", "ratio"]
 
 def coincidences(units: Iterable[Iterable[int]]) -> dict[tuple[int, int], Fraction]:
     """The coincidence matrix `o_ck`: each pairable unit with `m` values contributes, for every ordered pair
-    of values from different coders, `1 / (m - 1)`."""
-    result: dict[tuple[int, int], Fraction] = {}
+    of values from different coders, `1 / (m - 1)`. Pair counts are summed as integers per `m` first, so
+    only one division per cell and unit size is exact-rational work."""
+    by_size: dict[int, Counter[tuple[int, int]]] = {}
     for unit in units:
         values = Counter(unit)
         m = sum(values.values())
         if m < 2:
             continue
+        pairs = by_size.setdefault(m, Counter())
         for c, n_c in values.items():
             for k, n_k in values.items():
-                pairs = n_c * (n_c - 1) if c == k else n_c * n_k
-                if pairs:
-                    result[(c, k)] = result.get((c, k), Fraction(0)) + Fraction(pairs, m - 1)
+                pairs[(c, k)] += n_c * (n_c - 1) if c == k else n_c * n_k
+    result: dict[tuple[int, int], Fraction] = {}
+    for m, pairs in sorted(by_size.items()):
+        for cell, count in pairs.items():
+            if count:
+                result[cell] = result.get(cell, Fraction(0)) + Fraction(count, m - 1)
     return result
 
 

@@ -17,6 +17,7 @@ from decimal import (
     DivisionByZero,
     InvalidOperation,
     Overflow,
+    getcontext,
     localcontext,
 )
 from fractions import Fraction
@@ -31,11 +32,25 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 
+def _in_scoring_context() -> bool:
+    """Whether the current context already is the scoring context (nested calls need not switch again)."""
+    current = getcontext()
+    return (
+        current.prec == CONTEXT.prec
+        and current.rounding == CONTEXT.rounding
+        and current.Emax == CONTEXT.Emax
+        and current.Emin == CONTEXT.Emin
+        and current.traps == CONTEXT.traps
+    )
+
+
 def exact(fn: Callable[P, R]) -> Callable[P, R]:
     """Run `fn` inside the scoring decimal context (deterministic precision and traps)."""
 
     @functools.wraps(fn)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        if _in_scoring_context():
+            return fn(*args, **kwargs)
         with localcontext(CONTEXT):
             return fn(*args, **kwargs)
 
