@@ -49,8 +49,8 @@ Json = Annotated[bool, typer.Option("--json", help="print one JSON document")]
 
 app = typer.Typer(name="audit", no_args_is_help=True, add_completion=False,
                   help="Audit the ledger: checkpoints, export, verify, proofs, replay, rebuild, dossier.")
-err = Console(stderr=True)
-out = Console()
+err = Console(stderr=True, soft_wrap=True)
+out = Console(soft_wrap=True)  # an auditor greps and pipes this: no wrapping
 
 
 class CoreScorer:

@@ -20,6 +20,7 @@ from typing import Any, Protocol
 from uuid import UUID
 
 import asyncpg
+import orjson
 from pydantic import ValidationError
 
 from contracts import topics
@@ -160,7 +161,8 @@ def replay_published(score_leaf: Leaf, stream: Sequence[Envelope], scorer: Score
     published = envelope_of(score_leaf)
     horizon = horizon_of(published, stream)
     used = [e for e in stream if (e.sequence or 0) <= horizon]
-    replayed = dict(scorer.appraise(used))
+    # Through canonical JSON, as a published result went: Decimals and tuples become what the ledger holds.
+    replayed = orjson.loads(canonical_bytes(scorer.appraise(used)))
     result = published.payload.get("result", {})
     return ReplayOutcome(
         nip=published.subject, period=published.period, score_event_id=published.event_id,

@@ -1,0 +1,130 @@
+"""`objektif audit …` against a database given by --database-url: each command prints what the auditor needs,
+and `verify` exits non-zero naming the first bad leaf. The scoring core is replaced by the test's stand-in here;
+the end-to-end test replays with the real one."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+
+import asyncpg
+import orjson
+import pytest
+from audit_app_data import NIP, PERIOD, SIGNER, CountingScorer, evidence, ledger, realisation, score, tamper
+from typer.testing import CliRunner
+
+from chassis.db import create_pool
+from contracts import topics
+from objektif.cli import app
+from objektif.commands import audit as audit_command
+from services.audit.domain.checkpoint import open_checkpoint
+from services.audit.domain.merkle import leaf_hash, root_from_leaf_hashes, verify_consistency, verify_inclusion
+
+SEED_B64 = base64.b64encode(hashlib.sha256(b"audit app test key, not a secret").digest()).decode()
+E1, E2 = realisation("cli-e1", 1, "4"), realisation("cli-e2", 2, "5")
+
+
+@pytest.fixture
+async def dsn(pool: asyncpg.Pool, audit_schema: str, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[str]:
+    """A small ledger (two realisations, two results), the test key as the checkpoint key, the stand-in scorer."""
+    await ledger(pool, *evidence(E1), (topics.SCORES, score([E1])), *evidence(E2), (topics.SCORES, score([E1, E2])))
+    monkeypatch.setenv("OBJEKTIF_AUDIT_CHECKPOINT_KEY", SEED_B64)
+    monkeypatch.setenv("OBJEKTIF_AUDIT_CHECKPOINT_ORIGIN", SIGNER.name)
+    monkeypatch.setattr(audit_command, "CoreScorer", CountingScorer)
+    yield audit_schema
+
+
+def run(dsn: str, *args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(app, ["audit", *args, "--database-url", dsn], catch_exceptions=False)
+    return result.exit_code, result.stdout
+
+
+def on(dsn: str, action: Callable[[asyncpg.Pool], Awaitable[object]]) -> None:
+    """Run ``action`` on a pool of its own (the CLI runs its own event loop, so the fixtures' pool cannot serve)."""
+
+    async def main() -> None:
+        pool = await create_pool(dsn)
+        try:
+            await action(pool)
+        finally:
+            await pool.close()
+
+    asyncio.run(main())
+
+
+async def change_body(pool: asyncpg.Pool) -> None:
+    async with pool.acquire() as conn:
+        await tamper(conn, "leaf_data", "UPDATE audit.leaf_data SET body = $1 WHERE idx = 2", b"{}")
+
+
+def test_checkpoint_proof_and_consistency_print_what_a_third_party_checks(dsn: str) -> None:
+    code, out = run(dsn, "checkpoint", "--json")
+    assert code == 0
+    first = orjson.loads(out)
+    signed = open_checkpoint(first["note"], first["vkey"])
+    assert (signed.size, signed.root.hex(), first["fresh"]) == (4, first["root"], True)
+    code, out = run(dsn, "proof", str(E2.event_id), "--json")
+    assert code == 0
+    receipt = orjson.loads(out)
+    assert receipt["leaf_index"] == 2
+    body = orjson.dumps(E2.model_dump(mode="json", exclude_none=True), option=orjson.OPT_SORT_KEYS)
+    verify_inclusion(2, 4, leaf_hash(body), [bytes.fromhex(h) for h in receipt["proof"]], signed.root)
+    code, out = run(dsn, "consistency", "1", "4", "--json")
+    proof = orjson.loads(out)
+    assert code == 0
+    verify_consistency(1, 4, bytes.fromhex(proof["root1"]), signed.root, [bytes.fromhex(h) for h in proof["proof"]])
+
+
+def test_the_exported_bytes_give_the_checkpoint_root(dsn: str, tmp_path: Path) -> None:
+    out_file = tmp_path / "ledger.jsonl"
+    assert run(dsn, "export", "--out", str(out_file))[0] == 0
+    lines = [orjson.loads(line) for line in out_file.read_bytes().splitlines()]
+    root = root_from_leaf_hashes([leaf_hash(base64.b64decode(line["body"])) for line in lines])
+    assert root.hex() == orjson.loads(run(dsn, "checkpoint", "--json")[1])["root"]
+
+
+def test_verify_passes_then_names_the_leaf_changed_behind_the_trigger(dsn: str) -> None:
+    assert run(dsn, "checkpoint")[0] == 0
+    code, out = run(dsn, "verify", "--vkey", SIGNER.verifier_key())
+    assert code == 0, out
+    on(dsn, change_body)
+    code, out = run(dsn, "verify", "--vkey", SIGNER.verifier_key())
+    assert code == 1
+    assert f"index 2, event {E2.event_id}" in out
+    code, out = run(dsn, "verify", "--json")
+    assert code == 1
+    assert orjson.loads(out)["first_bad_leaf"]["event_id"] == str(E2.event_id)
+
+
+def test_replay_reports_a_match_and_exits_non_zero_on_a_mismatch(dsn: str, pool: asyncpg.Pool) -> None:
+    code, out = run(dsn, "replay", "--nip", NIP, "--period", PERIOD, "--until", "1", "--json")
+    assert code == 0
+    assert orjson.loads(out)["outcomes"][0]["events"] == 1
+    code, out = run(dsn, "replay", "--all")
+    assert code == 0
+    assert "2 published results replayed; 0 differ" in out
+    forged = score([E1, E2], {**CountingScorer().appraise([E1, E2]), "total": "99"})
+    forged = forged.model_copy(update={"event_id": realisation("forged", 9, "0").event_id})
+    on(dsn, lambda pool: ledger(pool, (topics.SCORES, forged)))
+    code, out = run(dsn, "replay", "--nip", NIP, "--period", PERIOD)
+    assert code == 1
+    assert 'total: published "99" → replayed "9"' in out
+
+
+def test_rebuild_prints_the_content_hash_and_the_dossier_is_one_offline_page(dsn: str, tmp_path: Path) -> None:
+    code, out = run(dsn, "rebuild", "--until", "3", "--json")
+    assert code == 0
+    rebuilt = orjson.loads(out)
+    assert rebuilt["appraisals"] == 1
+    assert rebuilt["matches_published"]
+    page = tmp_path / "dossier.html"
+    assert run(dsn, "dossier", "--nip", NIP, "--period", PERIOD, "--out", str(page))[0] == 0
+    html = page.read_text(encoding="utf-8")
+    assert str(E2.event_id) in html
+    assert "dapodik.example/cli-e2" in html
+    assert "Berkas Keberatan" in html
+    assert "src=" not in html
+    assert "href=" not in html

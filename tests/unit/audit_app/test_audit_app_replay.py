@@ -1,0 +1,121 @@
+"""Replay re-runs the scoring core on exactly the evidence a published result had seen, whatever order the
+ledger interleaved topics in, and reports a field diff when the result does not reproduce."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import asyncpg
+import pytest
+from audit_app_data import (
+    NIP,
+    NOW,
+    OTHER_NIP,
+    PERIOD,
+    SIGNER,
+    CountingScorer,
+    evidence,
+    ledger,
+    realisation,
+    score,
+)
+
+from contracts import topics
+from services.audit.app.checkpoints import issue_checkpoint
+from services.audit.app.errors import NoCheckpoint, NothingPublished, ReplayInputMissing
+from services.audit.app.replay import (
+    FieldDiff,
+    content_hash,
+    field_diff,
+    rebuild,
+    replay,
+    replay_all,
+    until_as_of,
+)
+
+SCORER = CountingScorer()
+E1, E2, E3 = realisation("e1", 1, "10"), realisation("e2", 2, "20"), realisation("e3", 3, "30")
+
+
+async def test_each_published_result_is_replayed_on_the_evidence_it_had_seen(
+        pool: asyncpg.Pool, conn: asyncpg.Connection) -> None:
+    # The audit ledgered e2 before the score over e1 alone: a ledger position is not a causal cut.
+    await ledger(pool, *evidence(E1, E2), (topics.SCORES, score([E1])), (topics.SCORES, score([E1, E2])))
+    first = await replay(conn, SCORER, NIP, PERIOD, until=2)
+    assert first.match
+    assert (first.events, first.horizon_sequence, first.score_index) == (1, 1, 2)
+    latest = await replay(conn, SCORER, NIP, PERIOD)
+    assert latest.match
+    assert (latest.events, latest.score_index) == (2, 3)
+
+
+async def test_a_score_ledgered_before_its_evidence_still_replays(pool: asyncpg.Pool, conn: asyncpg.Connection) -> None:
+    await ledger(pool, (topics.SCORES, score([E1, E2])), *evidence(E1, E2, E3))
+    outcome = await replay(conn, SCORER, NIP, PERIOD)
+    assert outcome.match
+    assert outcome.events == 2  # e3 came later than the result, so it is not part of it
+
+
+async def test_a_result_that_does_not_reproduce_is_reported_field_by_field(
+        pool: asyncpg.Pool, conn: asyncpg.Connection) -> None:
+    honest = dict(SCORER.appraise([E1, E2]))
+    await ledger(pool, *evidence(E1, E2), (topics.SCORES, score([E1, E2], {**honest, "total": "31"})))
+    outcome = await replay(conn, SCORER, NIP, PERIOD)
+    assert not outcome.match
+    assert outcome.diffs == (FieldDiff("total", "31", "30"),)
+
+
+async def test_a_result_resting_on_events_missing_from_the_ledger_cannot_be_replayed(
+        pool: asyncpg.Pool, conn: asyncpg.Connection) -> None:
+    await ledger(pool, *evidence(E1), (topics.SCORES, score([E1, E2])))
+    with pytest.raises(ReplayInputMissing):
+        await replay(conn, SCORER, NIP, PERIOD)
+
+
+async def test_nothing_to_replay_before_the_first_result(pool: asyncpg.Pool, conn: asyncpg.Connection) -> None:
+    await ledger(pool, *evidence(E1), (topics.SCORES, score([E1])))
+    with pytest.raises(NothingPublished):
+        await replay(conn, SCORER, NIP, PERIOD, until=0)
+    with pytest.raises(NothingPublished):
+        await replay(conn, SCORER, OTHER_NIP, PERIOD)
+
+
+async def test_every_published_result_replays_and_the_read_model_rebuilds_to_the_published_one(
+        pool: asyncpg.Pool, conn: asyncpg.Connection) -> None:
+    other = realisation("o1", 4, "7", nip=OTHER_NIP)
+    await ledger(pool, *evidence(E1), (topics.SCORES, score([E1])), *evidence(other, E2),
+                 (topics.SCORES, score([other])), (topics.SCORES, score([E1, E2])))
+    outcomes = await replay_all(conn, SCORER)
+    assert [o.match for o in outcomes] == [True, True, True]
+    whole = await rebuild(conn, SCORER, until=5)
+    assert whole.matches_published
+    assert (whole.evidence_events, whole.appraisals, whole.published) == (3, 2, 2)
+    early = await rebuild(conn, SCORER, until=1)
+    assert early.content_hash == content_hash([SCORER.appraise([E1])])
+    assert early.matches_published
+
+
+async def test_as_of_a_time_means_the_ledger_under_the_last_checkpoint_issued_by_then(
+        pool: asyncpg.Pool, conn: asyncpg.Connection) -> None:
+    with pytest.raises(NoCheckpoint):
+        await until_as_of(conn, NOW)
+    await ledger(pool, *evidence(E1), (topics.SCORES, score([E1])))
+    await issue_checkpoint(conn, SIGNER, NOW)
+    await ledger(pool, *evidence(E2), (topics.SCORES, score([E1, E2])))
+    await issue_checkpoint(conn, SIGNER, NOW + timedelta(days=1))
+    assert await until_as_of(conn, NOW + timedelta(hours=1)) == 1
+    outcome = await replay(conn, SCORER, NIP, PERIOD, until=await until_as_of(conn, NOW + timedelta(hours=1)))
+    assert outcome.events == 1
+
+
+def test_a_field_diff_names_nested_paths_and_is_empty_for_equal_values() -> None:
+    published = {"a": {"b": [1, {"c": "x"}]}, "d": None, "e": [1, 2]}
+    replayed = {"a": {"b": [1, {"c": "y"}]}, "d": None, "e": [1, 2, 3], "f": True}
+    assert field_diff(published, replayed) == [
+        FieldDiff("a.b[1].c", "x", "y"), FieldDiff("e", [1, 2], [1, 2, 3]), FieldDiff("f", None, True)]
+    assert field_diff(published, published) == []
+
+
+def test_the_content_hash_ignores_the_order_results_come_in() -> None:
+    a, b = {"nip": "1", "period": "2025", "x": 1}, {"nip": "2", "period": "2025", "x": 2}
+    assert content_hash([a, b]) == content_hash([b, a]) != content_hash([a])
