@@ -1,21 +1,21 @@
 """The canonical signing form of a submission, single and batch signatures, and key ids (docs/signing.md).
 
-Shared by departmental systems, the `objektif` CLI, the evidence gate and any third-party verifier, so it holds
-no state and reads no clock. In short:
+Shared by departmental systems, the `objektif` CLI, the evidence gate and any third-party verifier, so it
+holds no state and reads no clock. In short:
 
-- **Signing bytes** of a submission: `contracts.canonical.canonical_bytes` of the submitted JSON object with the
-  top-level members `signature`, `sequence` and `recorded_at` removed. The last two are assigned by the evidence
-  service, so an accepted event verifies with the same bytes as the submission it came from.
-- **Single signature**: `signature` is the standard base64 of the raw 64-byte Ed25519 signature over the signing
-  bytes (RFC 8032, pure Ed25519).
+- **Signing bytes** of a submission: `contracts.canonical.canonical_bytes` of the submitted JSON object with
+  the top-level members `signature`, `sequence` and `recorded_at` removed. The last two are assigned by the
+  evidence service, so an accepted event verifies with the same bytes as the submission it came from.
+- **Single signature**: `signature` is the standard base64 of the raw 64-byte Ed25519 signature over the
+  signing bytes (RFC 8032, pure Ed25519).
 - **Batch signature**: the signing bytes of the N submissions are the leaves of an RFC 6962 Merkle tree; the
   source signs `objektif-batch-v1 <N> <root hex>` once, and each submission carries
   `batch:<N>:<index>:<signature b64>:<audit path b64>`, so it stays individually verifiable: one leaf hash and
   about log2(N) node hashes each, and one Ed25519 verification per batch for a verifier that remembers it.
 - **Key id**: the first 16 hex digits of SHA-256 over the raw 32-byte public key.
 
-Numbers in a signed envelope must be integers within ±(2**53 − 1) (I-JSON, RFC 7493): binary floating point has
-no single textual form across languages, and Objektif writes decimals as strings anyway.
+Numbers in a signed envelope must be integers within ±(2**53 - 1) (I-JSON, RFC 7493): binary floating point
+has no single textual form across languages, and Objektif writes decimals as strings anyway.
 """
 
 from __future__ import annotations
@@ -33,7 +33,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 from contracts.canonical import canonical_bytes
 
-#: Top-level members left out of the signing bytes (`sequence`, `recorded_at` are set by the evidence service).
+#: Top-level members left out of the signing bytes (`sequence`, `recorded_at` are set by the evidence
+#: service).
 UNSIGNED_MEMBERS: frozenset[str] = frozenset({"signature", "sequence", "recorded_at"})
 
 #: The largest integer magnitude a signed envelope may hold (I-JSON: exact in every language's doubles).
@@ -50,7 +51,7 @@ class UnsignableEnvelope(ValueError):
 
 @dataclass(frozen=True)
 class BatchSignature:
-    """A batch signature as carried by one member: where it sits in the batch and how to reach the signed root."""
+    """A batch signature as one member carries it: its place in the batch and the path to the signed root."""
 
     size: int
     index: int
@@ -58,11 +59,11 @@ class BatchSignature:
     path: tuple[bytes, ...]
 
 
-# --- bytes and hashes ------------------------------------------------------------------------------------------
+# --- bytes and hashes ---------------------------------------------------------------------------------------
 
 
 def signing_bytes(envelope: Mapping[str, Any]) -> bytes:
-    """The bytes a source signs: canonical JSON of the envelope without `signature`, `sequence`, `recorded_at`."""
+    """What a source signs: canonical JSON of the envelope less `signature`, `sequence`, `recorded_at`."""
     return canonical_bytes({k: v for k, v in envelope.items() if k not in UNSIGNED_MEMBERS})
 
 
@@ -100,7 +101,7 @@ def unb64(text: str) -> bytes | None:
     return data if b64(data) == text else None
 
 
-# --- Merkle tree (RFC 6962 §2.1, RFC 9162 §2.1.3) -----------------------------------------------------------------
+# --- Merkle tree (RFC 6962 §2.1, RFC 9162 §2.1.3) -----------------------------------------------------------
 
 
 def merkle_root(leaves: Sequence[bytes]) -> bytes:
@@ -108,7 +109,8 @@ def merkle_root(leaves: Sequence[bytes]) -> bytes:
     if not leaves:
         raise ValueError("a batch holds at least one submission")
     level = list(leaves)
-    # Pairing left to right and carrying an odd last node up equals RFC 6962's split at the largest power of two.
+    # Pairing left to right and carrying an odd last node up equals RFC 6962's split at the largest power of
+    # two.
     while len(level) > 1:
         paired = [node_hash(level[i], level[i + 1]) for i in range(0, len(level) - 1, 2)]
         if len(level) % 2:
@@ -135,7 +137,7 @@ def inclusion_path(leaves: Sequence[bytes], index: int) -> tuple[bytes, ...]:
 
 
 def root_from_inclusion(leaf: bytes, index: int, size: int, path: Sequence[bytes]) -> bytes | None:
-    """The root that `path` proves `leaf` at `index` belongs to (RFC 9162 §2.1.3.2); None if the proof is malformed."""
+    """The root `path` proves `leaf` at `index` belongs to (RFC 9162 §2.1.3.2); None if malformed."""
     if not 0 <= index < size or len(leaf) != 32 or any(len(p) != 32 for p in path):
         return None
     fn, sn, node = index, size - 1, leaf
@@ -154,10 +156,12 @@ def root_from_inclusion(leaf: bytes, index: int, size: int, path: Sequence[bytes
 
 
 class AuditStep(NamedTuple):
-    """One level of an audit path: the subtree [lo, hi) splits at `mid`; the proven node lies left of it or not.
+    """One level of an audit path: the subtree [lo, hi) splits at `mid`; the proven node lies left of it or
+    not.
 
-    The path's sibling at this level is the subtree [mid, hi) when `left`, else [lo, mid); the node computed is
-    the subtree [lo, hi). Ranges name nodes, so a verifier can remember which nodes of a signed tree it has seen.
+    The path's sibling at this level is the subtree [mid, hi) when `left`, else [lo, mid); the node computed
+    is the subtree [lo, hi). Ranges name nodes, so a verifier can remember which nodes of a signed tree it has
+    seen.
     """
 
     lo: int
@@ -167,9 +171,10 @@ class AuditStep(NamedTuple):
 
 
 def audit_steps(index: int, size: int) -> tuple[AuditStep, ...] | None:
-    """The levels of leaf `index`'s RFC 6962 audit path in a tree of `size` leaves, bottom-up; None if out of range.
+    """The levels of leaf `index`'s RFC 6962 audit path in a tree of `size` leaves, bottom-up; None if out of
+    range.
 
-    RFC 6962 §2.1: the left subtree of [lo, hi) holds the largest power of two smaller than hi − lo leaves.
+    RFC 6962 §2.1: the left subtree of [lo, hi) holds the largest power of two smaller than hi - lo leaves.
     """
     if not 0 <= index < size:
         return None
@@ -187,11 +192,11 @@ def batch_message(size: int, root: bytes) -> bytes:
     return f"{_BATCH_MESSAGE_TAG} {size} {root.hex()}".encode("ascii")
 
 
-# --- batch signature strings ------------------------------------------------------------------------------------
+# --- batch signature strings --------------------------------------------------------------------------------
 
 
 def format_batch_signature(batch: BatchSignature) -> str:
-    """`batch:<size>:<index>:<signature b64>:<concatenated path hashes b64>` (the path is empty for size 1)."""
+    """`batch:<size>:<index>:<signature b64>:<path hashes concatenated, b64>` (empty path for size 1)."""
     return f"{BATCH_PREFIX}{batch.size}:{batch.index}:{b64(batch.signature)}:{b64(b''.join(batch.path))}"
 
 
@@ -214,7 +219,7 @@ def parse_batch_signature(text: str) -> BatchSignature | None:
     return BatchSignature(size, index, signature, tuple(path[i : i + 32] for i in range(0, len(path), 32)))
 
 
-# --- signing (departmental systems, the CLI, tests and the demo) -------------------------------------------------
+# --- signing (departmental systems, the CLI, tests and the demo) --------------------------------------------
 
 
 def _check_signable(value: Any, path: str) -> None:
@@ -222,7 +227,7 @@ def _check_signable(value: Any, path: str) -> None:
         return
     if isinstance(value, int):
         if abs(value) > MAX_SAFE_INTEGER:
-            raise UnsignableEnvelope(f"{path}: integer beyond ±(2**53 − 1); write it as a string")
+            raise UnsignableEnvelope(f"{path}: integer beyond ±(2**53 - 1); write it as a string")
         return
     if isinstance(value, float):
         raise UnsignableEnvelope(f"{path}: binary floating point number; write decimals as strings")
@@ -237,7 +242,7 @@ def _check_signable(value: Any, path: str) -> None:
 def normalised(envelope: Mapping[str, Any]) -> dict[str, Any]:
     """The envelope as plain JSON values (UUID, Decimal, datetime become strings), without unsigned members.
 
-    Raises UnsignableEnvelope for floats or integers beyond ±(2**53 − 1).
+    Raises UnsignableEnvelope for floats or integers beyond ±(2**53 - 1).
     """
     plain: dict[str, Any] = orjson.loads(canonical_bytes(dict(envelope)))
     for member in UNSIGNED_MEMBERS:
@@ -247,16 +252,19 @@ def normalised(envelope: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def sign_envelope(envelope: Mapping[str, Any], private_key: Ed25519PrivateKey) -> dict[str, Any]:
-    """A copy of `envelope` as plain JSON values, signed singly: `signature` = base64 Ed25519 over its signing bytes.
+    """A copy of `envelope` as plain JSON values, signed singly: `signature` = base64 Ed25519 over its signing
+    bytes.
 
-    Raises UnsignableEnvelope for floats or integers beyond ±(2**53 − 1).
+    Raises UnsignableEnvelope for floats or integers beyond ±(2**53 - 1).
     """
     plain = normalised(envelope)
     plain["signature"] = b64(private_key.sign(signing_bytes(plain)))
     return plain
 
 
-def sign_batch(envelopes: Sequence[Mapping[str, Any]], private_key: Ed25519PrivateKey) -> list[dict[str, Any]]:
+def sign_batch(
+    envelopes: Sequence[Mapping[str, Any]], private_key: Ed25519PrivateKey
+) -> list[dict[str, Any]]:
     """Copies of `envelopes` signed as one batch, in this order: one Ed25519 signature over their Merkle root.
 
     Each returned envelope carries its own `batch:` signature with its audit path (docs/signing.md).
@@ -271,7 +279,7 @@ def sign_batch(envelopes: Sequence[Mapping[str, Any]], private_key: Ed25519Priva
     return plains
 
 
-# --- verification (the gate and third parties) --------------------------------------------------------------------
+# --- verification (the gate and third parties) --------------------------------------------------------------
 
 
 def verify_single(data: bytes, signature: str, public_key: Ed25519PublicKey) -> bool:

@@ -1,7 +1,7 @@
 """`objektif keys new --name NAME --out DIR`: an Ed25519 key pair for a source (docs/signing.md §1).
 
-Writes `DIR/NAME.key` (PKCS#8 PEM, unencrypted, mode 0600, never overwritten) and `DIR/NAME.pub` (the base64 raw
-public key an administrator registers), then prints the public key and its key id.
+Writes `DIR/NAME.key` (PKCS#8 PEM, unencrypted, mode 0600, never overwritten) and `DIR/NAME.pub` (the base64
+raw public key an administrator registers), then prints the public key and its key id.
 """
 
 from __future__ import annotations
@@ -43,7 +43,9 @@ def load_private_key(path: Path) -> Ed25519PrivateKey:
 
 @keys_app.command("new")
 def new(
-    name: Annotated[str, typer.Option(help="File name stem for the key pair, e.g. the source id's last part.")],
+    name: Annotated[
+        str, typer.Option(help="File name stem for the key pair, e.g. the source id's last part.")
+    ],
     out: Annotated[Path, typer.Option(help="Directory to write NAME.key and NAME.pub into.")],
 ) -> None:
     """Generate a key pair; print the public key (base64) to register and its key id."""

@@ -1,8 +1,8 @@
 """`objektif sign FILE.jsonl --key KEY --source ID [--batch] --out OUT.jsonl` (docs/signing.md).
 
-Input: one envelope per line (blank lines ignored). Each gets `source` = ID (a line naming another source is an
-error) and a signature: one by one, or with `--batch` one Ed25519 signature per `--batch-size` lines. Any bad line
-stops everything: problems go to stderr with line numbers, nothing is written, exit code 2.
+Input: one envelope per line (blank lines ignored). Each gets `source` = ID (a line naming another source is
+an error) and a signature: one by one, or with `--batch` one Ed25519 signature per `--batch-size` lines. Any
+bad line stops everything: problems go to stderr with line numbers, nothing is written, exit code 2.
 """
 
 from __future__ import annotations
@@ -65,8 +65,12 @@ def sign_all(
 
 
 def sign(
-    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="Envelopes, one JSON object a line.")],
-    key: Annotated[Path, typer.Option(exists=True, dir_okay=False, help="Private key from `objektif keys new`.")],
+    file: Annotated[
+        Path, typer.Argument(exists=True, dir_okay=False, help="Envelopes, one JSON object a line.")
+    ],
+    key: Annotated[
+        Path, typer.Option(exists=True, dir_okay=False, help="Private key from `objektif keys new`.")
+    ],
     source: Annotated[str, typer.Option(help="The registered source id the key belongs to.")],
     out: Annotated[Path, typer.Option(help="Where to write the signed envelopes (JSONL).")],
     batch: Annotated[bool, typer.Option(help="Sign batches with one signature each (systems only).")] = False,
@@ -85,7 +89,9 @@ def sign(
     out.write_bytes(b"".join(orjson.dumps(e) + b"\n" for e in signed))
     batches = -(-len(signed) // batch_size) if batch else 0
     how = f"in {batches} batch(es)" if batch else "one by one"
-    typer.echo(f"signed {len(signed)} submission(s) {how} with key {key_id(public_key_bytes(private_key))} → {out}")
+    typer.echo(
+        f"signed {len(signed)} submission(s) {how} with key {key_id(public_key_bytes(private_key))} → {out}"
+    )
 
 
 def register(app: typer.Typer) -> None:

@@ -1,7 +1,8 @@
 """The evidence service's pure domain: the intake gate (issue 6). No I/O, no clock, no randomness.
 
-`decide` turns a submission's raw bytes into exactly one `Accepted`, `Rejected` or `Duplicate`; `evolve` teaches
-the `IntakeState` what an accepted event changes (sources and keys, organisation structure, plans, results).
+`decide` turns a submission's raw bytes into exactly one `Accepted`, `Rejected` or `Duplicate`; `evolve`
+teaches the `IntakeState` what an accepted event changes (sources and keys, organisation structure, plans,
+results).
 """
 
 from services.evidence.domain.gate import (

@@ -1,9 +1,10 @@
-"""Is this submission signed by a key its source held when it arrived? (docs/signing.md, issue 6 "Sources and keys")
+"""Is this submission signed by a key its source held when it arrived? (docs/signing.md, issue 6 "Sources and
+keys")
 
-Administrator events (source registration, rotation, revocation, policy adoption) verify against the configured
-administrator keys or a registered admin source; everything else against its source's keys. Within one call, a
-signed batch costs one Ed25519 verification; each member then costs its leaf hash and, on average, about one
-node hash (`BatchMemo`).
+Administrator events (source registration, rotation, revocation, policy adoption) verify against the
+configured administrator keys or a registered admin source; everything else against its source's keys. Within
+one call, a signed batch costs one Ed25519 verification; each member then costs its leaf hash and, on average,
+about one node hash (`BatchMemo`).
 """
 
 from __future__ import annotations
@@ -44,8 +45,8 @@ class BatchMemo:
     """What one `decide`/`decide_batch` call has learnt about signed batches. Created and dropped per call.
 
     For each batch whose signature verified, keyed by (key id, size, signature), the tree nodes seen on its
-    members' audit paths: a later member is proven as soon as its path reaches a node already known to be in that
-    signed tree, so a whole batch costs one Ed25519 verification, N leaf hashes and about N node hashes.
+    members' audit paths: a later member is proven as soon as its path reaches a node already known to be in
+    that signed tree, so a whole batch costs one Ed25519 verification, N leaf hashes and about N node hashes.
     Mutable on purpose: it is a cache, not state.
     """
 
@@ -70,13 +71,17 @@ class BatchMemo:
             seen[(step.mid, step.hi) if step.left else (step.lo, step.mid)] = sibling
             seen[(step.lo, step.hi)] = node
             proven = tree is not None and tree.get((step.lo, step.hi)) == node
-        if tree is not None:  # this signature signed one root only: a member that misses it is not in the batch
+        if (
+            tree is not None
+        ):  # this signature signed one root only: a member that misses it is not in the batch
             if proven:
                 tree.update(seen)
             return proven
         return self._verify_root(key, node, batch, seen)
 
-    def _verify_root(self, key: SourceKey, root: bytes, batch: BatchSignature, seen: dict[Node, bytes]) -> bool:
+    def _verify_root(
+        self, key: SourceKey, root: bytes, batch: BatchSignature, seen: dict[Node, bytes]
+    ) -> bool:
         refusal = (key.key_id, batch.size, batch.signature, root)
         if refusal in self.refused:
             return False

@@ -2,8 +2,8 @@
 
 - A departmental system: only for units in its scope (a unit covers its subtree) and, for realisations, only
   IKI it measures that are in the employee's SKP.
-- A person: only in his or her own name, and as a rater only in the relation the organisation structure gives at
-  the rating's time (raters are assigned by the structure, never chosen by the ratee, §2.3).
+- A person: only in his or her own name, and as a rater only in the relation the organisation structure gives
+  at the rating's time (raters are assigned by the structure, never chosen by the ratee, §2.3).
 - An objection: only by the appraised employee, within 14 calendar days of the result's delivery (§2.4).
 - A decision on an objection: only by the Atasan Pejabat Penilai (§2.4).
 """
@@ -56,10 +56,10 @@ def _subject_is(envelope: Envelope, expected: str, field: str) -> Reasons:
 def relation_failure(
     state: IntakeState, rater: str, subject: str, relation: ev.RaterRelation, when: datetime
 ) -> Code | None:
-    """Why `rater` does not stand in `relation` to `subject` at `when` (§1.4 policy, §2.3), or None if he does.
+    """Why `rater` is not in `relation` to `subject` at `when` (§1.4 policy, §2.3); None when he or she is.
 
-    atasan: the subject's Pejabat Penilai; bawahan: someone whose Pejabat Penilai is the subject; rekan: another
-    employee with the same Pejabat Penilai; diri: the subject.
+    atasan: the subject's Pejabat Penilai; bawahan: someone whose Pejabat Penilai is the subject; rekan:
+    another employee with the same Pejabat Penilai; diri: the subject.
     """
     rater_pp = state.pejabat_penilai_at(rater, when)
     subject_pp = state.pejabat_penilai_at(subject, when)
@@ -94,7 +94,9 @@ def _system(source: Source, envelope: Envelope, payload: ev.Payload, state: Inta
     match payload:
         case ev.UnitRegistered():
             own = payload.unit_id in source.units
-            return _subject_is(envelope, payload.unit_id, "unit_id") or (() if own else covered(payload.parent_unit_id))
+            return _subject_is(envelope, payload.unit_id, "unit_id") or (
+                () if own else covered(payload.parent_unit_id)
+            )
         case ev.PositionRegistered() | ev.OrgPredicateSet():
             return _subject_is(envelope, payload.unit_id, "unit_id") or covered(payload.unit_id)
         case ev.EmployeeAssigned():

@@ -1,8 +1,8 @@
 """The gate: every submission ends as exactly one Accepted, Rejected or Duplicate (issue 6, ARCHITECTURE.md).
 
 Pure: the clock (`received_at`) and the transport (`received_from`) arrive as arguments, the state as a value.
-The order of checks is cheapest first: structure (parse), duplicate, subject consistency, signature (the costly
-step), supersession, authorisation.
+The order of checks is cheapest first: structure (parse), duplicate, subject consistency, signature (the
+costly step), supersession, authorisation.
 """
 
 from __future__ import annotations
@@ -28,9 +28,9 @@ MAX_BYTES = 256 * 1024
 class Accepted:
     """An authentic, authorised, valid submission; `recorded_at` is set, `sequence` is left to the store.
 
-    `original` is the exact bytes received: keep them, since the signature covers the submitted JSON, which the
-    envelope re-serialised need not reproduce byte for byte (docs/signing.md). `payload` is the typed payload,
-    upcast to the current version (the envelope keeps the payload as submitted).
+    `original` is the exact bytes received: keep them, since the signature covers the submitted JSON, which
+    the envelope re-serialised need not reproduce byte for byte (docs/signing.md). `payload` is the typed
+    payload, upcast to the current version (the envelope keeps the payload as submitted).
     """
 
     envelope: Envelope
@@ -42,8 +42,8 @@ class Accepted:
 class Rejected:
     """A refused submission, with every reason found at the failing stage and the exact bytes received.
 
-    For an oversize submission `original` is its first `max_bytes` bytes (the reason states the full size), so a
-    rejection event never carries more than intake would have accepted.
+    For an oversize submission `original` is its first `max_bytes` bytes (the reason states the full size), so
+    a rejection event never carries more than intake would have accepted.
     """
 
     event_id: UUID | None
@@ -123,8 +123,8 @@ def decide_batch_and_evolve(
 ) -> tuple[tuple[Decision, ...], IntakeState]:
     """Decide each submission in order, evolving the state after each acceptance; also return the final state.
 
-    An event earlier in the batch counts for later ones (a registration, an assignment, a key revocation), and a
-    signed batch's Ed25519 signature is verified once however many of its members arrive here.
+    An event earlier in the batch counts for later ones (a registration, an assignment, a key revocation), and
+    a signed batch's Ed25519 signature is verified once however many of its members arrive here.
     """
     _require_aware(received_at)
     memo = BatchMemo()

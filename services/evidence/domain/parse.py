@@ -1,7 +1,8 @@
-"""From raw bytes to a validated envelope and typed payload, or the reasons why not. Never raises on any input.
+"""From raw bytes to a validated envelope and typed payload, or the reasons why not. Never raises on any
+input.
 
-Checks run from the cheapest to the dearest: size before parsing, nesting and numbers before pydantic, so hostile
-input is turned away early (issue 6: oversize, invalid UTF-8, deep JSON, non-objects, wrong types).
+Checks run from the cheapest to the dearest: size before parsing, nesting and numbers before pydantic, so
+hostile input is turned away early (issue 6: oversize, invalid UTF-8, deep JSON, non-objects, wrong types).
 """
 
 from __future__ import annotations
@@ -63,7 +64,7 @@ def _loads(raw: bytes) -> tuple[Any, ev.RejectionReason | None]:
 
 
 def _has_problem(data: Any) -> bool:
-    """Fast pass: is any container nested too deeply, or any number without a canonical form? (orjson's types)"""
+    """Fast pass over orjson's types: a container nested too deeply, or a number with no canonical form?"""
     stack: list[tuple[Any, int]] = [(data, 1)]
     while stack:
         container, depth = stack.pop()
@@ -103,7 +104,9 @@ def _loc(loc: Sequence[int | str], prefix: str = "") -> str:
 
 def _schema_reasons(error: ValidationError, prefix: str = "") -> tuple[ev.RejectionReason, ...]:
     return tuple(
-        reason(Code.SCHEMA_INVALID, f"{_loc(e['loc'], prefix)}: {e['msg'][:200]}", path=_loc(e["loc"], prefix))
+        reason(
+            Code.SCHEMA_INVALID, f"{_loc(e['loc'], prefix)}: {e['msg'][:200]}", path=_loc(e["loc"], prefix)
+        )
         for e in error.errors(include_url=False, include_input=False)[:MAX_SCHEMA_REASONS]
     )
 
@@ -156,7 +159,9 @@ def parse(raw: bytes, *, max_bytes: int) -> Parsed | Unparsed:
     try:
         payload = parse_payload(envelope)
     except UnsupportedSchemaVersion as error:
-        return Unparsed(event_id, (reason(Code.UNSUPPORTED_VERSION, str(error)[:200], path="schema_version"),))
+        return Unparsed(
+            event_id, (reason(Code.UNSUPPORTED_VERSION, str(error)[:200], path="schema_version"),)
+        )
     except UnknownEventType:
         return Unparsed(event_id, (reason(Code.UNKNOWN_TYPE, envelope.type[:80], path="type"),))
     except ValidationError as error:

@@ -65,7 +65,10 @@ MESSAGES: dict[Code, tuple[str, str]] = {
         "Isian ini ditetapkan oleh layanan bukti, bukan oleh pengirim",
         "This field is set by the evidence service, not by the submitter",
     ),
-    Code.UNKNOWN_TYPE: ("Jenis peristiwa tidak dikenal atau tidak boleh dikirim", "Unknown or non-submittable type"),
+    Code.UNKNOWN_TYPE: (
+        "Jenis peristiwa tidak dikenal atau tidak boleh dikirim",
+        "Unknown or non-submittable type",
+    ),
     Code.UNSUPPORTED_VERSION: ("Versi skema tidak didukung", "Unsupported schema version"),
     Code.SUBJECT_MISMATCH: ("Subjek tidak sesuai dengan isi peristiwa", "Subject does not match the payload"),
     Code.SUBJECT_UNKNOWN: (

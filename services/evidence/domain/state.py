@@ -1,7 +1,7 @@
 """What the gate knows, learnt only from accepted events: sources and keys, the organisation, plans, results.
 
-`evolve` is the only way the state changes. Maps are persistent (rpds hash tries), so each accepted event costs
-O(log n) however long the history, and every earlier state stays valid and unchanged.
+`evolve` is the only way the state changes. Maps are persistent (rpds hash tries), so each accepted event
+costs O(log n) however long the history, and every earlier state stays valid and unchanged.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ class KeyStatus(StrEnum):
 
 @dataclass(frozen=True)
 class SourceKey:
-    """One public key of a source; usable from `since` until `until` (exclusive), then in `ended_as` status."""
+    """One public key of a source; usable from `since` until `until` (exclusive), then `ended_as`."""
 
     key_id: str
     public_key: Ed25519PublicKey
@@ -89,7 +89,8 @@ class SeenEvent:
 class IntakeState:
     """Everything `decide` consults. Built by `initial_state` and `evolve` only.
 
-    - `admin_keys`: the configured administrator keys (they sign source registrations, rotations, revocations).
+    - `admin_keys`: the configured administrator keys (they sign source registrations, rotations,
+      revocations).
     - `sources`: source id → registered source with its keys and scope.
     - `units`: unit id → parent unit id (None for the root).
     - `assignments`: NIP → assignments in order of `effective_from` (who is in which unit, rated by whom).
@@ -108,7 +109,7 @@ class IntakeState:
     objections: HashTrieMap[UUID, tuple[str, str]]
     seen: HashTrieMap[UUID, SeenEvent]
 
-    # --- queries ----------------------------------------------------------------------------------------------
+    # --- queries --------------------------------------------------------------------------------------------
 
     def assignment_at(self, nip: str, when: datetime) -> Assignment | None:
         """The employee's assignment in force at `when`, if any."""
@@ -199,7 +200,9 @@ def _learn(state: IntakeState, envelope: Envelope, payload: Any, when: datetime)
         case ev.UnitRegistered():
             return replace(state, units=state.units.insert(payload.unit_id, payload.parent_unit_id))
         case ev.EmployeeAssigned():
-            new = Assignment(envelope.event_id, payload.effective_from, payload.unit_id, payload.pejabat_penilai_nip)
+            new = Assignment(
+                envelope.event_id, payload.effective_from, payload.unit_id, payload.pejabat_penilai_nip
+            )
             history = tuple(
                 a for a in state.assignments.get(payload.nip, ()) if a.event_id != envelope.supersedes
             )
@@ -221,15 +224,15 @@ def _learn(state: IntakeState, envelope: Envelope, payload: Any, when: datetime)
 def evolve(state: IntakeState, accepted: Envelope) -> IntakeState:
     """The state after `accepted` (an event the gate accepted, or one replayed from the evidence store).
 
-    Key validity starts and ends at the event's `recorded_at` (the gate's clock, never the submitter's); an event
-    replayed without it falls back to `occurred_at`. Raises pydantic's ValidationError for an event that does not
-    parse: accepted events always do, so that is a broken store or contract, not something to skip.
+    Key validity starts and ends at the event's `recorded_at` (the gate's clock, never the submitter's); an
+    event replayed without it falls back to `occurred_at`. Raises pydantic's ValidationError for an event that
+    does not parse: accepted events always do, so that is a broken store or contract, not something to skip.
     """
     return evolve_parsed(state, accepted, parse_payload(accepted))
 
 
 def evolve_parsed(state: IntakeState, accepted: Envelope, payload: ev.Payload) -> IntakeState:
-    """`evolve` for a caller that already holds the typed payload (`Accepted.payload`): no second validation."""
+    """`evolve` for a caller holding the typed payload already (`Accepted.payload`): no second validation."""
     when = accepted.recorded_at or accepted.occurred_at
     seen = SeenEvent(accepted.source, accepted.type, accepted.subject, accepted.period)
     state = replace(state, seen=state.seen.insert(accepted.event_id, seen))

@@ -104,7 +104,9 @@ class World:
     def submit(self, envelope: Mapping[str, Any], signer: Ed25519PrivateKey) -> Decision:
         return self.decide_raw(orjson.dumps(sign_envelope(envelope, signer)))
 
-    def submit_batch(self, envelopes: list[dict[str, Any]], signer: Ed25519PrivateKey) -> tuple[Decision, ...]:
+    def submit_batch(
+        self, envelopes: list[dict[str, Any]], signer: Ed25519PrivateKey
+    ) -> tuple[Decision, ...]:
         raws = [orjson.dumps(e) for e in sign_batch(envelopes, signer)]
         decisions, self.state = decide_batch_and_evolve(
             raws, self.state, received_at=self.now, received_from="test"
@@ -122,9 +124,13 @@ class World:
 
     def unit(self, unit_id: str, kind: str, parent: str | None) -> Accepted:
         payload = {"unit_id": unit_id, "name": unit_id.upper(), "kind": kind, "parent_unit_id": parent}
-        return self.must_accept(self.envelope("org.unit.registered", unit_id, payload, source="sys:simpeg"), SIMPEG)
+        return self.must_accept(
+            self.envelope("org.unit.registered", unit_id, payload, source="sys:simpeg"), SIMPEG
+        )
 
-    def assign(self, nip: str, unit_id: str, pejabat_penilai: str | None, *, since: datetime = T0) -> Accepted:
+    def assign(
+        self, nip: str, unit_id: str, pejabat_penilai: str | None, *, since: datetime = T0
+    ) -> Accepted:
         payload = {
             "nip": nip,
             "name": f"Pegawai {nip[-3:]}",
@@ -136,19 +142,28 @@ class World:
         }
         return self.must_accept(self.envelope("employee.assigned", nip, payload, source="sys:simpeg"), SIMPEG)
 
-    def plan(self, nip: str, pejabat_penilai: str, iki_ids: tuple[str, ...], period: str = "2025") -> Accepted:
-        ikis = [
-            {"iki_id": i, "name": i, "target": {"low": "90", "high": "90"}, "unit": "%"} for i in iki_ids
-        ]
-        payload = {"pejabat_penilai_nip": pejabat_penilai, "rhk": [{"rhk_id": "rhk-1", "title": "RHK", "iki": ikis}]}
+    def plan(
+        self, nip: str, pejabat_penilai: str, iki_ids: tuple[str, ...], period: str = "2025"
+    ) -> Accepted:
+        ikis = [{"iki_id": i, "name": i, "target": {"low": "90", "high": "90"}, "unit": "%"} for i in iki_ids]
+        payload = {
+            "pejabat_penilai_nip": pejabat_penilai,
+            "rhk": [{"rhk_id": "rhk-1", "title": "RHK", "iki": ikis}],
+        }
         env = self.envelope("skp.planned", nip, payload, source="sys:simpeg", period=period)
         return self.must_accept(env, SIMPEG)
 
-    def realisation(self, nip: str, iki_id: str, *, source: str = "sys:sikda", value: str = "95") -> dict[str, Any]:
+    def realisation(
+        self, nip: str, iki_id: str, *, source: str = "sys:sikda", value: str = "95"
+    ) -> dict[str, Any]:
         payload = {
             "iki_id": iki_id,
             "value": value,
-            "evidence": {"source_system": source, "document": f"doc-{iki_id}", "content_hash": "sha256:" + "ab" * 32},
+            "evidence": {
+                "source_system": source,
+                "document": f"doc-{iki_id}",
+                "content_hash": "sha256:" + "ab" * 32,
+            },
         }
         return self.envelope("realisation.recorded", nip, payload, source=source)
 
@@ -161,7 +176,9 @@ def build_world() -> World:
     """The organisation of this module's docstring, every piece of it accepted by the gate."""
     world = World(initial_state([public_key_bytes(ADMIN)]))
     world.register("sys:simpeg", "system", SIMPEG, units=["pemkot"])
-    world.register("sys:sikda", "system", SIKDA, units=["dinkes"], indicators=["iki-imunisasi", "iki-kunjungan"])
+    world.register(
+        "sys:sikda", "system", SIKDA, units=["dinkes"], indicators=["iki-imunisasi", "iki-kunjungan"]
+    )
     world.register("sys:dapodik", "system", DAPODIK, units=["disdik"], indicators=["iki-apm"])
     for nip, signer in PERSON_KEYS.items():
         world.register(person(nip), "person", signer, nip=nip)

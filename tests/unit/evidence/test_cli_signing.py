@@ -25,7 +25,9 @@ def keys_dir(tmp_path: Path) -> Path:
     return tmp_path / "keys"
 
 
-def test_keys_new_writes_a_private_key_only_its_owner_can_read_and_prints_the_public_key(keys_dir: Path) -> None:
+def test_keys_new_writes_a_private_key_only_its_owner_can_read_and_prints_the_public_key(
+    keys_dir: Path,
+) -> None:
     private = keys_dir / "sikda2.key"
     assert stat.S_IMODE(private.stat().st_mode) == 0o600
     public_b64 = (keys_dir / "sikda2.pub").read_text().strip()
@@ -39,20 +41,37 @@ def test_keys_new_refuses_to_overwrite_an_existing_key(keys_dir: Path) -> None:
 
 def _registered_world(keys_dir: Path) -> World:
     world = build_world()
-    world.register("sys:sikda2", "system", load_private_key(keys_dir / "sikda2.key"), units=["dinkes"],
-                   indicators=["iki-imunisasi"])
+    world.register(
+        "sys:sikda2",
+        "system",
+        load_private_key(keys_dir / "sikda2.key"),
+        units=["dinkes"],
+        indicators=["iki-imunisasi"],
+    )
     return world
 
 
 @pytest.mark.parametrize("batch", [False, True])
-def test_a_file_signed_by_the_cli_is_accepted_by_the_gate(keys_dir: Path, tmp_path: Path, batch: bool) -> None:
+def test_a_file_signed_by_the_cli_is_accepted_by_the_gate(
+    keys_dir: Path, tmp_path: Path, batch: bool
+) -> None:
     world = _registered_world(keys_dir)
     unsigned = [world.realisation(STAFF1, "iki-imunisasi", source="sys:sikda2") for _ in range(5)]
     for envelope in unsigned[:2]:
         del envelope["source"]  # the CLI fills it in
     (tmp_path / "in.jsonl").write_bytes(b"\n".join(orjson.dumps(e) for e in unsigned) + b"\n\n")
-    args = ["sign", str(tmp_path / "in.jsonl"), "--key", str(keys_dir / "sikda2.key"), "--source", "sys:sikda2",
-            "--out", str(tmp_path / "out.jsonl"), "--batch-size", "3"]
+    args = [
+        "sign",
+        str(tmp_path / "in.jsonl"),
+        "--key",
+        str(keys_dir / "sikda2.key"),
+        "--source",
+        "sys:sikda2",
+        "--out",
+        str(tmp_path / "out.jsonl"),
+        "--batch-size",
+        "3",
+    ]
     result = runner.invoke(app, [*args, "--batch"] if batch else args)
     assert result.exit_code == 0, result.output
     lines = (tmp_path / "out.jsonl").read_bytes().splitlines()
@@ -69,8 +88,19 @@ def test_sign_reports_bad_lines_with_their_numbers_and_writes_nothing(keys_dir: 
     foreign = dict(good, source="sys:other")
     lines = [orjson.dumps(good), b"{not json", orjson.dumps(floating), orjson.dumps(foreign), b"[1]"]
     (tmp_path / "in.jsonl").write_bytes(b"\n".join(lines))
-    result = runner.invoke(app, ["sign", str(tmp_path / "in.jsonl"), "--key", str(keys_dir / "sikda2.key"),
-                                 "--source", "sys:sikda2", "--out", str(tmp_path / "out.jsonl")])
+    result = runner.invoke(
+        app,
+        [
+            "sign",
+            str(tmp_path / "in.jsonl"),
+            "--key",
+            str(keys_dir / "sikda2.key"),
+            "--source",
+            "sys:sikda2",
+            "--out",
+            str(tmp_path / "out.jsonl"),
+        ],
+    )
     assert result.exit_code == 2
     for number in (2, 3, 4, 5):
         assert f"line {number}:" in result.output

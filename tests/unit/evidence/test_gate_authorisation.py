@@ -1,5 +1,5 @@
-"""Authorisation: scopes of departmental systems, raters' relations (§1.4, §2.3), objections and decisions (§2.4),
-and corrections by supersession."""
+"""Authorisation: scopes of departmental systems, raters' relations (§1.4, §2.3), objections and decisions
+(§2.4), and corrections by supersession."""
 
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ def world() -> World:
     return build_world()
 
 
-# --- departmental systems -----------------------------------------------------------------------------------------
+# --- departmental systems -----------------------------------------------------------------------------------
 
 
 def test_a_system_may_submit_a_realisation_for_its_unit_and_indicator(world: World) -> None:
@@ -49,7 +49,9 @@ def test_an_indicator_outside_the_system_scope_is_rejected_as_scope_indicator(wo
 
 
 def test_an_indicator_in_scope_but_not_in_the_employee_plan_is_rejected(world: World) -> None:
-    assert codes(world.submit(world.realisation(STAFF1, "iki-kunjungan"), SIKDA)) == (Code.INDICATOR_NOT_IN_PLAN,)
+    assert codes(world.submit(world.realisation(STAFF1, "iki-kunjungan"), SIKDA)) == (
+        Code.INDICATOR_NOT_IN_PLAN,
+    )
 
 
 def test_a_plan_for_the_year_covers_realisations_of_its_quarters(world: World) -> None:
@@ -79,15 +81,24 @@ def test_a_unit_registered_outside_the_system_scope_is_rejected_as_scope_unit(wo
     assert codes(world.submit(envelope, SIKDA)) == (Code.SCOPE_UNIT,)
 
 
-def test_an_assignment_whose_subject_is_not_its_employee_is_rejected_as_subject_mismatch(world: World) -> None:
+def test_an_assignment_whose_subject_is_not_its_employee_is_rejected_as_subject_mismatch(
+    world: World,
+) -> None:
     accepted = world.assign(STAFF2, "puskesmas-a", KAPUS)
     envelope = world.envelope("employee.assigned", STAFF1, accepted.envelope.payload, source="sys:simpeg")
     assert codes(world.submit(envelope, SIMPEG)) == (Code.SUBJECT_MISMATCH,)
 
 
 def test_the_structure_may_not_make_an_employee_his_own_pejabat_penilai(world: World) -> None:
-    payload = {"nip": STAFF1, "name": "S", "unit_id": "puskesmas-a", "position_id": "p", "jabatan": "J",
-               "pejabat_penilai_nip": STAFF1, "effective_from": world.now.isoformat()}
+    payload = {
+        "nip": STAFF1,
+        "name": "S",
+        "unit_id": "puskesmas-a",
+        "position_id": "p",
+        "jabatan": "J",
+        "pejabat_penilai_nip": STAFF1,
+        "effective_from": world.now.isoformat(),
+    }
     envelope = world.envelope("employee.assigned", STAFF1, payload, source="sys:simpeg")
     assert codes(world.submit(envelope, SIMPEG)) == (Code.RATER_SELF_AS_ATASAN,)
 
@@ -98,23 +109,39 @@ def test_an_org_event_earlier_in_a_batch_counts_for_later_members(world: World) 
     teacher = world.envelope(
         "employee.assigned",
         STRANGER,
-        {"nip": STRANGER, "name": "G", "unit_id": "sd-1", "position_id": "p", "jabatan": "Guru",
-         "pejabat_penilai_nip": GURU, "effective_from": T0.isoformat()},
+        {
+            "nip": STRANGER,
+            "name": "G",
+            "unit_id": "sd-1",
+            "position_id": "p",
+            "jabatan": "Guru",
+            "pejabat_penilai_nip": GURU,
+            "effective_from": T0.isoformat(),
+        },
         source="sys:simpeg",
     )
     decisions = world.submit_batch([unit, teacher], SIMPEG)
     assert all(isinstance(d, Accepted) for d in decisions)
-    assert world.state.unit_covered(frozenset({"disdik"}), world.state.assignment_at(STRANGER, world.now).unit_id)
+    assert world.state.unit_covered(
+        frozenset({"disdik"}), world.state.assignment_at(STRANGER, world.now).unit_id
+    )
 
 
-# --- raters (§1.4, §2.3) ------------------------------------------------------------------------------------------
+# --- raters (§1.4, §2.3) ------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
     ("rater", "subject", "relation"),
-    [(KAPUS, STAFF1, "atasan"), (STAFF2, STAFF1, "rekan"), (STAFF1, KAPUS, "bawahan"), (STAFF1, STAFF1, "diri")],
+    [
+        (KAPUS, STAFF1, "atasan"),
+        (STAFF2, STAFF1, "rekan"),
+        (STAFF1, KAPUS, "bawahan"),
+        (STAFF1, STAFF1, "diri"),
+    ],
 )
-def test_a_rater_in_the_stated_relation_is_accepted(world: World, rater: str, subject: str, relation: str) -> None:
+def test_a_rater_in_the_stated_relation_is_accepted(
+    world: World, rater: str, subject: str, relation: str
+) -> None:
     assert isinstance(world.submit(world.rating(rater, subject, relation), PERSON_KEYS[rater]), Accepted)
 
 
@@ -165,18 +192,26 @@ def test_a_pejabat_penilai_rating_by_someone_else_is_rejected_as_not_in_relation
 
 def test_feedback_v1_and_v2_from_the_pejabat_penilai_are_both_accepted(world: World) -> None:
     ref = str(world.accepted[-1].envelope.event_id)
-    v1 = world.envelope("feedback.given", STAFF1, {"from_nip": KAPUS, "text": "Bagus", "refers_to": [ref]},
-                        source=person(KAPUS))
-    v2 = world.envelope("feedback.given", STAFF1, {"from_nip": KAPUS, "text": "Bagus",
-                                                   "refers_to": [{"event_id": ref, "iki_id": "iki-imunisasi"}]},
-                        source=person(KAPUS), schema_version=2)
+    v1 = world.envelope(
+        "feedback.given",
+        STAFF1,
+        {"from_nip": KAPUS, "text": "Bagus", "refers_to": [ref]},
+        source=person(KAPUS),
+    )
+    v2 = world.envelope(
+        "feedback.given",
+        STAFF1,
+        {"from_nip": KAPUS, "text": "Bagus", "refers_to": [{"event_id": ref, "iki_id": "iki-imunisasi"}]},
+        source=person(KAPUS),
+        schema_version=2,
+    )
     assert isinstance(world.submit(v1, PERSON_KEYS[KAPUS]), Accepted)
     assert isinstance(world.submit(v2, PERSON_KEYS[KAPUS]), Accepted)
     stranger = world.envelope("feedback.given", STAFF1, {"from_nip": GURU, "text": "?"}, source=person(GURU))
     assert codes(world.submit(stranger, PERSON_KEYS[GURU])) == (Code.RATER_NOT_IN_RELATION,)
 
 
-# --- objections and decisions (§2.4) -----------------------------------------------------------------------------
+# --- objections and decisions (§2.4) ------------------------------------------------------------------------
 
 
 def _deliver(world: World, nip: str) -> None:
@@ -184,16 +219,22 @@ def _deliver(world: World, nip: str) -> None:
 
 
 def _objection(world: World, nip: str, filer: str) -> dict[str, object]:
-    return world.envelope("objection.filed", nip, {"reasons": "Bukti saya belum dihitung"}, source=person(filer))
+    return world.envelope(
+        "objection.filed", nip, {"reasons": "Bukti saya belum dihitung"}, source=person(filer)
+    )
 
 
-def test_an_objection_on_the_fourteenth_day_is_accepted_and_on_the_fifteenth_rejected_as_late(world: World) -> None:
+def test_an_objection_on_the_fourteenth_day_is_accepted_and_on_the_fifteenth_rejected_as_late(
+    world: World,
+) -> None:
     _deliver(world, STAFF1)
     delivered = world.now
     world.now = delivered + timedelta(days=14, hours=15)  # still the fourteenth calendar day after, in WIB
     assert isinstance(world.submit(_objection(world, STAFF1, STAFF1), PERSON_KEYS[STAFF1]), Accepted)
     world.now = delivered + timedelta(days=15)
-    assert codes(world.submit(_objection(world, STAFF1, STAFF1), PERSON_KEYS[STAFF1])) == (Code.OBJECTION_LATE,)
+    assert codes(world.submit(_objection(world, STAFF1, STAFF1), PERSON_KEYS[STAFF1])) == (
+        Code.OBJECTION_LATE,
+    )
 
 
 def test_an_objection_by_anyone_but_the_appraised_employee_is_rejected(world: World) -> None:
@@ -204,11 +245,18 @@ def test_an_objection_by_anyone_but_the_appraised_employee_is_rejected(world: Wo
 
 
 def test_an_objection_before_any_result_was_delivered_is_rejected(world: World) -> None:
-    assert codes(world.submit(_objection(world, STAFF1, STAFF1), PERSON_KEYS[STAFF1])) == (Code.OBJECTION_NO_RESULT,)
+    assert codes(world.submit(_objection(world, STAFF1, STAFF1), PERSON_KEYS[STAFF1])) == (
+        Code.OBJECTION_NO_RESULT,
+    )
 
 
 def _decision(world: World, objection_id: str, by: str) -> dict[str, object]:
-    payload = {"objection_event_id": objection_id, "decided_by_nip": by, "outcome": "ditolak", "reasons": "Sesuai"}
+    payload = {
+        "objection_event_id": objection_id,
+        "decided_by_nip": by,
+        "outcome": "ditolak",
+        "reasons": "Sesuai",
+    }
     return world.envelope("objection.decided", STAFF1, payload, source=person(by))
 
 
@@ -224,10 +272,12 @@ def test_only_the_atasan_pejabat_penilai_may_decide_an_objection(world: World) -
 
 def test_a_decision_on_an_unknown_objection_is_rejected(world: World) -> None:
     unknown = "00000000-0000-0000-0000-00000000ffff"
-    assert codes(world.submit(_decision(world, unknown, KADIS), PERSON_KEYS[KADIS])) == (Code.OBJECTION_UNKNOWN,)
+    assert codes(world.submit(_decision(world, unknown, KADIS), PERSON_KEYS[KADIS])) == (
+        Code.OBJECTION_UNKNOWN,
+    )
 
 
-# --- corrections ---------------------------------------------------------------------------------------------------
+# --- corrections --------------------------------------------------------------------------------------------
 
 
 def test_a_source_may_supersede_its_own_event(world: World) -> None:
@@ -260,8 +310,9 @@ def test_superseding_an_event_of_another_type_or_subject_is_rejected(world: Worl
 def test_a_superseded_assignment_no_longer_counts(world: World) -> None:
     wrong = world.assign(STAFF2, "disdik", GURU, since=T0 + timedelta(days=1))
     payload = dict(wrong.envelope.payload, unit_id="puskesmas-a", pejabat_penilai_nip=KAPUS)
-    fix = world.envelope("employee.assigned", STAFF2, payload, source="sys:simpeg",
-                         supersedes=str(wrong.envelope.event_id))
+    fix = world.envelope(
+        "employee.assigned", STAFF2, payload, source="sys:simpeg", supersedes=str(wrong.envelope.event_id)
+    )
     world.must_accept(fix, SIMPEG)
     assert world.state.pejabat_penilai_at(STAFF2, world.now) == KAPUS
     assert len(world.state.assignments[STAFF2]) == 2

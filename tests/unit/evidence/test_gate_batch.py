@@ -1,4 +1,4 @@
-"""Signed batches: one Ed25519 signature over a Merkle root; each member individually verifiable and decidable."""
+"""Signed batches: one Ed25519 signature over a Merkle root; each member verifiable and decided on its own."""
 
 from __future__ import annotations
 
@@ -26,17 +26,22 @@ def _batch(world: World, n: int) -> list[dict[str, object]]:
 def test_one_tampered_member_is_rejected_while_the_others_are_accepted(world: World) -> None:
     members = _batch(world, 7)
     members[3]["payload"]["value"] = "120"  # type: ignore[index]
-    decisions = decide_batch([orjson.dumps(m) for m in members], world.state, received_at=world.now,
-                             received_from="t")
+    decisions = decide_batch(
+        [orjson.dumps(m) for m in members], world.state, received_at=world.now, received_from="t"
+    )
     assert [type(d).__name__ for d in decisions] == ["Accepted"] * 3 + ["Rejected"] + ["Accepted"] * 3
     assert codes(decisions[3]) == (Code.SIGNATURE_INVALID,)
 
 
 def test_a_member_that_fails_authorisation_is_rejected_alone(world: World) -> None:
-    envelopes = [world.realisation(STAFF1, "iki-imunisasi"), world.realisation(STRANGER, "iki-imunisasi"),
-                 world.realisation(STAFF1, "iki-imunisasi")]
+    envelopes = [
+        world.realisation(STAFF1, "iki-imunisasi"),
+        world.realisation(STRANGER, "iki-imunisasi"),
+        world.realisation(STAFF1, "iki-imunisasi"),
+    ]
     decisions = world.submit_batch(envelopes, SIKDA)
-    assert isinstance(decisions[0], Accepted) and isinstance(decisions[2], Accepted)
+    assert isinstance(decisions[0], Accepted)
+    assert isinstance(decisions[2], Accepted)
     assert codes(decisions[1]) == (Code.SUBJECT_UNKNOWN,)
 
 
@@ -47,7 +52,9 @@ def test_each_member_of_a_batch_verifies_on_its_own(world: World, size: int) -> 
         assert isinstance(decision, Accepted)
 
 
-def test_verifying_a_whole_batch_in_any_order_costs_one_ed25519_verification_and_n_hashes(world: World) -> None:
+def test_verifying_a_whole_batch_in_any_order_costs_one_ed25519_verification_and_n_hashes(
+    world: World,
+) -> None:
     memo = BatchMemo()
     parsed = [parse(orjson.dumps(m), max_bytes=10**6) for m in _batch(world, 50)]
     random.Random(7).shuffle(parsed)
@@ -78,21 +85,28 @@ def test_a_tampered_member_is_caught_even_after_its_neighbours_proved_the_tree(w
 def test_a_member_moved_to_another_position_is_rejected(world: World) -> None:
     members = _batch(world, 4)
     members[0]["signature"], members[1]["signature"] = members[1]["signature"], members[0]["signature"]
-    decisions = decide_batch([orjson.dumps(m) for m in members], world.state, received_at=world.now,
-                             received_from="t")
+    decisions = decide_batch(
+        [orjson.dumps(m) for m in members], world.state, received_at=world.now, received_from="t"
+    )
     assert [type(d) for d in decisions] == [Rejected, Rejected, Accepted, Accepted]
 
 
 def test_a_batch_signed_by_the_wrong_source_is_rejected_member_by_member(world: World) -> None:
     members = sign_batch([world.realisation(STAFF1, "iki-imunisasi") for _ in range(3)], SIMPEG)
-    decisions = decide_batch([orjson.dumps(m) for m in members], world.state, received_at=world.now,
-                             received_from="t")
+    decisions = decide_batch(
+        [orjson.dumps(m) for m in members], world.state, received_at=world.now, received_from="t"
+    )
     assert [codes(d) for d in decisions] == [(Code.SIGNATURE_INVALID,)] * 3
 
 
 def test_a_batch_signature_carries_its_size_index_and_audit_path(world: World) -> None:
     members = _batch(world, 5)
     parts = [parse_batch_signature(str(m["signature"])) for m in members]
-    assert [(p.size, p.index, len(p.path)) for p in parts if p] == [(5, 0, 3), (5, 1, 3), (5, 2, 3), (5, 3, 3),
-                                                                     (5, 4, 1)]
+    assert [(p.size, p.index, len(p.path)) for p in parts if p] == [
+        (5, 0, 3),
+        (5, 1, 3),
+        (5, 2, 3),
+        (5, 3, 3),
+        (5, 4, 1),
+    ]
     assert len({p.signature for p in parts if p}) == 1

@@ -6,7 +6,19 @@ from datetime import timedelta
 
 import orjson
 import pytest
-from evidence_world import ADMIN, KAPUS, PERSON_KEYS, SIKDA, SIMPEG, STAFF1, World, build_world, codes, key, person
+from evidence_world import (
+    ADMIN,
+    KAPUS,
+    PERSON_KEYS,
+    SIKDA,
+    SIMPEG,
+    STAFF1,
+    World,
+    build_world,
+    codes,
+    key,
+    person,
+)
 
 from contracts.signing import b64, key_id, public_key_bytes, sign_envelope
 from services.evidence.domain import Accepted, Code
@@ -23,7 +35,11 @@ def _rotate(world: World, source_id: str, new_key_seed: int) -> None:
 
 
 def _revoke(world: World, source_id: str, signer_seed: int) -> None:
-    payload = {"source_id": source_id, "key_id": key_id(public_key_bytes(key(signer_seed))), "reason": "dicuri"}
+    payload = {
+        "source_id": source_id,
+        "key_id": key_id(public_key_bytes(key(signer_seed))),
+        "reason": "dicuri",
+    }
     world.must_accept(world.envelope("source.key.revoked", source_id, payload, source="admin"), ADMIN)
 
 
@@ -33,7 +49,9 @@ def test_a_submission_without_a_signature_is_rejected_as_signature_missing(world
 
 
 def test_a_signature_by_another_key_is_rejected_as_signature_invalid(world: World) -> None:
-    assert codes(world.submit(world.realisation(STAFF1, "iki-imunisasi"), SIMPEG)) == (Code.SIGNATURE_INVALID,)
+    assert codes(world.submit(world.realisation(STAFF1, "iki-imunisasi"), SIMPEG)) == (
+        Code.SIGNATURE_INVALID,
+    )
 
 
 def test_a_payload_changed_after_signing_is_rejected_as_signature_invalid(world: World) -> None:
@@ -61,7 +79,9 @@ def test_a_submission_signed_with_a_revoked_key_is_rejected_as_key_revoked(world
     assert codes(world.submit(world.realisation(STAFF1, "iki-imunisasi"), SIKDA)) == (Code.KEY_REVOKED,)
 
 
-def test_after_a_rotation_the_new_key_is_accepted_and_the_old_one_is_rejected_as_key_retired(world: World) -> None:
+def test_after_a_rotation_the_new_key_is_accepted_and_the_old_one_is_rejected_as_key_retired(
+    world: World,
+) -> None:
     _rotate(world, "sys:sikda", 33)
     world.now += timedelta(minutes=1)
     assert codes(world.submit(world.realisation(STAFF1, "iki-imunisasi"), SIKDA)) == (Code.KEY_RETIRED,)
@@ -69,18 +89,27 @@ def test_after_a_rotation_the_new_key_is_accepted_and_the_old_one_is_rejected_as
 
 
 def test_source_registration_signed_by_a_non_administrator_is_rejected(world: World) -> None:
-    payload = {"source_id": "sys:evil", "kind": "system", "public_key": b64(public_key_bytes(key(66))),
-               "units": ["pemkot"]}
+    payload = {
+        "source_id": "sys:evil",
+        "kind": "system",
+        "public_key": b64(public_key_bytes(key(66))),
+        "units": ["pemkot"],
+    }
     envelope = world.envelope("source.registered", "sys:evil", payload, source="sys:simpeg")
     assert codes(world.submit(envelope, SIMPEG)) == (Code.SIGNATURE_INVALID,)
 
 
 def test_a_registered_admin_source_may_register_others_until_its_key_is_revoked(world: World) -> None:
     world.register("admin:bkpsdm", "admin", key(50))
-    payload = {"source_id": "sys:new", "kind": "system", "public_key": b64(public_key_bytes(key(51))),
-               "units": ["disdik"]}
-    assert isinstance(world.submit(world.envelope("source.registered", "sys:new", payload, source="x"), key(50)),
-                      Accepted)
+    payload = {
+        "source_id": "sys:new",
+        "kind": "system",
+        "public_key": b64(public_key_bytes(key(51))),
+        "units": ["disdik"],
+    }
+    assert isinstance(
+        world.submit(world.envelope("source.registered", "sys:new", payload, source="x"), key(50)), Accepted
+    )
     _revoke(world, "admin:bkpsdm", 50)
     world.now += timedelta(minutes=1)
     again = world.envelope("source.registered", "sys:new", payload, source="x")
@@ -101,7 +130,9 @@ def test_a_person_may_not_sign_a_rating_as_part_of_a_batch(world: World) -> None
     assert codes(world.submit_batch(ratings, PERSON_KEYS[KAPUS])[0]) == (Code.BATCH_NOT_ALLOWED,)
 
 
-def test_the_same_envelope_signed_again_verifies_with_the_same_bytes_in_any_member_order(world: World) -> None:
+def test_the_same_envelope_signed_again_verifies_with_the_same_bytes_in_any_member_order(
+    world: World,
+) -> None:
     envelope = world.realisation(STAFF1, "iki-imunisasi")
     reordered = dict(reversed(list(sign_envelope(envelope, SIKDA).items())))
     assert isinstance(world.decide_raw(orjson.dumps(reordered)), Accepted)

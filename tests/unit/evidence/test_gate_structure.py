@@ -16,11 +16,14 @@ def world() -> World:
     return build_world()
 
 
-def test_a_submission_larger_than_the_limit_is_rejected_as_oversize_and_keeps_only_the_limit(world: World) -> None:
+def test_a_submission_larger_than_the_limit_is_rejected_as_oversize_and_keeps_only_the_limit(
+    world: World,
+) -> None:
     raw = orjson.dumps(sign_envelope(world.realisation(STAFF1, "iki-imunisasi"), SIKDA))
     decision = decide(raw, world.state, received_at=world.now, received_from="t", max_bytes=100)
     assert codes(decision) == (Code.OVERSIZE,)
-    assert isinstance(decision, Rejected) and decision.original == raw[:100]
+    assert isinstance(decision, Rejected)
+    assert decision.original == raw[:100]
     assert str(len(raw)) in decision.reasons[0].message_en
 
 
@@ -49,12 +52,15 @@ def test_json_that_is_not_an_object_is_rejected_as_not_object(world: World, raw:
 
 
 @pytest.mark.parametrize("value", [95.5, 2**60])
-def test_a_float_or_huge_integer_is_rejected_because_it_has_no_canonical_form(world: World, value: object) -> None:
+def test_a_float_or_huge_integer_is_rejected_because_it_has_no_canonical_form(
+    world: World, value: object
+) -> None:
     envelope = world.realisation(STAFF1, "iki-imunisasi")
     envelope["payload"]["value"] = value
     decision = world.decide_raw(orjson.dumps(envelope))
     assert codes(decision) == (Code.NUMBER_NOT_CANONICAL,)
-    assert isinstance(decision, Rejected) and decision.reasons[0].path == "payload.value"
+    assert isinstance(decision, Rejected)
+    assert decision.reasons[0].path == "payload.value"
 
 
 def test_a_wrong_type_is_rejected_as_schema_invalid_with_the_field_path(world: World) -> None:
@@ -63,7 +69,8 @@ def test_a_wrong_type_is_rejected_as_schema_invalid_with_the_field_path(world: W
     envelope["period"] = "last year"
     decision = world.submit(envelope, SIKDA)
     assert set(codes(decision)) == {Code.SCHEMA_INVALID}
-    assert isinstance(decision, Rejected) and {r.path for r in decision.reasons} == {"period"}
+    assert isinstance(decision, Rejected)
+    assert {r.path for r in decision.reasons} == {"period"}
 
 
 def test_a_wrong_payload_field_is_rejected_with_its_payload_path(world: World) -> None:
@@ -71,7 +78,8 @@ def test_a_wrong_payload_field_is_rejected_with_its_payload_path(world: World) -
     envelope["payload"]["value"] = "-3"
     decision = world.submit(envelope, SIKDA)
     assert codes(decision) == (Code.SCHEMA_INVALID,)
-    assert isinstance(decision, Rejected) and decision.reasons[0].path == "payload.value"
+    assert isinstance(decision, Rejected)
+    assert decision.reasons[0].path == "payload.value"
     assert decision.event_id is not None
 
 
@@ -79,13 +87,20 @@ def test_a_naive_datetime_in_a_payload_is_rejected_as_schema_invalid(world: Worl
     envelope = world.envelope(
         "employee.assigned",
         STAFF1,
-        {"nip": STAFF1, "name": "X", "unit_id": "dinkes", "position_id": "p", "jabatan": "J",
-         "effective_from": "2025-01-01T00:00:00"},
+        {
+            "nip": STAFF1,
+            "name": "X",
+            "unit_id": "dinkes",
+            "position_id": "p",
+            "jabatan": "J",
+            "effective_from": "2025-01-01T00:00:00",
+        },
         source="sys:simpeg",
     )
     decision = world.submit(envelope, SIMPEG)
     assert codes(decision) == (Code.SCHEMA_INVALID,)
-    assert isinstance(decision, Rejected) and decision.reasons[0].path == "payload.effective_from"
+    assert isinstance(decision, Rejected)
+    assert decision.reasons[0].path == "payload.effective_from"
 
 
 @pytest.mark.parametrize("field", ["sequence", "recorded_at"])
@@ -120,15 +135,18 @@ def test_a_resubmitted_event_id_is_answered_as_a_duplicate_and_changes_nothing(w
 def test_an_accepted_envelope_carries_the_receipt_time_and_no_sequence(world: World) -> None:
     decision = world.submit(world.realisation(STAFF1, "iki-imunisasi"), SIKDA)
     assert isinstance(decision, Accepted)
-    assert decision.envelope.recorded_at == world.now and decision.envelope.sequence is None
+    assert decision.envelope.recorded_at == world.now
+    assert decision.envelope.sequence is None
 
 
 def test_a_rejection_becomes_a_submission_rejected_payload_with_the_original_bytes(world: World) -> None:
     decision = world.decide_raw(b"[1]")
     assert isinstance(decision, Rejected)
     payload = decision.to_payload()
-    assert payload.original_b64 == b64(b"[1]") and payload.reasons[0].code == Code.NOT_OBJECT
-    assert payload.received_at == world.now and payload.received_from == "test"
+    assert payload.original_b64 == b64(b"[1]")
+    assert payload.reasons[0].code == Code.NOT_OBJECT
+    assert payload.received_at == world.now
+    assert payload.received_from == "test"
 
 
 def test_every_reason_code_has_a_message_in_both_languages() -> None:

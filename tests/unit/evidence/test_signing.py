@@ -29,7 +29,16 @@ from contracts.signing import (
 )
 
 VECTORS = sorted((Path(__file__).parents[2] / "data" / "rfc6962" / "inclusion").rglob("*.json"))
-CLASSIC_LEAVES = ["", "00", "10", "2021", "3031", "40414243", "5051525354555657", "606162636465666768696a6b6c6d6e6f"]
+CLASSIC_LEAVES = [
+    "",
+    "00",
+    "10",
+    "2021",
+    "3031",
+    "40414243",
+    "5051525354555657",
+    "606162636465666768696a6b6c6d6e6f",
+]
 
 
 def test_signing_bytes_leave_out_the_signature_and_the_fields_the_service_assigns() -> None:
@@ -38,7 +47,10 @@ def test_signing_bytes_leave_out_the_signature_and_the_fields_the_service_assign
 
 
 def test_signing_bytes_keep_non_ascii_as_utf8_and_escape_control_characters() -> None:
-    assert signing_bytes({"t": 'Dinas Kesehatan — "baik"\n'}) == '{"t":"Dinas Kesehatan — \\"baik\\"\\n"}'.encode()
+    assert (
+        signing_bytes({"t": 'Dinas Kesehatan — "baik"\n'})
+        == '{"t":"Dinas Kesehatan — \\"baik\\"\\n"}'.encode()
+    )
 
 
 def test_a_signed_envelope_verifies_and_an_accepted_copy_with_sequence_still_verifies() -> None:
@@ -66,7 +78,8 @@ def test_every_member_of_a_signed_batch_verifies_on_its_own() -> None:
 
 def test_the_key_id_is_the_first_sixteen_hex_digits_of_the_public_key_hash() -> None:
     assert key_id(public_key_bytes(key(1))) == key_id(key(1).public_key().public_bytes_raw())
-    assert len(key_id(b"\x00" * 32)) == 16 and key_id(b"\x00" * 32) == "66687aadf862bd77"
+    assert len(key_id(b"\x00" * 32)) == 16
+    assert key_id(b"\x00" * 32) == "66687aadf862bd77"
 
 
 def test_the_merkle_root_of_the_classic_eight_leaves_matches_rfc6962() -> None:
@@ -91,10 +104,14 @@ def test_walking_the_audit_steps_reaches_the_same_root_as_rfc9162_verification(s
     for index in range(size):
         path = inclusion_path(leaves, index)
         steps = audit_steps(index, size)
-        assert steps is not None and len(steps) == len(path)
+        assert steps is not None
+        assert len(steps) == len(path)
         node = leaves[index]
         for step, sibling in zip(steps, path, strict=True):
-            assert merkle_root(leaves[step.mid : step.hi] if step.left else leaves[step.lo : step.mid]) == sibling
+            assert (
+                merkle_root(leaves[step.mid : step.hi] if step.left else leaves[step.lo : step.mid])
+                == sibling
+            )
             node = node_hash(node, sibling) if step.left else node_hash(sibling, node)
             assert node == merkle_root(leaves[step.lo : step.hi])
         assert node == root_from_inclusion(leaves[index], index, size, path) == merkle_root(leaves)

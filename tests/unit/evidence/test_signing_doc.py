@@ -80,7 +80,7 @@ def test_the_reference_signer_without_objektif_code_produces_the_documented_sign
     blocks: dict[str, str],
 ) -> None:
     namespace: dict[str, Any] = {}
-    exec(compile(blocks["reference-python"], "docs/signing.md", "exec"), namespace)  # noqa: S102
+    exec(compile(blocks["reference-python"], "docs/signing.md", "exec"), namespace)
     signed = namespace["sign"](json.loads(blocks["envelope"]), blocks["private-key-hex"])
     assert signed["signature"] == blocks["signature"]
     assert namespace["signing_bytes"](signed) == blocks["signing-bytes"].encode("utf-8")
