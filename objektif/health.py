@@ -108,7 +108,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     service = args[0]
     try:
-        settings = settings_class(service)()
+        settings = settings_class(service)()  # type: ignore[call-arg]  # fields come from the environment
     except ValueError as exc:  # pydantic's ValidationError: a required variable is missing or malformed
         print(f"{service}: configuration: {exc}", file=sys.stderr)
         return 1

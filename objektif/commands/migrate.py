@@ -69,7 +69,7 @@ async def migrate(settings: MigrateSettings) -> None:
 def migrate_command() -> None:
     """Prepare PostgreSQL (schemas, roles, grants) and Kafka (topics) for the services; safe to run again."""
     try:
-        settings = MigrateSettings()  # type: ignore[call-arg]  (required fields come from the environment)
+        settings = MigrateSettings()  # type: ignore[call-arg]  # required fields come from the environment
     except ValueError as exc:
         typer.echo(f"migrate: configuration incomplete (OBJEKTIF_DATABASE_URL, OBJEKTIF_KAFKA_BOOTSTRAP):"
                    f" {exc}", err=True)
