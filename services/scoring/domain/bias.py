@@ -70,9 +70,9 @@ def measure_bias(
         if len(item) < 2:
             continue
         total = sum(item.values())
-        for rater, score in item.items():
-            others = Fraction(total - score, len(item) - 1)
-            deviations[rater].append(score - others)
+        for rater, points in item.items():
+            others = Fraction(total - points, len(item) - 1)
+            deviations[rater].append(points - others)
     raters = tuple(
         Leniency(rater, fraction_to_decimal(sum(devs, Fraction(0)) / len(devs), places), len(devs))
         for rater, devs in sorted(deviations.items())

@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from contracts import events as ev
 from services.scoring.domain.capaian import capaian_hasil_kerja, capaian_iki, capaian_rhk
+from services.scoring.domain.numbers import rounded
 from services.scoring.domain.policy import CapaianRules, Rounding
 from services.scoring.domain.state import Fact, State
 
@@ -92,8 +93,8 @@ def hasil_kerja(state: State, rules: CapaianRules, rounding: Rounding) -> HasilK
     if plan is None:
         return HasilKerja(None, (), (), None, ())
     latest: dict[str, Fact[ev.RealisationRecorded]] = {}
-    for fact in state.realisations:
-        latest[fact.payload.iki_id] = fact
+    for realisation in state.realisations:
+        latest[realisation.payload.iki_id] = realisation
     iki_results: list[IkiResult] = []
     rhk_results: list[RhkResult] = []
     used = [plan.event_id]
@@ -101,14 +102,11 @@ def hasil_kerja(state: State, rules: CapaianRules, rounding: Rounding) -> HasilK
         of_rhk: list[Decimal] = []
         for iki in rhk.iki:
             fact = latest.get(iki.iki_id)
-            if fact is None:
-                capaian, realisasi, ids, note = (
-                    Decimal(0).quantize(Decimal(1).scaleb(-rounding.places)),
-                    None,
-                    (),
-                    NO_EVIDENCE,
-                )
-            else:
+            realisasi: Decimal | None = None
+            ids: tuple[str, ...] = ()
+            note: str | None = NO_EVIDENCE
+            capaian = rounded(Decimal(0), rounding.places, rounding.mode)
+            if fact is not None:
                 realisasi = fact.payload.value
                 capaian = capaian_iki(
                     realisasi, iki.target.low, iki.target.high, iki.direction, rules, rounding

@@ -14,7 +14,7 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any, Literal
 
-import yaml
+import yaml  # type: ignore[import-untyped]  # no stubs in the environment (types-PyYAML)
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from contracts.envelope import period_year
@@ -169,12 +169,12 @@ class Policy(_Model):
         return {"id": self.id, "version": self.version, "content_hash": self.content_hash}
 
 
-class _DecimalLoader(yaml.SafeLoader):
+class _DecimalLoader(yaml.SafeLoader):  # type: ignore[misc]
     """SafeLoader that reads YAML floats as `Decimal` from their literal text."""
 
 
 def _decimal(loader: yaml.SafeLoader, node: yaml.Node) -> Decimal:
-    return Decimal(str(loader.construct_scalar(node)).replace("_", ""))  # type: ignore[arg-type]
+    return Decimal(str(loader.construct_scalar(node)).replace("_", ""))
 
 
 _DecimalLoader.add_constructor("tag:yaml.org,2002:float", _decimal)

@@ -134,7 +134,7 @@ def _slot(payload: ev.Payload) -> str | None:
             return None
         case _:
             raise UnhandledEventType(
-                f"the scoring fold has no case for {type(payload).__name__} ({payload.TYPE})"
+                f"the scoring fold has no case for {type(payload).__name__} ({getattr(payload, 'TYPE', '?')})"
             )
 
 

@@ -69,9 +69,9 @@ def summarise_units(
     groups: dict[tuple[str | None, str], list[Appraisal]] = defaultdict(list)
     for appraisal in appraisals:
         groups[(appraisal.unit_id, appraisal.period)].append(appraisal)
-    for unit_id, period in states:
-        if states[(unit_id, period)].org_predicates:
-            groups.setdefault((unit_id, period), [])
+    for key, unit_state in states.items():
+        if unit_state.org_predicates:
+            groups.setdefault(key, [])
     summaries = []
     for unit_id, period in sorted(groups, key=lambda k: (k[0] or "", k[1])):
         members = sorted(groups[(unit_id, period)], key=lambda a: a.nip)
@@ -86,9 +86,8 @@ def _summary(
     policy = _policy_of(members, period, policies)
     unit_closed = bool(state.closures)
     final = [a for a in members if (a.final or unit_closed) and a.predikat is not None]
-    labels = (
-        PREDIKAT_ORDER if policy.permenpanrb is not None else tuple(dict.fromkeys(a.predikat for a in final))
-    )
+    seen = tuple(dict.fromkeys(a.predikat for a in final if a.predikat is not None))
+    labels: tuple[str, ...] = PREDIKAT_ORDER if policy.permenpanrb is not None else seen
     counts = {label: sum(1 for a in final if a.predikat == label) for label in labels}
     org = state.org_predicates[-1] if state.org_predicates else None
     bias = None

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 import pytest
 from scoring_events import NIP_A, employee
 
+from contracts.envelope import Envelope
 from services.scoring.adapters.policy_files import POLICY_DIR
 from services.scoring.domain import Policy, load_policy, score_stream
 
@@ -17,7 +18,7 @@ def with_annual(mode: str) -> dict[str, Policy]:
     return {policy.id: policy}
 
 
-def year(periods: list[tuple[str, str, int]], annual: tuple[str, int] | None = ("100", 2)) -> list[object]:
+def year(periods: list[tuple[str, str, int]], annual: tuple[str, int] | None = ("100", 2)) -> list[Envelope]:
     events = [
         e for period, capaian, behaviour in periods for e in employee(NIP_A, capaian, behaviour, period)
     ]
@@ -29,8 +30,8 @@ def year(periods: list[tuple[str, str, int]], annual: tuple[str, int] | None = (
 QUARTERS = [("2025-Q1", "120", 3), ("2025-Q2", "120", 3), ("2025-Q3", "80", 2), ("2025-Q4", "120", 3)]
 
 
-def annual_of(policies: Mapping[str, Policy], events: list[object]) -> tuple[str | None, tuple[str, ...]]:
-    out = score_stream(events, policies)  # type: ignore[arg-type]
+def annual_of(policies: Mapping[str, Policy], events: list[Envelope]) -> tuple[str | None, tuple[str, ...]]:
+    out = score_stream(events, policies)
     (annual,) = [a for a in out.appraisals if a.period == "2025"]
     return annual.predikat, annual.annual_from
 
@@ -52,7 +53,7 @@ def test_mean_averages_the_periodic_ratings_then_reads_the_matrix() -> None:
 
 
 def test_the_derived_annual_result_carries_the_periodic_bases() -> None:
-    out = score_stream(year(QUARTERS), with_annual("worst-period"))  # type: ignore[arg-type]
+    out = score_stream(year(QUARTERS), with_annual("worst-period"))
     annual = next(a for a in out.appraisals if a.period == "2025")
     for periodic in (a for a in out.appraisals if a.period != "2025"):
         assert set(periodic.basis_event_ids) <= set(annual.basis_event_ids)

@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 from scoring_events import ATASAN, NIP_A, NIP_B, NIP_C, REKAN_1, UNIT, Stream, employee, iki, rhk
 
+from contracts.envelope import Envelope
 from services.scoring.domain import Policy, score_stream
 
 
@@ -199,7 +200,7 @@ def test_the_json_output_is_ready_to_serialise(policies: Mapping[str, Policy]) -
     assert set(out["units"][0]["kurva"]) == {"verdict", "mode", "checked", "violations"}
 
 
-def leader_stream(predicate: str) -> list[object]:
+def leader_stream(predicate: str) -> list[Envelope]:
     unit = Stream(UNIT)
     position = {"position_id": "kadinkes", "unit_id": UNIT, "title": "Kepala Dinas", "jenis": "struktural"}
     unit.env("org.position.registered", {**position, "is_unit_leader": True})
@@ -219,7 +220,7 @@ def leader_stream(predicate: str) -> list[object]:
 def test_a_unit_leader_takes_the_units_performance_as_rating_hasil_kerja(
     policies: Mapping[str, Policy], predicate: str, rating: str, predikat: str
 ) -> None:
-    head, staff = score_stream(leader_stream(predicate), policies).appraisals  # type: ignore[arg-type]
+    head, staff = score_stream(leader_stream(predicate), policies).appraisals
     assert head.hasil_kerja_source == "unit"
     assert (head.rating_hasil_kerja[0], head.predikat) == (rating, predikat)
     assert head.capaian_hasil_kerja == Decimal("100.00")  # still computed and shown
@@ -228,8 +229,8 @@ def test_a_unit_leader_takes_the_units_performance_as_rating_hasil_kerja(
 
 def test_the_unit_facts_a_leader_is_rated_by_are_in_the_leaders_basis(policies: Mapping[str, Policy]) -> None:
     events = leader_stream("Istimewa")
-    head = score_stream(events, policies).appraisals[0]  # type: ignore[arg-type]
-    assert {str(e.event_id) for e in events[:2]} <= set(head.basis_event_ids)  # type: ignore[attr-defined]
+    head = score_stream(events, policies).appraisals[0]
+    assert {str(e.event_id) for e in events[:2]} <= set(head.basis_event_ids)
 
 
 def test_a_policy_adopted_for_one_employee_without_other_facts_is_harmless(
