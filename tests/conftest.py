@@ -9,6 +9,7 @@ import contextlib
 import os
 import shutil
 import subprocess
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,7 +22,7 @@ def _docker_engine_answers() -> bool:
     if shutil.which("docker") is None:
         return False
     try:
-        return subprocess.run(["docker", "info"], capture_output=True, timeout=10).returncode == 0  # noqa: S607
+        return subprocess.run(["docker", "info"], capture_output=True, timeout=10).returncode == 0
     except (OSError, subprocess.TimeoutExpired):
         return False
 
@@ -43,10 +44,28 @@ def servers() -> Iterator[None]:
         yield  # neither: Stack starts the embedded servers
 
 
+def stack_dir(name: str) -> Iterator[Path]:
+    """A data directory for a stack, outside pytest's temporary root: pytest keeps that root at mode 0700, and
+    the embedded PostgreSQL runs as its own unprivileged user (when we are root), which must reach its data."""
+    path = Path(tempfile.mkdtemp(prefix=f"objektif-{name}-"))
+    path.chmod(0o755)
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture
+def data_dir() -> Iterator[Path]:
+    """A fresh data directory for one test's own stack or demo run."""
+    yield from stack_dir("test")
+
+
 @pytest.fixture(scope="session")
-def stack(servers: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    """The three services running against the broker and PostgreSQL, on a fresh database `objektif_test`."""
-    data_dir = Path(tmp_path_factory.mktemp("objektif"))
+def stack(servers: None) -> Iterator[Stack]:
+    """The three services running against the broker and PostgreSQL, on a fresh database of their own."""
+    data_dirs = stack_dir("session")
+    data_dir = next(data_dirs)
     s = Stack(data_dir, database=f"objektif_test_{os.getpid()}")
     s.start_infrastructure()
     try:
@@ -57,6 +76,7 @@ def stack(servers: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[S
         s.stop()
         with contextlib.suppress(Exception):
             asyncio.run(_drop_database(s))
+        data_dirs.close()
 
 
 async def _drop_database(s: Stack) -> None:

@@ -17,6 +17,7 @@ from objektif.stack import ENV_DATABASE, ENV_KAFKA, SERVICES, Stack
 
 DataDir = Annotated[Path, typer.Option("--data-dir", help="where the embedded stack keeps its data and logs")]
 DEFAULT_DATA_DIR = Path(os.environ.get("OBJEKTIF_DATA_DIR", ".objektif"))
+Database = Annotated[str, typer.Option("--database", help="database name on the PostgreSQL server")]
 
 
 def _terminate_on_sigterm() -> None:
@@ -28,7 +29,7 @@ def _terminate_on_sigterm() -> None:
     signal.signal(signal.SIGTERM, handler)
 
 
-def demo(data_dir: DataDir = DEFAULT_DATA_DIR, timeout: float = 240.0) -> None:
+def demo(data_dir: DataDir = DEFAULT_DATA_DIR, database: Database = "objektif", timeout: float = 240.0) -> None:
     """Run the whole pipeline on the Candisari dataset, print the appraisals and the units' curves, then stop."""
     from objektif import candisari
     from objektif.demo import phases
@@ -37,7 +38,7 @@ def demo(data_dir: DataDir = DEFAULT_DATA_DIR, timeout: float = 240.0) -> None:
 
     console = Console(width=None if sys.stdout.isatty() else 160)
     _terminate_on_sigterm()
-    stack = Stack(data_dir.resolve())
+    stack = Stack(data_dir.resolve(), database=database)
     started = time.monotonic()
     try:
         console.print(f"[bold]Objektif demo[/] — Kecamatan Candisari, periode {candisari.PERIOD}")
@@ -69,10 +70,10 @@ def demo(data_dir: DataDir = DEFAULT_DATA_DIR, timeout: float = 240.0) -> None:
         stack.stop()
 
 
-def up(data_dir: DataDir = DEFAULT_DATA_DIR) -> None:
+def up(data_dir: DataDir = DEFAULT_DATA_DIR, database: Database = "objektif") -> None:
     """Run the stack (broker, PostgreSQL, the three services) until Ctrl-C; prints how to reach it."""
     _terminate_on_sigterm()
-    stack = Stack(data_dir.resolve())
+    stack = Stack(data_dir.resolve(), database=database)
     try:
         stack.start_infrastructure()
         asyncio.run(stack.prepare())

@@ -8,6 +8,7 @@ from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
 from chassis.db import create_pool
+from chassis.http import HttpService, ServiceMetrics, broker_check, database_check, with_http
 from chassis.kafka import make_broker, next_positions_of
 from chassis.logging import configure_logging
 from chassis.settings import ServiceSettings
@@ -30,11 +31,13 @@ class AuditSettings(ServiceSettings):
     checkpoint_interval_s: float = Field(default=5.0, gt=0)
 
 
-def build_app(settings: AuditSettings) -> FastStream:
-    """The audit service as a FastStream app: every event of the audited topics becomes a ledger leaf."""
+def build_app(settings: AuditSettings) -> FastStream | HttpService:
+    """The audit service as a FastStream app: every event of the audited topics becomes a ledger leaf; with its
+    HTTP side (health, readiness, metrics) when `http_port` is set (chassis/http.py)."""
     log = configure_logging("audit", json=settings.log_json, level=settings.log_level)
     broker = make_broker(settings.kafka_bootstrap, client_id="objektif-audit")
     held: dict[str, Ledger] = {}
+    metrics = ServiceMetrics("audit")
     key = settings.checkpoint_key
     checkpoints = None if key is None else PeriodicCheckpoints(
         signer_from_seed(key.get_secret_value(), settings.checkpoint_origin), settings.checkpoint_interval_s)
@@ -50,9 +53,10 @@ def build_app(settings: AuditSettings) -> FastStream:
     )
     async def on_events(msg: KafkaMessage) -> None:
         records = msg.raw_message
-        appended = await held["ledger"].append(
-            [entry_of(r.topic, r.value or b"") for r in records], next_positions_of(records)
-        )
+        with metrics.batch(records, msg.consumer):
+            appended = await held["ledger"].append(
+                [entry_of(r.topic, r.value or b"") for r in records], next_positions_of(records)
+            )
         log.info("batch.ledgered", records=len(records), appended=appended)
 
     async def open_resources() -> None:
@@ -68,4 +72,7 @@ def build_app(settings: AuditSettings) -> FastStream:
             await held["ledger"]._pool.close()
         log.info("service.stopped")
 
-    return FastStream(broker, on_startup=[open_resources], on_shutdown=[close_resources])
+    app = FastStream(broker, on_startup=[open_resources], on_shutdown=[close_resources])
+    return with_http(app, settings.http_port, metrics=metrics,
+                     checks=[database_check(lambda: held["ledger"]._pool if "ledger" in held else None),
+                             broker_check(app)])

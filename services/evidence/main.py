@@ -11,6 +11,7 @@ from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from chassis.db import create_pool
+from chassis.http import HttpService, ServiceMetrics, broker_check, database_check, with_http
 from chassis.kafka import make_broker, next_positions_of
 from chassis.logging import configure_logging
 from chassis.outbox import OutboxRelay, OutboxSpec
@@ -32,12 +33,14 @@ class EvidenceSettings(ServiceSettings):
     )
 
 
-def build_app(settings: EvidenceSettings) -> FastStream:
-    """The evidence service as a FastStream app: consume submissions, decide, store, relay."""
+def build_app(settings: EvidenceSettings) -> FastStream | HttpService:
+    """The evidence service as a FastStream app: consume submissions, decide, store, relay; with its HTTP side
+    (health, readiness, metrics) when `http_port` is set (chassis/http.py)."""
     log = configure_logging("evidence", json=settings.log_json, level=settings.log_level)
     broker = make_broker(settings.kafka_bootstrap, client_id="objektif-evidence")
     stop = asyncio.Event()
     held: dict[str, object] = {}
+    metrics = ServiceMetrics("evidence")
 
     @broker.subscriber(
         topics.SUBMISSIONS,
@@ -51,9 +54,9 @@ def build_app(settings: EvidenceSettings) -> FastStream:
     async def on_submissions(msg: KafkaMessage) -> None:
         records = msg.raw_message
         intake: Intake = held["intake"]  # type: ignore[assignment]
-        outcome = await intake.handle(
-            [r.value or b"" for r in records], next_positions_of(records), received_from=f"kafka:{topics.SUBMISSIONS}"
-        )
+        with metrics.batch(records, msg.consumer):
+            outcome = await intake.handle([r.value or b"" for r in records], next_positions_of(records),
+                                          received_from=f"kafka:{topics.SUBMISSIONS}")
         for relay in held["relays"]:  # type: ignore[attr-defined]
             relay.notify()
         log.info("batch.stored", records=len(records), accepted=len(outcome.accepted), rejected=outcome.rejected,
@@ -86,5 +89,9 @@ def build_app(settings: EvidenceSettings) -> FastStream:
         log.info("service.stopped")
 
     held["relays"] = []
-    return FastStream(broker, on_startup=[open_resources], after_startup=[start_relays],
-                      on_shutdown=[close_resources])
+    app = FastStream(broker, on_startup=[open_resources], after_startup=[start_relays],
+                     on_shutdown=[close_resources])
+    metrics.track_outboxes(lambda: {r._spec.name: r.published for r in held["relays"]})  # type: ignore[attr-defined]
+    metrics.track_rejections(lambda: held["intake"].rejected_by_code if "intake" in held else {})  # type: ignore[attr-defined]
+    return with_http(app, settings.http_port, metrics=metrics,
+                     checks=[database_check(lambda: held.get("pool")), broker_check(app)])

@@ -68,5 +68,5 @@ def build_app(settings: ScoringSettings) -> FastStream:
             await held["pool"].close()  # type: ignore[attr-defined]
         log.info("service.stopped")
 
-    return FastStream(broker, on_startup=[open_resources], after_startup=[start_relay],
+    return FastStream(broker, logger=None, on_startup=[open_resources], after_startup=[start_relay],
                       on_shutdown=[close_resources])
