@@ -6,6 +6,7 @@ parse → decide (pure gate, services/evidence/domain) → one transaction (even
 from __future__ import annotations
 
 import uuid
+from collections import Counter
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Protocol
@@ -44,6 +45,8 @@ class Intake:
         self._state = state
         self._clock = clock
         self._seen_upto = 0
+        #: refusals decided by this instance so far, by reason code (read by the service's metrics)
+        self.rejected_by_code: Counter[str] = Counter()
 
     async def catch_up(self) -> None:
         """Fold every event accepted since we last looked (by any instance) into the gate's state."""
@@ -70,6 +73,7 @@ class Intake:
         for d in decisions:
             if isinstance(d, Rejected):
                 log.info("submission.rejected", event_id=str(d.event_id), codes=[r.code for r in d.reasons])
+                self.rejected_by_code.update(r.code for r in d.reasons)
             elif isinstance(d, Duplicate):
                 log.info("submission.duplicate", event_id=str(d.event_id))
         await self.catch_up()
