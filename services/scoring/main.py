@@ -6,17 +6,22 @@ import asyncio
 
 from faststream import AckPolicy, FastStream
 from faststream.kafka.annotations import KafkaMessage
+from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
 from chassis.db import create_pool
+from chassis.http import HttpService, ServiceMetrics, broker_check, database_check, with_http
 from chassis.kafka import make_broker, next_positions_of
 from chassis.logging import configure_logging
 from chassis.outbox import OutboxRelay, OutboxSpec
 from chassis.settings import ServiceSettings
 from contracts import topics
 from services.scoring.adapters.policy_files import load_default_policies
+from services.scoring.adapters.read_model import ReadModel
 from services.scoring.adapters.store import ScoringStore
+from services.scoring.adapters.web import WebApi
 from services.scoring.app.project import Projector
+from services.scoring.app.read import ReadService
 
 GROUP_ID = "objektif-scoring"
 
@@ -26,13 +31,20 @@ class ScoringSettings(ServiceSettings):
 
     model_config = SettingsConfigDict(env_prefix="OBJEKTIF_SCORING_", extra="ignore", frozen=True)
 
+    token_secret: SecretStr | None = Field(
+        default=None, description="HMAC secret of the read API's tokens (`objektif token`); without it the API "
+                                  "refuses every request")
+    audit_url: str | None = Field(default=None, description="the audit service's HTTP base URL, for receipt links")
 
-def build_app(settings: ScoringSettings) -> FastStream:
-    """The scoring service as a FastStream app: consume evidence in batches, fold, store, announce scores."""
+
+def build_app(settings: ScoringSettings) -> FastStream | HttpService:
+    """The scoring service as a FastStream app: consume evidence in batches, fold, store, announce scores; with
+    its HTTP side (health, metrics, the read API and web page) when `http_port` is set (chassis/http.py)."""
     log = configure_logging("scoring", json=settings.log_json, level=settings.log_level)
     broker = make_broker(settings.kafka_bootstrap, client_id="objektif-scoring")
     stop = asyncio.Event()
     held: dict[str, object] = {}
+    metrics = ServiceMetrics("scoring")
 
     @broker.subscriber(
         topics.EVIDENCE,
@@ -46,7 +58,8 @@ def build_app(settings: ScoringSettings) -> FastStream:
     async def on_evidence(msg: KafkaMessage) -> None:
         records = msg.raw_message
         projector: Projector = held["projector"]  # type: ignore[assignment]
-        changed = await projector.handle(records, next_positions_of(records))
+        with metrics.batch(records, msg.consumer):
+            changed = await projector.handle(records, next_positions_of(records))
         held["relay"].notify()  # type: ignore[attr-defined]
         log.info("batch.projected", records=len(records), appraisals_changed=changed)
 
@@ -68,5 +81,12 @@ def build_app(settings: ScoringSettings) -> FastStream:
             await held["pool"].close()  # type: ignore[attr-defined]
         log.info("service.stopped")
 
-    return FastStream(broker, logger=None, on_startup=[open_resources], after_startup=[start_relay],
-                      on_shutdown=[close_resources])
+    app = FastStream(broker, logger=None, on_startup=[open_resources], after_startup=[start_relay],
+                     on_shutdown=[close_resources])
+    metrics.track_outboxes(lambda: {"scores": held["relay"].published} if "relay" in held else {})  # type: ignore[attr-defined]
+    reads = ReadService(ReadModel(lambda: held["pool"]), load_default_policies())  # type: ignore[arg-type,return-value]
+    secret = settings.token_secret.get_secret_value() if settings.token_secret is not None else None
+    web = WebApi(reads, secret, lambda raw, topic, key: broker.publish(raw, topic, key=key),
+                 audit_url=settings.audit_url)
+    return with_http(app, settings.http_port, metrics=metrics, routes=web.routes(),
+                     checks=[database_check(lambda: held.get("pool")), broker_check(app)])

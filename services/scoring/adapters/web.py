@@ -1,0 +1,185 @@
+"""The scoring service's HTTP read API and web page (Starlette routes, served by chassis/http.py).
+
+    GET  /                                          the web page (static HTML, CSS, JS from services/scoring/web)
+    GET  /api/me                                    who the token names, his or her appraisals and appraisees
+    GET  /api/appraisals/{nip}/{period}             one appraisal, explained (services/scoring/app/explain.py)
+    GET  /api/units/{unit_id}/{period}              a unit's distribution against its curve
+    GET  /api/units/{unit_id}/{period}/export.csv   the unit's results (also .xlsx)
+    GET  /api/appraisals?as_of=…&period=…&unit=…    results as of a time (auditors)
+    POST /api/objections                            an objection signed by the employee, to the intake
+
+Every /api route needs `Authorization: Bearer <token>` (services/scoring/app/access.py): 401 without a valid
+token, 403 when the role does not allow it, 404 when nothing is recorded. An objection is signed in the browser
+with the employee's own key and published unchanged to the submissions topic, where the evidence service decides
+it like any submission (§2.4: only the appraised employee, within 14 days of delivery).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+import structlog
+from pydantic import ValidationError
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from contracts import events as ev
+from contracts import topics
+from contracts.envelope import Envelope
+from services.scoring.adapters.export import to_csv, to_xlsx
+from services.scoring.app.access import (
+    AccessError,
+    Forbidden,
+    InvalidToken,
+    Principal,
+    TokenExpired,
+    verify_token,
+)
+from services.scoring.app.read import NotFound, ReadService
+
+WEB = Path(__file__).resolve().parent.parent / "web"
+#: The page loads nothing from elsewhere: scripts, styles and images come from this service only.
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+       "frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
+MAX_OBJECTION_BYTES = 64 * 1024
+
+Publish = Callable[[bytes, str, bytes], Awaitable[object]]
+log = structlog.get_logger()
+
+
+def _json(body: Any, status: int = 200) -> Response:
+    return Response(orjson.dumps(body), status_code=status, media_type="application/json")
+
+
+def _error(status: int, code: str, message: str) -> Response:
+    headers = {"WWW-Authenticate": 'Bearer realm="objektif"'} if status == 401 else None
+    return JSONResponse({"error": code, "message": message}, status_code=status, headers=headers)
+
+
+class WebApi:
+    """The routes, bound to the read use cases, the token secret (None: the API refuses every request) and
+    the function that publishes a submission."""
+
+    def __init__(self, service: ReadService, secret: str | None, publish: Publish,
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC), audit_url: str | None = None) -> None:
+        self._service = service
+        self._secret = secret
+        self._publish = publish
+        self._clock = clock
+        self._audit_url = audit_url
+
+    def principal(self, request: Request) -> Principal:
+        """The verified bearer of the request's token; raises InvalidToken or TokenExpired."""
+        header = request.headers.get("authorization", "")
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token:
+            raise InvalidToken("no bearer token")
+        assert self._secret is not None
+        return verify_token(token, self._secret, self._clock())
+
+    def _guarded(self, handler: Callable[[Request, Principal], Awaitable[Response]]) -> Callable[
+            [Request], Awaitable[Response]]:
+        async def endpoint(request: Request) -> Response:
+            if self._secret is None:
+                return _error(503, "not_configured", "OBJEKTIF_SCORING_TOKEN_SECRET is not set")
+            try:
+                return await handler(request, self.principal(request))
+            except TokenExpired as exc:
+                return _error(401, "token_expired", str(exc))
+            except InvalidToken as exc:
+                return _error(401, "invalid_token", str(exc))
+            except Forbidden as exc:
+                return _error(403, "forbidden", str(exc))
+            except NotFound as exc:
+                return _error(404, "not_found", str(exc))
+            except AccessError as exc:
+                return _error(403, "forbidden", str(exc))
+        return endpoint
+
+    # --- handlers -----------------------------------------------------------------------------------------------
+
+    async def me(self, request: Request, viewer: Principal) -> Response:
+        body: dict[str, Any] = {"nip": viewer.nip, "role": viewer.role.value, "expires_at": viewer.expires_at,
+                                "audit_url": self._audit_url}
+        body.update(await self._service.overview(viewer))
+        return _json(body)
+
+    async def appraisal(self, request: Request, viewer: Principal) -> Response:
+        p = request.path_params
+        return _json(await self._service.appraisal(viewer, p["nip"], p["period"]))
+
+    async def unit(self, request: Request, viewer: Principal) -> Response:
+        p = request.path_params
+        return _json(await self._service.unit(viewer, p["unit_id"], p["period"]))
+
+    async def export(self, request: Request, viewer: Principal) -> Response:
+        p = request.path_params
+        rows = await self._service.export_rows(viewer, p["unit_id"], p["period"])
+        name = f"objektif-{p['unit_id']}-{p['period']}"
+        if p["fmt"] == "csv":
+            return Response(to_csv(rows), media_type="text/csv; charset=utf-8",
+                            headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})
+        if p["fmt"] == "xlsx":
+            return Response(to_xlsx(rows, f"{p['unit_id']} {p['period']}"),
+                            media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                            headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'})
+        raise NotFound(f"no export format {p['fmt']!r}: csv or xlsx")
+
+    async def as_of(self, request: Request, viewer: Principal) -> Response:
+        q = request.query_params
+        when = None
+        if q.get("as_of"):
+            try:
+                when = datetime.fromisoformat(q["as_of"].replace("Z", "+00:00"))
+            except ValueError:
+                return _error(400, "bad_request", "as_of must be an RFC 3339 time, e.g. 2025-10-01T00:00:00Z")
+            if when.tzinfo is None:
+                return _error(400, "bad_request", "as_of must carry a UTC offset")
+        results = await self._service.as_of(viewer, when, q.get("period") or None, q.get("unit") or None)
+        return _json({"as_of": None if when is None else when.isoformat(), "appraisals": results})
+
+    async def objection(self, request: Request, viewer: Principal) -> Response:
+        raw = await request.body()
+        if len(raw) > MAX_OBJECTION_BYTES:
+            return _error(413, "too_large", f"at most {MAX_OBJECTION_BYTES} bytes")
+        try:
+            envelope = Envelope.model_validate_json(raw)
+            ev.ObjectionFiled.model_validate(envelope.payload)
+        except ValidationError as exc:
+            return _error(400, "bad_request", f"not an objection envelope: {exc.errors()[0]['msg']}")
+        if envelope.type != ev.ObjectionFiled.TYPE or not envelope.signature:
+            return _error(400, "bad_request", "expected a signed objection.filed envelope")
+        if viewer.nip is None or envelope.subject != viewer.nip or envelope.source != f"nip:{viewer.nip}":
+            raise Forbidden("an objection is filed by the appraised employee, in his or her own name (§2.4)")
+        await self._publish(raw, topics.SUBMISSIONS, envelope.subject.encode())
+        log.info("objection.submitted", event_id=str(envelope.event_id), subject=envelope.subject,
+                 period=envelope.period)
+        return _json({"event_id": str(envelope.event_id), "status": "submitted", "topic": topics.SUBMISSIONS}, 202)
+
+    # --- routes -------------------------------------------------------------------------------------------------
+
+    def routes(self) -> list[BaseRoute]:
+        """The API's routes, the page at `/` and its assets under `/static`."""
+        g = self._guarded
+
+        async def index(_request: Request) -> Response:
+            return FileResponse(WEB / "index.html", headers={"Content-Security-Policy": CSP,
+                                                             "X-Content-Type-Options": "nosniff",
+                                                             "Referrer-Policy": "no-referrer"})
+
+        return [
+            Route("/", index),
+            Mount("/static", app=StaticFiles(directory=WEB), name="static"),
+            Route("/api/me", g(self.me)),
+            Route("/api/appraisals", g(self.as_of)),
+            Route("/api/appraisals/{nip}/{period}", g(self.appraisal)),
+            Route("/api/units/{unit_id}/{period}/export.{fmt}", g(self.export)),
+            Route("/api/units/{unit_id}/{period}", g(self.unit)),
+            Route("/api/objections", g(self.objection), methods=["POST"]),
+        ]
