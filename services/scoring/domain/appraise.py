@@ -60,8 +60,11 @@ def appraise(events: Sequence[Envelope], policies: Mapping[str, Policy]) -> Appr
     """Appraise one employee for one period from ALL its accepted events, in evidence-sequence order.
 
     `reduce(evolve, events, State())`, then the regime of the period (§0) or of the last `policy.adopted`.
-    Duplicates change nothing; a superseding event replaces the one it names.
+    Duplicates change nothing; a superseding event replaces the one it names. When every event carries its
+    evidence `sequence`, that order is used whatever order the events were handed over in.
     """
+    if all(e.sequence is not None for e in events):
+        events = sorted(events, key=lambda e: e.sequence or 0)
     return project(fold(events), policies)
 
 

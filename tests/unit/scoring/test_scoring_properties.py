@@ -102,3 +102,12 @@ def test_output_does_not_depend_on_arrival_order_across_employees(
     one = score_stream([e for s in streams for e in s], POLICIES).to_json()
     other = score_stream(_interleave(streams[::-1], picks), POLICIES).to_json()
     assert one == other
+
+
+@FAST
+@given(events=employee_stream(), data=st.data())
+def test_events_with_sequences_are_appraised_in_sequence_order(
+    events: list[Envelope], data: st.DataObject
+) -> None:
+    shuffled = data.draw(st.permutations(events))
+    assert appraise(shuffled, POLICIES) == appraise(events, POLICIES)
