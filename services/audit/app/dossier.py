@@ -1,7 +1,7 @@
-"""The appeal dossier (berkas keberatan) of one employee and period (issue 9; REGULATION.md §2.4: a keberatan is
-decided on the record as it stood): every ledgered event about them with its evidence references, every result
-published over time, each leaf's inclusion proof under the latest checkpoint, and that signed checkpoint.
-`render_html` turns it into one self-contained page (services/audit/app/dossier_html.py).
+"""The appeal dossier (berkas keberatan) of one employee and period (issue 9; REGULATION.md §2.4: a keberatan
+is decided on the record as it stood): every ledgered event about them with its evidence references, every
+result published over time, each leaf's inclusion proof under the latest checkpoint, and that signed
+checkpoint. `render_html` turns it into one self-contained page (services/audit/app/dossier_html.py).
 """
 
 from __future__ import annotations
@@ -84,16 +84,22 @@ def _envelope(leaf: Leaf) -> dict[str, Any] | None:
 
 
 async def gather(conn: asyncpg.Connection, nip: str, period: str, *, vkey: str | None = None) -> Dossier:
-    """Collect the dossier of ``nip`` in ``period`` from the ledger; proofs are under the latest checkpoint."""
+    """Collect the dossier of ``nip`` in ``period`` from the ledger; proofs are under the latest checkpoint.
+    """
     checkpoint = await queries.latest_checkpoint(conn)
     events, results = [], []
     for leaf in await queries.leaves_of(conn, nip, period):
         envelope = _envelope(leaf)
         if leaf.topic == topics.SCORES and envelope is not None:
-            results.append(DossierResult(leaf.idx, leaf.event_id, (envelope.get("payload") or {}).get("result", {})))
+            results.append(
+                DossierResult(leaf.idx, leaf.event_id, (envelope.get("payload") or {}).get("result", {}))
+            )
         proof = None
         if checkpoint is not None and leaf.idx < checkpoint.size:
             proof = tuple(await stored_inclusion_proof(conn, leaf.idx, checkpoint.size))
-        events.append(DossierEvent(leaf.idx, leaf.event_id, leaf.topic, leaf.type, envelope, leaf.body,
-                                   leaf.leaf_hash, proof))
+        events.append(
+            DossierEvent(
+                leaf.idx, leaf.event_id, leaf.topic, leaf.type, envelope, leaf.body, leaf.leaf_hash, proof
+            )
+        )
     return Dossier(nip, period, tuple(events), tuple(results), checkpoint, vkey)

@@ -1,6 +1,7 @@
-"""The appeal dossier as one self-contained HTML page: no external file, font or script, readable offline, in
-Bahasa Indonesia with English beside it. An optional inline script re-checks every inclusion proof in the browser
-(SHA-256 through Web Crypto) from the exact bytes embedded in the page up to the signed root (RFC 9162 §2.1.3.2).
+"""The appeal dossier as one self-contained HTML page: no external file, font or script, readable offline,
+in Bahasa Indonesia with English beside it. An optional inline script re-checks every inclusion proof in the
+browser (SHA-256 through Web Crypto) from the exact bytes embedded in the page up to the signed root
+(RFC 9162 §2.1.3.2).
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ code,pre{font-family:ui-monospace,monospace;font-size:.78rem;word-break:break-al
 .ok{color:#0a6b2d}.bad{color:#a40000}details summary{cursor:pointer}
 """
 
-# RFC 9162 §2.1.3.2, verbatim in structure; leaf hash = SHA-256(0x00 || bytes), node = SHA-256(0x01 || l || r).
+# RFC 9162 §2.1.3.2, verbatim in structure; leaf hash = SHA-256(0x00 || bytes),
+# node = SHA-256(0x01 || l || r).
 _JS = """
 const hex=h=>Uint8Array.from(h.match(/../g).map(b=>parseInt(b,16)));
 const b64=s=>Uint8Array.from(atob(s),c=>c.charCodeAt(0));
@@ -40,8 +42,8 @@ async function included(index,size,leaf,proof,root){
   return sn===0&&eq(r,root)}
 async function checkAll(){
   const out=document.getElementById('check-result');
-  if(!window.crypto||!crypto.subtle){out.textContent='Peramban ini tidak menyediakan Web Crypto / no Web Crypto here';
-    return}
+  if(!window.crypto||!crypto.subtle){
+    out.textContent='Peramban ini tidak menyediakan Web Crypto / no Web Crypto here';return}
   const rows=document.querySelectorAll('tr[data-proof]');let good=0,bad=0;
   for(const tr of rows){const d=JSON.parse(tr.dataset.proof);
     const leaf=d.body?await sha(cat(0,b64(d.body))):hex(d.leaf_hash);
@@ -61,7 +63,8 @@ def _text(value: Any) -> str:
 
 
 def _results_table(dossier: Dossier) -> str:
-    head = ("<tr><th>Leaf</th><th>Status</th><th>Predikat</th><th>Hasil kerja <span class=en>/ work</span></th>"
+    head = ("<tr><th>Leaf</th><th>Status</th><th>Predikat</th>"
+            "<th>Hasil kerja <span class=en>/ work</span></th>"
             "<th>Perilaku <span class=en>/ behaviour</span></th><th>Nilai</th><th>Kebijakan <span class=en>"
             "/ policy</span></th><th>Dasar <span class=en>/ basis</span></th></tr>")
     rows = []
@@ -71,7 +74,8 @@ def _results_table(dossier: Dossier) -> str:
         rows.append(
             f"<tr><td>{r.leaf_index}</td><td>{_text(res.get('status'))}</td><td><b>{_text(res.get('predikat'))}"
             f"</b></td><td>{_text((res.get('rating_hasil_kerja') or {}).get('used'))}</td>"
-            f"<td>{_text((res.get('rating_perilaku') or {}).get('used'))}</td><td>{_text(res.get('nilai'))}</td>"
+            f"<td>{_text((res.get('rating_perilaku') or {}).get('used'))}</td>"
+            f"<td>{_text(res.get('nilai'))}</td>"
             f"<td>{_text(policy.get('id') if isinstance(policy, dict) else policy)}</td>"
             f"<td>{len(res.get('basis_event_ids') or ())} peristiwa <span class=en>/ events</span><br>"
             f"<code>{_text(res.get('basis_hash'))}</code></td></tr>")
@@ -107,47 +111,72 @@ def _event_row(event: DossierEvent, dossier: Dossier) -> str:
         f"{'' if env.get('sequence') is None else '<br>sequence ' + _text(env.get('sequence'))}</td>"
         f"<td>{_evidence_cell(event)}</td>"
         f"<td><details><summary>payload</summary><pre>{escape(payload)}</pre></details></td>"
-        f"<td><code>{event.leaf_hash.hex()}</code><details><summary>{_both('bukti', 'proof')}</summary>{proof}"
+        f"<td><code>{event.leaf_hash.hex()}</code>"
+        f"<details><summary>{_both('bukti', 'proof')}</summary>{proof}"
         f"</details></td><td class=verdict></td></tr>")
+
+
+_INTRO = _both(
+    "Setiap peristiwa tercatat di buku besar audit (pohon Merkle RFC 6962). Hash leaf = SHA-256(0x00 ‖ byte "
+    "persis peristiwa); bukti inklusi mengarah ke root pada checkpoint di bawah.",
+    "Every event is a leaf of the audit ledger (an RFC 6962 Merkle tree). Leaf hash = SHA-256(0x00 ‖ the "
+    "event's exact bytes); each inclusion proof leads to the root in the checkpoint below.",
+)
+_SIGNATURE_HELP = _both(
+    "Tanda tangan diperiksa dengan format C2SP signed note (Ed25519), mis. golang.org/x/mod/sumdb/note, "
+    "atau `objektif audit verify --vkey …`.",
+    "Check the signature as a C2SP signed note (Ed25519), e.g. with golang.org/x/mod/sumdb/note, or "
+    "`objektif audit verify --vkey …`.",
+)
+_EVENTS_HEAD = (
+    f"<tr><th>Leaf</th><th>{_both('Waktu', 'When')}</th><th>{_both('Peristiwa', 'Event')}</th>"
+    f"<th>{_both('Rujukan bukti', 'Evidence references')}</th><th>{_both('Isi', 'Content')}</th>"
+    f"<th>{_both('Hash leaf dan bukti inklusi', 'Leaf hash and inclusion proof')}</th><th>✓</th></tr>"
+)
+_CHECK_BUTTON = (
+    f'<button onclick="checkAll()">{_both("Periksa semua bukti di peramban ini", "Check every proof here")}'
+    '</button> <span id="check-result"></span>'
+)
+
+
+def _identity(dossier: Dossier) -> str:
+    latest = dossier.latest or {}
+    return (
+        f"<table><tr><th>NIP</th><td>{escape(dossier.nip)}</td><th>{_both('Periode', 'Period')}</th>"
+        f"<td>{escape(dossier.period)}</td></tr><tr><th>{_both('Nama', 'Name')}</th>"
+        f"<td>{_text(latest.get('name'))}</td><th>{_both('Unit kerja', 'Unit')}</th>"
+        f"<td>{_text(latest.get('unit_id'))}</td></tr>"
+        f"<tr><th>{_both('Predikat terakhir', 'Latest rating')}</th>"
+        f"<td><b>{_text(latest.get('predikat'))}</b></td><th>{_both('Pejabat Penilai', 'Appraiser')}</th>"
+        f"<td>{_text(latest.get('pejabat_penilai_nip'))}</td></tr></table>"
+    )
 
 
 def render_html(dossier: Dossier) -> str:
     """The dossier as one HTML document (UTF-8 text)."""
-    latest = dossier.latest or {}
     checkpoint = dossier.checkpoint
     events = "".join(_event_row(e, dossier) for e in dossier.events)
-    note = (escape(checkpoint.note) if checkpoint is not None
-            else _both("Belum ada checkpoint.", "No checkpoint yet."))
-    size = "—" if checkpoint is None else f"{checkpoint.size} leaf, root <code>{checkpoint.root.hex()}</code>"
+    title = f"Berkas keberatan {escape(dossier.nip)} {escape(dossier.period)}"
+    if checkpoint is None:
+        size, note = "—", _both("Belum ada checkpoint.", "No checkpoint yet.")
+    else:
+        size = f"{checkpoint.size} leaf, root <code>{checkpoint.root.hex()}</code>"
+        note = escape(checkpoint.note)
     return f"""<!DOCTYPE html>
-<html lang="id"><head><meta charset="utf-8"><title>Berkas keberatan {escape(dossier.nip)} {escape(dossier.period)}
-</title><style>{_CSS}</style></head><body>
-<h1>{_both('Berkas Keberatan Penilaian Kinerja', 'Appraisal appeal dossier')}</h1>
-<table><tr><th>NIP</th><td>{escape(dossier.nip)}</td><th>{_both('Periode', 'Period')}</th>
-<td>{escape(dossier.period)}</td></tr><tr><th>{_both('Nama', 'Name')}</th><td>{_text(latest.get('name'))}</td>
-<th>{_both('Unit kerja', 'Unit')}</th><td>{_text(latest.get('unit_id'))}</td></tr>
-<tr><th>{_both('Predikat terakhir', 'Latest rating')}</th><td><b>{_text(latest.get('predikat'))}</b></td>
-<th>{_both('Pejabat Penilai', 'Appraiser')}</th><td>{_text(latest.get('pejabat_penilai_nip'))}</td></tr></table>
-<h2>{_both('Hasil dari waktu ke waktu', 'Results over time')}</h2>
+<html lang="id"><head><meta charset="utf-8"><title>{title}</title><style>{_CSS}</style></head><body>
+<h1>{_both("Berkas Keberatan Penilaian Kinerja", "Appraisal appeal dossier")}</h1>
+{_identity(dossier)}
+<h2>{_both("Hasil dari waktu ke waktu", "Results over time")}</h2>
 {_results_table(dossier)}
-<h2>{_both('Peristiwa dan bukti', 'Events and evidence')}</h2>
-<p>{_both('Setiap peristiwa tercatat di buku besar audit (pohon Merkle RFC 6962). Hash leaf = SHA-256(0x00 ‖ byte '
-          'persis peristiwa); bukti inklusi mengarah ke root pada checkpoint di bawah.',
-          'Every event is a leaf of the audit ledger (an RFC 6962 Merkle tree). Leaf hash = SHA-256(0x00 ‖ the '
-          "event's exact bytes); each inclusion proof leads to the root in the checkpoint below.")}</p>
-<table><tr><th>Leaf</th><th>{_both('Waktu', 'When')}</th><th>{_both('Peristiwa', 'Event')}</th>
-<th>{_both('Rujukan bukti', 'Evidence references')}</th><th>{_both('Isi', 'Content')}</th>
-<th>{_both('Hash leaf dan bukti inklusi', 'Leaf hash and inclusion proof')}</th><th>✓</th></tr>{events}</table>
-<p><button onclick="checkAll()">{_both('Periksa semua bukti di peramban ini', 'Check every proof in this browser')}
-</button> <span id="check-result"></span></p>
+<h2>{_both("Peristiwa dan bukti", "Events and evidence")}</h2>
+<p>{_INTRO}</p>
+<table>{_EVENTS_HEAD}{events}</table>
+<p>{_CHECK_BUTTON}</p>
 <h2>Checkpoint</h2>
 <p>{size}</p>
 <pre>{note}</pre>
-<p>{_both('Kunci verifikasi', 'Verifier key')}: <code>{_text(dossier.vkey)}</code></p>
-<p>{_both('Tanda tangan diperiksa dengan format C2SP signed note (Ed25519), mis. golang.org/x/mod/sumdb/note, '
-          'atau `objektif audit verify --vkey …`.',
-          'Check the signature as a C2SP signed note (Ed25519), e.g. with golang.org/x/mod/sumdb/note, or '
-          '`objektif audit verify --vkey …`.')}</p>
+<p>{_both("Kunci verifikasi", "Verifier key")}: <code>{_text(dossier.vkey)}</code></p>
+<p>{_SIGNATURE_HELP}</p>
 <script>{_JS}</script>
 </body></html>
 """

@@ -1,4 +1,5 @@
-"""The audit use cases' exceptions: one base, one class per thing an auditor can be told is wrong or missing."""
+"""The audit use cases' exceptions: one base, one class per thing an auditor can be told is wrong or missing.
+"""
 
 from __future__ import annotations
 
@@ -20,7 +21,9 @@ class NoCheckpoint(AuditError):
 
 
 class HistoryRewritten(AuditError):
-    """The ledger no longer extends the last signed checkpoint: a new one is refused (c2sp.org/tlog-checkpoint)."""
+    """The ledger no longer extends the last signed checkpoint: a new one is refused
+    (c2sp.org/tlog-checkpoint).
+"""
 
 
 class StoredTreeDamaged(AuditError):

@@ -1,9 +1,10 @@
-"""Receipts and proofs for third parties (issue 9): an event's inclusion under the latest signed checkpoint, and
-the consistency of two tree sizes. Each proof is checked here with the pure verifier before it is handed out, so a
-damaged node store is reported instead of producing a proof that fails on the recipient's side.
+"""Receipts and proofs for third parties (issue 9): an event's inclusion under the latest signed checkpoint,
+and the consistency of two tree sizes. Each proof is checked here with the pure verifier before it is handed
+out, so a damaged node store is reported instead of producing a proof that fails on the recipient's side.
 
-A receipt lets a submitter, an appraised employee or an appeal reviewer show that an event is part of the record
-as signed, without trusting the database (REGULATION.md §2.1 *transparan*, *akuntabel*; §2.4 keberatan).
+A receipt lets a submitter, an appraised employee or an appeal reviewer show that an event is part of the
+record as signed, without trusting the database (REGULATION.md §2.1 *transparan*, *akuntabel*; §2.4
+keberatan).
 """
 
 from __future__ import annotations
@@ -35,8 +36,12 @@ class Receipt:
     def to_json(self) -> dict[str, object]:
         """JSON-ready form, hashes in lower-case hex."""
         return {
-            "event_id": str(self.event_id), "leaf_index": self.leaf_index, "leaf_hash": self.leaf_hash.hex(),
-            "tree_size": self.tree_size, "root": self.root.hex(), "proof": [h.hex() for h in self.proof],
+            "event_id": str(self.event_id),
+            "leaf_index": self.leaf_index,
+            "leaf_hash": self.leaf_hash.hex(),
+            "tree_size": self.tree_size,
+            "root": self.root.hex(),
+            "proof": [h.hex() for h in self.proof],
             "checkpoint": self.checkpoint_note,
         }
 
@@ -53,15 +58,21 @@ class ConsistencyProof:
 
     def to_json(self) -> dict[str, object]:
         """JSON-ready form, hashes in lower-case hex."""
-        return {"size1": self.size1, "size2": self.size2, "root1": self.root1.hex(), "root2": self.root2.hex(),
-                "proof": [h.hex() for h in self.proof]}
+        return {
+            "size1": self.size1,
+            "size2": self.size2,
+            "root1": self.root1.hex(),
+            "root2": self.root2.hex(),
+            "proof": [h.hex() for h in self.proof],
+        }
 
 
 async def receipt(conn: asyncpg.Connection, event_id: UUID) -> Receipt:
     """The receipt of one event: the latest checkpoint and the leaf's inclusion proof under it.
 
-    Raises `LeafNotFound`, `NoCheckpoint`, or `NotCheckpointed` when the leaf is newer than the latest checkpoint.
-    """
+    Raises `LeafNotFound`, `NoCheckpoint`, or `NotCheckpointed` when the leaf is newer than the latest
+    checkpoint.
+"""
     leaf = await queries.leaf_by_event(conn, event_id)
     if leaf is None:
         raise LeafNotFound(f"no leaf holds event {event_id}")
@@ -74,9 +85,12 @@ async def receipt(conn: asyncpg.Connection, event_id: UUID) -> Receipt:
     try:
         verify_inclusion(leaf.idx, checkpoint.size, leaf.leaf_hash, proof, checkpoint.root)
     except ProofError as exc:
-        raise StoredTreeDamaged(f"the stored nodes do not prove leaf {leaf.idx} under the checkpoint: {exc}") from exc
-    return Receipt(event_id, leaf.idx, leaf.leaf_hash, checkpoint.size, checkpoint.root, tuple(proof),
-                   checkpoint.note)
+        raise StoredTreeDamaged(
+            f"the stored nodes do not prove leaf {leaf.idx} under the checkpoint: {exc}"
+        ) from exc
+    return Receipt(
+        event_id, leaf.idx, leaf.leaf_hash, checkpoint.size, checkpoint.root, tuple(proof), checkpoint.note
+    )
 
 
 async def consistency(conn: asyncpg.Connection, size1: int, size2: int) -> ConsistencyProof:

@@ -1,12 +1,14 @@
-"""Bit-exact replay of published results, and bounded rebuild of the whole read model (issue 9; REGULATION.md §4:
-an auditor reproduces any past result exactly; §2.4: a keberatan is judged on the record as it stood).
+"""Bit-exact replay of published results, and bounded rebuild of the whole read model (issue 9; REGULATION.md
+§4: an auditor reproduces any past result exactly; §2.4: a keberatan is judged on the record as it stood).
 
-The scoring core arrives through the `Scorer` port, so the audit service depends on no other service (ARCHITECTURE.md).
+The scoring core arrives through the `Scorer` port, so the audit service depends on no other service
+(ARCHITECTURE.md).
 
-Which evidence a published result rests on: the ledger interleaves topics in arrival order, so a ledger position is
-not a causal cut (a score can be ledgered before or after the evidence it used). A `score.computed` names the last
-event of its stream in `correlation_id`; an employee's events share one partition (key: NIP), so the scoring service
-had seen exactly the stream's events up to that event's evidence `sequence`. That is the replay's horizon.
+Which evidence a published result rests on: the ledger interleaves topics in arrival order, so a ledger
+position is not a causal cut (a score can be ledgered before or after the evidence it used). A
+`score.computed` names the last event of its stream in `correlation_id`; an employee's events share one
+partition (key: NIP), so the scoring service had seen exactly the stream's events up to that event's evidence
+`sequence`. That is the replay's horizon.
 """
 
 from __future__ import annotations
@@ -37,7 +39,8 @@ class Scorer(Protocol):
     """The scoring core, as the audit needs it (implemented over `services.scoring.domain` by the CLI)."""
 
     def appraise(self, events: Sequence[Envelope]) -> Mapping[str, Any]:
-        """The result JSON of one employee-period stream, as `score.computed` carries it in `payload.result`."""
+        """The result JSON of one employee-period stream, as `score.computed` carries it in `payload.result`.
+        """
         ...
 
     def score_all(self, events: Sequence[Envelope]) -> Sequence[Mapping[str, Any]]:
@@ -76,9 +79,15 @@ class ReplayOutcome:
     def to_json(self) -> dict[str, object]:
         """JSON-ready form."""
         return {
-            "nip": self.nip, "period": self.period, "match": self.match, "score_event_id": str(self.score_event_id),
-            "score_index": self.score_index, "horizon_sequence": self.horizon_sequence, "events": self.events,
-            "published_basis_hash": self.published_basis_hash, "replayed_basis_hash": self.replayed_basis_hash,
+            "nip": self.nip,
+            "period": self.period,
+            "match": self.match,
+            "score_event_id": str(self.score_event_id),
+            "score_index": self.score_index,
+            "horizon_sequence": self.horizon_sequence,
+            "events": self.events,
+            "published_basis_hash": self.published_basis_hash,
+            "replayed_basis_hash": self.replayed_basis_hash,
             "diffs": [{"path": d.path, "published": d.published, "replayed": d.replayed} for d in self.diffs],
         }
 
@@ -101,9 +110,15 @@ class Rebuilt:
 
     def to_json(self) -> dict[str, object]:
         """JSON-ready form."""
-        return {"until": self.until, "evidence_events": self.evidence_events, "appraisals": self.appraisals,
-                "content_hash": self.content_hash, "published": self.published,
-                "published_hash": self.published_hash, "matches_published": self.matches_published}
+        return {
+            "until": self.until,
+            "evidence_events": self.evidence_events,
+            "appraisals": self.appraisals,
+            "content_hash": self.content_hash,
+            "published": self.published,
+            "published_hash": self.published_hash,
+            "matches_published": self.matches_published,
+        }
 
 
 def field_diff(published: Any, replayed: Any, path: str = "") -> list[FieldDiff]:
@@ -115,13 +130,21 @@ def field_diff(published: Any, replayed: Any, path: str = "") -> list[FieldDiff]
             out += field_diff(published.get(key), replayed.get(key), sub)
         return out
     if isinstance(published, list) and isinstance(replayed, list) and len(published) == len(replayed):
-        return [d for i, (a, b) in enumerate(zip(published, replayed, strict=True))
-                for d in field_diff(a, b, f"{path}[{i}]")]
-    return [] if canonical_bytes(published) == canonical_bytes(replayed) else [FieldDiff(path, published, replayed)]
+        return [
+            d
+            for i, (a, b) in enumerate(zip(published, replayed, strict=True))
+            for d in field_diff(a, b, f"{path}[{i}]")
+        ]
+    return (
+        []
+        if canonical_bytes(published) == canonical_bytes(replayed)
+        else [FieldDiff(path, published, replayed)]
+    )
 
 
 def content_hash(results: Iterable[Mapping[str, Any]]) -> str:
-    """SHA-256 (hex) of the canonical JSON of results sorted by NIP and period: the read model's content hash."""
+    """SHA-256 (hex) of the canonical JSON of results sorted by NIP and period: the read model's content hash.
+    """
     ordered = sorted(results, key=lambda r: (str(r["nip"]), str(r["period"])))
     return hashlib.sha256(canonical_bytes(ordered)).hexdigest()
 
@@ -137,7 +160,9 @@ def envelope_of(leaf: Leaf) -> Envelope:
 
 
 def employee_period_stream(evidence: Iterable[Envelope], nip: str, period: str) -> list[Envelope]:
-    """The stream the scoring service folds for one employee and period: its accepted events, in sequence order."""
+    """The stream the scoring service folds for one employee and period: its accepted events, in sequence
+    order.
+"""
     chosen = [e for e in evidence if e.subject == nip and e.period == period]
     return sorted(chosen, key=lambda e: (e.sequence or 0, str(e.event_id)))
 
@@ -165,16 +190,21 @@ def replay_published(score_leaf: Leaf, stream: Sequence[Envelope], scorer: Score
     replayed = orjson.loads(canonical_bytes(scorer.appraise(used)))
     result = published.payload.get("result", {})
     return ReplayOutcome(
-        nip=published.subject, period=published.period, score_event_id=published.event_id,
-        score_index=score_leaf.idx, horizon_sequence=horizon, events=len(used),
-        published_basis_hash=str(result.get("basis_hash")), replayed_basis_hash=str(replayed.get("basis_hash")),
+        nip=published.subject,
+        period=published.period,
+        score_event_id=published.event_id,
+        score_index=score_leaf.idx,
+        horizon_sequence=horizon,
+        events=len(used),
+        published_basis_hash=str(result.get("basis_hash")),
+        replayed_basis_hash=str(replayed.get("basis_hash")),
         diffs=tuple(field_diff(result, replayed)),
     )
 
 
 async def evidence_events(conn: asyncpg.Connection, until: int | None = None) -> list[Envelope]:
-    """The accepted events ledgered (up to index ``until``), skipping records that are not envelopes, which the
-    scoring service set aside as poison too."""
+    """The accepted events ledgered (up to index ``until``), skipping records that are not envelopes, which
+    the scoring service set aside as poison too."""
     leaves = await queries.topic_leaves(conn, topics.EVIDENCE, until)
     return [envelope_of(leaf) for leaf in leaves if leaf.type != "invalid"]
 
@@ -187,21 +217,31 @@ async def until_as_of(conn: asyncpg.Connection, when: datetime) -> int:
     return checkpoint.size - 1
 
 
-async def replay(conn: asyncpg.Connection, scorer: Scorer, nip: str, period: str,
-                 until: int | None = None) -> ReplayOutcome:
+async def replay(
+    conn: asyncpg.Connection, scorer: Scorer, nip: str, period: str, until: int | None = None
+) -> ReplayOutcome:
     """Replay the last result published for ``nip`` and ``period`` at or before ledger index ``until``."""
-    scores = [leaf for leaf in await queries.leaves_of(conn, nip, period, (topics.SCORES,))
-              if leaf.type == SCORE_TYPE and (until is None or leaf.idx <= until)]
+    scores = [
+        leaf
+        for leaf in await queries.leaves_of(conn, nip, period, (topics.SCORES,))
+        if leaf.type == SCORE_TYPE and (until is None or leaf.idx <= until)
+    ]
     if not scores:
-        raise NothingPublished(f"no result for {nip} {period} was ledgered"
-                               + ("" if until is None else f" at or before index {until}"))
-    evidence = [envelope_of(leaf) for leaf in await queries.leaves_of(conn, nip, period, (topics.EVIDENCE,))
-                if leaf.type != "invalid"]
+        raise NothingPublished(
+            f"no result for {nip} {period} was ledgered"
+            + ("" if until is None else f" at or before index {until}")
+        )
+    evidence = [
+        envelope_of(leaf)
+        for leaf in await queries.leaves_of(conn, nip, period, (topics.EVIDENCE,))
+        if leaf.type != "invalid"
+    ]
     return replay_published(scores[-1], employee_period_stream(evidence, nip, period), scorer)
 
 
-async def replay_all(conn: asyncpg.Connection, scorer: Scorer,
-                     progress: Callable[[int], None] = lambda _n: None) -> list[ReplayOutcome]:
+async def replay_all(
+    conn: asyncpg.Connection, scorer: Scorer, progress: Callable[[int], None] = lambda _n: None
+) -> list[ReplayOutcome]:
     """Replay every result ever published, in ledger order."""
     streams: dict[tuple[str, str], list[Envelope]] = defaultdict(list)
     for event in await evidence_events(conn):
@@ -209,20 +249,23 @@ async def replay_all(conn: asyncpg.Connection, scorer: Scorer,
     outcomes = []
     for leaf in await queries.topic_leaves(conn, topics.SCORES):
         if leaf.type == SCORE_TYPE:
-            stream = employee_period_stream(streams.get((leaf.subject, leaf.period), ()), leaf.subject, leaf.period)
+            stream = employee_period_stream(
+                streams.get((leaf.subject, leaf.period), ()), leaf.subject, leaf.period
+            )
             outcomes.append(replay_published(leaf, stream, scorer))
         progress(1)
     return outcomes
 
 
 async def rebuild(conn: asyncpg.Connection, scorer: Scorer, until: int) -> Rebuilt:
-    """Rebuild every appraisal from the evidence ledgered up to index ``until`` and hash the result; beside it,
-    the hash of the last result published for each employee-period up to ``until``."""
+    """Rebuild every appraisal from the evidence ledgered up to index ``until`` and hash the result; beside
+    it, the hash of the last result published for each employee-period up to ``until``."""
     evidence = await evidence_events(conn, until)
     results = scorer.score_all(evidence)
     last: dict[tuple[str, str], Mapping[str, Any]] = {}
     for leaf in await queries.topic_leaves(conn, topics.SCORES, until):
         if leaf.type == SCORE_TYPE:
             last[(leaf.subject, leaf.period)] = envelope_of(leaf).payload["result"]
-    return Rebuilt(until, len(evidence), len(results), content_hash(results), len(last),
-                   content_hash(last.values()))
+    return Rebuilt(
+        until, len(evidence), len(results), content_hash(results), len(last), content_hash(last.values())
+    )

@@ -1,11 +1,11 @@
 """Verifying the whole ledger from what is stored (issue 9): nothing is taken on the database's word.
 
-For every leaf, in index order: its bytes must still hash to its leaf hash, and say what its index row says (event
-id, topic, type, subject, period); its chain link must follow from the previous link. The tree is rebuilt from the
-leaf hashes: every perfect subtree must equal the stored node (proofs are built from those), the root must equal
-the head's, and at every checkpoint's size the root must equal the signed one. Every checkpoint's signature must
-verify under a trusted key. A checkpoint that no longer matches bounds a rewrite to the leaves after the last
-checkpoint that still does (REGULATION.md §2.1 *akuntabel*; §4).
+For every leaf, in index order: its bytes must still hash to its leaf hash, and say what its index row says
+(event id, topic, type, subject, period); its chain link must follow from the previous link. The tree is
+rebuilt from the leaf hashes: every perfect subtree must equal the stored node (proofs are built from those),
+the root must equal the head's, and at every checkpoint's size the root must equal the signed one. Every
+checkpoint's signature must verify under a trusted key. A checkpoint that no longer matches bounds a rewrite
+to the leaves after the last checkpoint that still does (REGULATION.md §2.1 *akuntabel*; §4).
 """
 
 from __future__ import annotations
@@ -40,9 +40,13 @@ class Problem:
 
     def to_json(self) -> dict[str, object]:
         """JSON-ready form."""
-        return {"kind": self.kind, "message": self.message, "leaf_index": self.leaf_index,
-                "event_id": None if self.event_id is None else str(self.event_id),
-                "checkpoint_size": self.checkpoint_size}
+        return {
+            "kind": self.kind,
+            "message": self.message,
+            "leaf_index": self.leaf_index,
+            "event_id": None if self.event_id is None else str(self.event_id),
+            "checkpoint_size": self.checkpoint_size,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,10 +75,17 @@ class VerifyReport:
     def to_json(self) -> dict[str, object]:
         """JSON-ready form."""
         first = self.first_bad_leaf
-        return {"ok": self.ok, "tree_size": self.tree_size, "leaves_checked": self.leaves_checked,
-                "erased": self.erased, "checkpoints_checked": self.checkpoints_checked, "root": self.root.hex(),
-                "first_bad_leaf": None if first is None else first.to_json(),
-                "problems": [p.to_json() for p in self.problems], "more_problems": self.more_problems}
+        return {
+            "ok": self.ok,
+            "tree_size": self.tree_size,
+            "leaves_checked": self.leaves_checked,
+            "erased": self.erased,
+            "checkpoints_checked": self.checkpoints_checked,
+            "root": self.root.hex(),
+            "first_bad_leaf": None if first is None else first.to_json(),
+            "problems": [p.to_json() for p in self.problems],
+            "more_problems": self.more_problems,
+        }
 
 
 @dataclass
@@ -95,23 +106,41 @@ def check_leaf(leaf: Leaf, previous_chain: bytes) -> list[Problem]:
     found: list[Problem] = []
     if leaf.body is not None:
         if not hmac.compare_digest(leaf_hash(leaf.body), leaf.leaf_hash):
-            found.append(Problem("leaf.bytes", f"leaf {leaf.idx} ({leaf.event_id}): its bytes no longer hash to "
-                                 "its leaf hash", **where))  # type: ignore[arg-type]
+            found.append(
+                Problem(
+                    "leaf.bytes",
+                    f"leaf {leaf.idx} ({leaf.event_id}): its bytes no longer hash to its leaf hash",
+                    **where,
+                )
+            )  # type: ignore[arg-type]
         else:
             entry = entry_of(leaf.topic, leaf.body)
             said = (entry.event_id, entry.type, entry.subject, entry.period)
             if said != (leaf.event_id, leaf.type, leaf.subject, leaf.period):
-                found.append(Problem("leaf.index", f"leaf {leaf.idx}: its index row says {leaf.event_id} "
-                                     f"{leaf.type} but its bytes say {entry.event_id} {entry.type}",
-                                     **where))  # type: ignore[arg-type]
+                found.append(
+                    Problem(
+                        "leaf.index",
+                        f"leaf {leaf.idx}: its index row says {leaf.event_id} "
+                        f"{leaf.type} but its bytes say {entry.event_id} {entry.type}",
+                        **where,
+                    )
+                )  # type: ignore[arg-type]
     if not hmac.compare_digest(chain_next(previous_chain, leaf.leaf_hash), leaf.chain_hash):
-        found.append(Problem("leaf.chain", f"leaf {leaf.idx} ({leaf.event_id}): its chain link does not follow "
-                             "from the previous link and its leaf hash", **where))  # type: ignore[arg-type]
+        found.append(
+            Problem(
+                "leaf.chain",
+                f"leaf {leaf.idx} ({leaf.event_id}): its chain link does not follow "
+                "from the previous link and its leaf hash",
+                **where,
+            )
+        )  # type: ignore[arg-type]
     return found
 
 
 def check_signatures(stored: Iterable[StoredCheckpoint], trusted_vkeys: Sequence[str]) -> list[Problem]:
-    """Every checkpoint must verify under one of the trusted keys and carry the size and root stored beside it."""
+    """Every checkpoint must verify under one of the trusted keys and carry the size and root stored beside
+    it.
+"""
     found = []
     for c in stored:
         checkpoint: Checkpoint | None = None
@@ -122,16 +151,31 @@ def check_signatures(stored: Iterable[StoredCheckpoint], trusted_vkeys: Sequence
             except CheckpointError:
                 continue
         if checkpoint is None:
-            found.append(Problem("checkpoint.signature", f"the checkpoint at size {c.size} is not signed by a "
-                                 "trusted key", checkpoint_size=c.size))
+            found.append(
+                Problem(
+                    "checkpoint.signature",
+                    f"the checkpoint at size {c.size} is not signed by a trusted key",
+                    checkpoint_size=c.size,
+                )
+            )
         elif (checkpoint.size, checkpoint.root) != (c.size, c.root):
-            found.append(Problem("checkpoint.row", f"the stored size/root of the checkpoint at size {c.size} "
-                                 "differ from its signed note", checkpoint_size=c.size))
+            found.append(
+                Problem(
+                    "checkpoint.row",
+                    f"the stored size/root of the checkpoint at size {c.size} differ from its signed note",
+                    checkpoint_size=c.size,
+                )
+            )
     return found
 
 
-async def verify_ledger(conn: asyncpg.Connection, trusted_vkeys: Sequence[str], *, batch: int = BATCH,
-                        progress: Callable[[int], None] = lambda _n: None) -> VerifyReport:
+async def verify_ledger(
+    conn: asyncpg.Connection,
+    trusted_vkeys: Sequence[str],
+    *,
+    batch: int = BATCH,
+    progress: Callable[[int], None] = lambda _n: None,
+) -> VerifyReport:
     """Verify every leaf, node, the head and every checkpoint; ``progress(n)`` after each batch of leaves."""
     head = await queries.head(conn)
     stored = await queries.checkpoints(conn)
@@ -141,13 +185,21 @@ async def verify_ledger(conn: asyncpg.Connection, trusted_vkeys: Sequence[str], 
     signed_at = {c.size: c for c in stored if c.size <= head.size}
     for c in stored:
         if c.size > head.size:
-            findings.add(Problem("checkpoint.beyond", f"a checkpoint signs {c.size} leaves but the tree has "
-                                 f"{head.size}: leaves were removed", checkpoint_size=c.size))
+            findings.add(
+                Problem(
+                    "checkpoint.beyond",
+                    f"a checkpoint signs {c.size} leaves but the tree has {head.size}: leaves were removed",
+                    checkpoint_size=c.size,
+                )
+            )
     cuts = sorted(signed_at)
     frontier, chain, checked, erased, last_good = Frontier(), b"", 0, 0, 0
     if 0 in signed_at and signed_at[0].root != frontier.root():
-        findings.add(Problem("checkpoint.root", "the checkpoint at size 0 does not sign the empty root",
-                             checkpoint_size=0))
+        findings.add(
+            Problem(
+                "checkpoint.root", "the checkpoint at size 0 does not sign the empty root", checkpoint_size=0
+            )
+        )
     for begin in range(0, head.size, batch):
         end = min(begin + batch, head.size)
         rows = await queries.leaves(conn, begin, end)
@@ -170,9 +222,14 @@ async def verify_ledger(conn: asyncpg.Connection, trusted_vkeys: Sequence[str], 
                 if frontier.size == cut and frontier.root() == signed_at[cut].root:
                     last_good = cut
                 else:
-                    findings.add(Problem("checkpoint.root", f"the root of the first {cut} leaves is not the one "
-                                         f"signed: leaves in [{last_good}, {cut}) changed since it was signed",
-                                         checkpoint_size=cut))
+                    findings.add(
+                        Problem(
+                            "checkpoint.root",
+                            f"the root of the first {cut} leaves is not the one "
+                            f"signed: leaves in [{last_good}, {cut}) changed since it was signed",
+                            checkpoint_size=cut,
+                        )
+                    )
         await _check_nodes(conn, completed, rows, findings)
         checked += len(rows)
         progress(len(rows))
@@ -183,19 +240,26 @@ async def verify_ledger(conn: asyncpg.Connection, trusted_vkeys: Sequence[str], 
     extra = await queries.leaf_count(conn) - checked
     if extra > 0:
         findings.add(Problem("leaf.extra", f"{extra} leaf rows lie beyond the tree head (size {head.size})"))
-    return VerifyReport(head.size, checked, erased, len(stored), frontier.root(), tuple(findings.problems),
-                        findings.dropped)
+    return VerifyReport(
+        head.size, checked, erased, len(stored), frontier.root(), tuple(findings.problems), findings.dropped
+    )
 
 
-async def _check_nodes(conn: asyncpg.Connection, completed: Sequence[CompletedNode], rows: Sequence[Leaf],
-                       findings: _Findings) -> None:
+async def _check_nodes(
+    conn: asyncpg.Connection, completed: Sequence[CompletedNode], rows: Sequence[Leaf], findings: _Findings
+) -> None:
     """The stored perfect subtrees must be those the leaf hashes build (inclusion proofs are made of them)."""
     stored = await queries.nodes(conn, [(level, idx) for level, idx, _ in completed])
     event_of = {leaf.idx: leaf.event_id for leaf in rows}
     for level, idx, value in completed:
         if stored.get((level, idx)) != value:
             first = idx << level
-            findings.add(Problem("node", f"stored node (level {level}, index {idx}) over leaves "
-                                 f"[{first}, {(idx + 1) << level}) is missing or differs",
-                                 leaf_index=first if level == 0 else None, event_id=event_of.get(first)
-                                 if level == 0 else None))
+            findings.add(
+                Problem(
+                    "node",
+                    f"stored node (level {level}, index {idx}) over leaves "
+                    f"[{first}, {(idx + 1) << level}) is missing or differs",
+                    leaf_index=first if level == 0 else None,
+                    event_id=event_of.get(first) if level == 0 else None,
+                )
+            )

@@ -1,5 +1,5 @@
-"""Events for the audit use case tests: envelopes as the services publish them (canonical JSON bytes), a ledger to
-append them to, a checkpoint signer, and a stand-in for the scoring core."""
+"""Events for the audit use case tests: envelopes as the services publish them (canonical JSON bytes), a
+ledger to append them to, a checkpoint signer, and a stand-in for the scoring core."""
 
 from __future__ import annotations
 
@@ -36,11 +36,22 @@ def realisation(name: str, sequence: int, value: str, nip: str = NIP) -> Envelop
     """An accepted realisation with evidence references."""
     doc = f"https://dapodik.example/{name}"
     return Envelope(
-        event_id=event_id(name), type="realisation.recorded", occurred_at=T0 + timedelta(days=sequence),
-        recorded_at=T0 + timedelta(days=sequence, hours=1), source="system.test", subject=nip, period=PERIOD,
-        payload={"iki_id": "aps", "value": value, "evidence": {
-            "source_system": "system.test", "document": doc,
-            "content_hash": "sha256:" + hashlib.sha256(doc.encode()).hexdigest()}},
+        event_id=event_id(name),
+        type="realisation.recorded",
+        occurred_at=T0 + timedelta(days=sequence),
+        recorded_at=T0 + timedelta(days=sequence, hours=1),
+        source="system.test",
+        subject=nip,
+        period=PERIOD,
+        payload={
+            "iki_id": "aps",
+            "value": value,
+            "evidence": {
+                "source_system": "system.test",
+                "document": doc,
+                "content_hash": "sha256:" + hashlib.sha256(doc.encode()).hexdigest(),
+            },
+        },
         sequence=sequence,
     )
 
@@ -57,8 +68,13 @@ class CountingScorer:
         """One stream's result."""
         ids = [str(e.event_id) for e in events]
         total = sum(int(e.payload["value"]) for e in events if e.type == "realisation.recorded")
-        return {"nip": events[-1].subject, "period": events[-1].period, "total": str(total),
-                "basis_event_ids": ids, "basis_hash": basis_hash(ids)}
+        return {
+            "nip": events[-1].subject,
+            "period": events[-1].period,
+            "total": str(total),
+            "basis_event_ids": ids,
+            "basis_hash": basis_hash(ids),
+        }
 
     def score_all(self, events: Sequence[Envelope]) -> Sequence[Mapping[str, Any]]:
         """Every stream's result."""
@@ -67,21 +83,31 @@ class CountingScorer:
 
 
 def score(stream: Sequence[Envelope], result: Mapping[str, Any] | None = None) -> Envelope:
-    """The `score.computed` announcing a result of ``stream`` (by default CountingScorer's), as scoring does."""
+    """The `score.computed` announcing a result of ``stream`` (by default CountingScorer's), as scoring does.
+    """
     result = dict(result if result is not None else CountingScorer().appraise(stream))
     return Envelope(
-        event_id=uuid.uuid5(uuid.NAMESPACE_URL, f"score:{result['basis_hash']}"), type="score.computed",
-        occurred_at=max(e.occurred_at for e in stream), source="objektif.scoring", subject=stream[-1].subject,
+        event_id=uuid.uuid5(uuid.NAMESPACE_URL, f"score:{result['basis_hash']}"),
+        type="score.computed",
+        occurred_at=max(e.occurred_at for e in stream),
+        source="objektif.scoring",
+        subject=stream[-1].subject,
         period=stream[-1].period,
-        payload={"result": result, "basis_event_ids": result["basis_event_ids"], "basis_hash": result["basis_hash"],
-                 "policy": "test"},
+        payload={
+            "result": result,
+            "basis_event_ids": result["basis_event_ids"],
+            "basis_hash": result["basis_hash"],
+            "policy": "test",
+        },
         correlation_id=str(stream[-1].event_id),
     )
 
 
 async def ledger(pool: asyncpg.Pool, *records: tuple[str, Envelope | bytes]) -> None:
     """Append records (topic, envelope or raw bytes) to the ledger, in order, as the audit service does."""
-    entries = [entry_of(topic, value if isinstance(value, bytes) else body(value)) for topic, value in records]
+    entries = [
+        entry_of(topic, value if isinstance(value, bytes) else body(value)) for topic, value in records
+    ]
     await Ledger(pool).append(entries, [])
 
 

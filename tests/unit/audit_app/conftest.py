@@ -1,5 +1,6 @@
-"""Fixtures for the audit use cases: a PostgreSQL database of our own (the server named by OBJEKTIF_DATABASE_URL,
-else the local one), the audit schema applied afresh for every test, and a ledger to fill."""
+"""Fixtures for the audit use cases: a PostgreSQL database of our own (the server named by
+OBJEKTIF_DATABASE_URL, else the local one), the audit schema applied afresh for every test, and a ledger to
+fill."""
 
 from __future__ import annotations
 

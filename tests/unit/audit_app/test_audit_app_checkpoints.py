@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import asyncpg
 import pytest
-from audit_app_data import NOW, SIGNER, event_id, filled, ledger, evidence, realisation, tamper
+from audit_app_data import NOW, SIGNER, event_id, evidence, filled, ledger, realisation, tamper
 
 from services.audit.adapters import queries
 from services.audit.app.checkpoints import PeriodicCheckpoints, issue_checkpoint
@@ -20,11 +20,14 @@ from services.audit.domain.merkle import EMPTY_ROOT, leaf_hash, verify_consisten
 
 
 async def test_a_checkpoint_signs_the_current_tree_and_verifies_under_the_service_key(
-        pool: asyncpg.Pool, conn: asyncpg.Connection) -> None:
+    pool: asyncpg.Pool, conn: asyncpg.Connection
+) -> None:
     await filled(pool, 5)
     issued = await issue_checkpoint(conn, SIGNER, NOW)
     head = await queries.head(conn)
-    assert issued.fresh and issued.checkpoint.size == 5 and issued.checkpoint.root == head.root
+    assert issued.fresh
+    assert issued.checkpoint.size == 5
+    assert issued.checkpoint.root == head.root
     signed = open_checkpoint(issued.checkpoint.note, SIGNER.verifier_key(), origin=SIGNER.name)
     assert (signed.size, signed.root) == (5, head.root)
     assert await queries.checkpoint_keys(conn) == [SIGNER.verifier_key()]
@@ -36,16 +39,19 @@ async def test_an_empty_ledger_gets_a_checkpoint_of_the_empty_root(conn: asyncpg
 
 
 async def test_no_new_checkpoint_is_issued_while_the_tree_has_not_grown(
-        pool: asyncpg.Pool, conn: asyncpg.Connection) -> None:
+    pool: asyncpg.Pool, conn: asyncpg.Connection
+) -> None:
     await filled(pool, 3)
     first = await issue_checkpoint(conn, SIGNER, NOW)
     again = await issue_checkpoint(conn, SIGNER, NOW + timedelta(hours=1))
-    assert not again.fresh and again.checkpoint == first.checkpoint
+    assert not again.fresh
+    assert again.checkpoint == first.checkpoint
     assert len(await queries.checkpoints(conn)) == 1
 
 
 async def test_a_grown_tree_gets_a_checkpoint_consistent_with_the_previous_one(
-        pool: asyncpg.Pool, conn: asyncpg.Connection) -> None:
+    pool: asyncpg.Pool, conn: asyncpg.Connection
+) -> None:
     await filled(pool, 3)
     first = (await issue_checkpoint(conn, SIGNER, NOW)).checkpoint
     await ledger(pool, *evidence(realisation("later-1", 10, "1"), realisation("later-2", 11, "2")))
@@ -55,7 +61,9 @@ async def test_a_grown_tree_gets_a_checkpoint_consistent_with_the_previous_one(
     verify_consistency(first.size, second.size, first.root, second.root, list(found.proof))
 
 
-async def test_a_rewritten_subtree_is_refused_a_new_checkpoint(pool: asyncpg.Pool, conn: asyncpg.Connection) -> None:
+async def test_a_rewritten_subtree_is_refused_a_new_checkpoint(
+    pool: asyncpg.Pool, conn: asyncpg.Connection
+) -> None:
     await filled(pool, 3)
     await issue_checkpoint(conn, SIGNER, NOW)
     await ledger(pool, *evidence(realisation("later", 10, "9")))
@@ -67,7 +75,8 @@ async def test_a_rewritten_subtree_is_refused_a_new_checkpoint(pool: asyncpg.Poo
 
 
 async def test_a_stored_checkpoint_that_disagrees_with_its_signed_note_stops_issuing(
-        pool: asyncpg.Pool, conn: asyncpg.Connection) -> None:
+    pool: asyncpg.Pool, conn: asyncpg.Connection
+) -> None:
     await filled(pool, 4)
     await issue_checkpoint(conn, SIGNER, NOW)
     await ledger(pool, *evidence(realisation("later", 10, "9")))
@@ -77,7 +86,8 @@ async def test_a_stored_checkpoint_that_disagrees_with_its_signed_note_stops_iss
 
 
 async def test_a_tree_head_the_stored_nodes_do_not_give_is_refused(
-        pool: asyncpg.Pool, conn: asyncpg.Connection) -> None:
+    pool: asyncpg.Pool, conn: asyncpg.Connection
+) -> None:
     await filled(pool, 4)
     await conn.execute("UPDATE audit.head SET root = $1", b"\x02" * 32)
     with pytest.raises(StoredTreeDamaged):
@@ -85,20 +95,23 @@ async def test_a_tree_head_the_stored_nodes_do_not_give_is_refused(
 
 
 async def test_a_receipt_proves_an_event_under_the_signed_checkpoint_alone(
-        pool: asyncpg.Pool, conn: asyncpg.Connection) -> None:
+    pool: asyncpg.Pool, conn: asyncpg.Connection
+) -> None:
     events = await filled(pool, 11)
     await issue_checkpoint(conn, SIGNER, NOW)
     for index in (0, 5, 10):
         r = await receipt(conn, events[index].event_id)
         signed = open_checkpoint(r.checkpoint_note, SIGNER.verifier_key())
         leaf = await queries.leaf_by_event(conn, events[index].event_id)
-        assert leaf is not None and leaf.body is not None
+        assert leaf is not None
+        assert leaf.body is not None
         verify_inclusion(r.leaf_index, signed.size, leaf_hash(leaf.body), list(r.proof), signed.root)
         assert r.to_json()["leaf_index"] == index
 
 
 async def test_a_receipt_waits_for_a_checkpoint_that_covers_the_event(
-        pool: asyncpg.Pool, conn: asyncpg.Connection) -> None:
+    pool: asyncpg.Pool, conn: asyncpg.Connection
+) -> None:
     await filled(pool, 2)
     await issue_checkpoint(conn, SIGNER, NOW)
     late = realisation("late", 9, "3")
@@ -116,7 +129,8 @@ async def test_consistency_is_refused_beyond_the_tree(pool: asyncpg.Pool, conn: 
 
 
 async def test_the_periodic_task_issues_while_the_tree_grows_and_stops_cleanly(
-        pool: asyncpg.Pool, conn: asyncpg.Connection) -> None:
+    pool: asyncpg.Pool, conn: asyncpg.Connection
+) -> None:
     await filled(pool, 2)
     task = PeriodicCheckpoints(SIGNER, interval=0.05, clock=lambda: NOW)
     task.start(pool)

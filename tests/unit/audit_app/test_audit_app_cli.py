@@ -1,13 +1,13 @@
 """`objektif audit …` against a database given by --database-url: each command prints what the auditor needs,
-and `verify` exits non-zero naming the first bad leaf. The scoring core is replaced by the test's stand-in here;
-the end-to-end test replays with the real one."""
+and `verify` exits non-zero naming the first bad leaf. The scoring core is replaced by the test's stand-in
+here; the end-to-end test replays with the real one."""
 
 from __future__ import annotations
 
 import asyncio
 import base64
 import hashlib
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import asyncpg
@@ -21,20 +21,29 @@ from contracts import topics
 from objektif.cli import app
 from objektif.commands import audit as audit_command
 from services.audit.domain.checkpoint import open_checkpoint
-from services.audit.domain.merkle import leaf_hash, root_from_leaf_hashes, verify_consistency, verify_inclusion
+from services.audit.domain.merkle import (
+    leaf_hash,
+    root_from_leaf_hashes,
+    verify_consistency,
+    verify_inclusion,
+)
 
 SEED_B64 = base64.b64encode(hashlib.sha256(b"audit app test key, not a secret").digest()).decode()
 E1, E2 = realisation("cli-e1", 1, "4"), realisation("cli-e2", 2, "5")
 
 
 @pytest.fixture
-async def dsn(pool: asyncpg.Pool, audit_schema: str, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[str]:
-    """A small ledger (two realisations, two results), the test key as the checkpoint key, the stand-in scorer."""
-    await ledger(pool, *evidence(E1), (topics.SCORES, score([E1])), *evidence(E2), (topics.SCORES, score([E1, E2])))
+async def dsn(pool: asyncpg.Pool, audit_schema: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A small ledger (two realisations, two results), the test key as the checkpoint key, the stand-in
+    scorer.
+"""
+    await ledger(
+        pool, *evidence(E1), (topics.SCORES, score([E1])), *evidence(E2), (topics.SCORES, score([E1, E2]))
+    )
     monkeypatch.setenv("OBJEKTIF_AUDIT_CHECKPOINT_KEY", SEED_B64)
     monkeypatch.setenv("OBJEKTIF_AUDIT_CHECKPOINT_ORIGIN", SIGNER.name)
     monkeypatch.setattr(audit_command, "CoreScorer", CountingScorer)
-    yield audit_schema
+    return audit_schema
 
 
 def run(dsn: str, *args: str) -> tuple[int, str]:
@@ -43,7 +52,9 @@ def run(dsn: str, *args: str) -> tuple[int, str]:
 
 
 def on(dsn: str, action: Callable[[asyncpg.Pool], Awaitable[object]]) -> None:
-    """Run ``action`` on a pool of its own (the CLI runs its own event loop, so the fixtures' pool cannot serve)."""
+    """Run ``action`` on a pool of its own (the CLI runs its own event loop, so the fixtures' pool cannot
+    serve).
+"""
 
     async def main() -> None:
         pool = await create_pool(dsn)
@@ -75,7 +86,9 @@ def test_checkpoint_proof_and_consistency_print_what_a_third_party_checks(dsn: s
     code, out = run(dsn, "consistency", "1", "4", "--json")
     proof = orjson.loads(out)
     assert code == 0
-    verify_consistency(1, 4, bytes.fromhex(proof["root1"]), signed.root, [bytes.fromhex(h) for h in proof["proof"]])
+    verify_consistency(
+        1, 4, bytes.fromhex(proof["root1"]), signed.root, [bytes.fromhex(h) for h in proof["proof"]]
+    )
 
 
 def test_the_exported_bytes_give_the_checkpoint_root(dsn: str, tmp_path: Path) -> None:
@@ -114,7 +127,9 @@ def test_replay_reports_a_match_and_exits_non_zero_on_a_mismatch(dsn: str, pool:
     assert 'total: published "99" → replayed "9"' in out
 
 
-def test_rebuild_prints_the_content_hash_and_the_dossier_is_one_offline_page(dsn: str, tmp_path: Path) -> None:
+def test_rebuild_prints_the_content_hash_and_the_dossier_is_one_offline_page(
+    dsn: str, tmp_path: Path
+) -> None:
     code, out = run(dsn, "rebuild", "--until", "3", "--json")
     assert code == 0
     rebuilt = orjson.loads(out)

@@ -1,5 +1,5 @@
-"""The appeal dossier holds every event about the employee with its evidence references and inclusion proof, the
-results over time and the signed checkpoint, and shows submitted text only as text."""
+"""The appeal dossier holds every event about the employee with its evidence references and inclusion proof,
+the results over time and the signed checkpoint, and shows submitted text only as text."""
 
 from __future__ import annotations
 
@@ -13,11 +13,17 @@ from services.audit.domain.merkle import verify_inclusion
 
 
 async def test_the_dossier_carries_events_results_proofs_and_the_checkpoint(
-        pool: asyncpg.Pool, conn: asyncpg.Connection) -> None:
+    pool: asyncpg.Pool, conn: asyncpg.Connection
+) -> None:
     e1, e2 = realisation("d1", 1, "5"), realisation("d2", 2, "6")
     other = realisation("elsewhere", 3, "1", nip="198001012005011002")
-    await ledger(pool, *evidence(e1, other), (topics.SCORES, score([e1])), *evidence(e2),
-                 (topics.SCORES, score([e1, e2])))
+    await ledger(
+        pool,
+        *evidence(e1, other),
+        (topics.SCORES, score([e1])),
+        *evidence(e2),
+        (topics.SCORES, score([e1, e2])),
+    )
     signed = (await issue_checkpoint(conn, SIGNER, NOW)).checkpoint
     late = realisation("d3", 4, "7")
     await ledger(pool, *evidence(late))
@@ -38,10 +44,21 @@ async def test_the_dossier_carries_events_results_proofs_and_the_checkpoint(
 
 
 async def test_submitted_text_cannot_inject_markup_into_the_dossier(
-        pool: asyncpg.Pool, conn: asyncpg.Connection) -> None:
+    pool: asyncpg.Pool, conn: asyncpg.Connection
+) -> None:
     hostile = realisation("x", 1, "1")
-    hostile = hostile.model_copy(update={"payload": {**hostile.payload, "evidence": {
-        "source_system": "<script>alert(1)</script>", "document": "javascript:alert(2)", "content_hash": "x"}}})
+    hostile = hostile.model_copy(
+        update={
+            "payload": {
+                **hostile.payload,
+                "evidence": {
+                    "source_system": "<script>alert(1)</script>",
+                    "document": "javascript:alert(2)",
+                    "content_hash": "x",
+                },
+            }
+        }
+    )
     await ledger(pool, *evidence(hostile))
     page = render_html(await gather(conn, NIP, PERIOD))
     assert "<script>alert(1)" not in page

@@ -38,7 +38,8 @@ E1, E2, E3 = realisation("e1", 1, "10"), realisation("e2", 2, "20"), realisation
 
 
 async def test_each_published_result_is_replayed_on_the_evidence_it_had_seen(
-        pool: asyncpg.Pool, conn: asyncpg.Connection) -> None:
+    pool: asyncpg.Pool, conn: asyncpg.Connection
+) -> None:
     # The audit ledgered e2 before the score over e1 alone: a ledger position is not a causal cut.
     await ledger(pool, *evidence(E1, E2), (topics.SCORES, score([E1])), (topics.SCORES, score([E1, E2])))
     first = await replay(conn, SCORER, NIP, PERIOD, until=2)
@@ -49,7 +50,9 @@ async def test_each_published_result_is_replayed_on_the_evidence_it_had_seen(
     assert (latest.events, latest.score_index) == (2, 3)
 
 
-async def test_a_score_ledgered_before_its_evidence_still_replays(pool: asyncpg.Pool, conn: asyncpg.Connection) -> None:
+async def test_a_score_ledgered_before_its_evidence_still_replays(
+    pool: asyncpg.Pool, conn: asyncpg.Connection
+) -> None:
     await ledger(pool, (topics.SCORES, score([E1, E2])), *evidence(E1, E2, E3))
     outcome = await replay(conn, SCORER, NIP, PERIOD)
     assert outcome.match
@@ -57,7 +60,8 @@ async def test_a_score_ledgered_before_its_evidence_still_replays(pool: asyncpg.
 
 
 async def test_a_result_that_does_not_reproduce_is_reported_field_by_field(
-        pool: asyncpg.Pool, conn: asyncpg.Connection) -> None:
+    pool: asyncpg.Pool, conn: asyncpg.Connection
+) -> None:
     honest = dict(SCORER.appraise([E1, E2]))
     await ledger(pool, *evidence(E1, E2), (topics.SCORES, score([E1, E2], {**honest, "total": "31"})))
     outcome = await replay(conn, SCORER, NIP, PERIOD)
@@ -66,13 +70,16 @@ async def test_a_result_that_does_not_reproduce_is_reported_field_by_field(
 
 
 async def test_a_result_resting_on_events_missing_from_the_ledger_cannot_be_replayed(
-        pool: asyncpg.Pool, conn: asyncpg.Connection) -> None:
+    pool: asyncpg.Pool, conn: asyncpg.Connection
+) -> None:
     await ledger(pool, *evidence(E1), (topics.SCORES, score([E1, E2])))
     with pytest.raises(ReplayInputMissing):
         await replay(conn, SCORER, NIP, PERIOD)
 
 
-async def test_nothing_to_replay_before_the_first_result(pool: asyncpg.Pool, conn: asyncpg.Connection) -> None:
+async def test_nothing_to_replay_before_the_first_result(
+    pool: asyncpg.Pool, conn: asyncpg.Connection
+) -> None:
     await ledger(pool, *evidence(E1), (topics.SCORES, score([E1])))
     with pytest.raises(NothingPublished):
         await replay(conn, SCORER, NIP, PERIOD, until=0)
@@ -81,10 +88,17 @@ async def test_nothing_to_replay_before_the_first_result(pool: asyncpg.Pool, con
 
 
 async def test_every_published_result_replays_and_the_read_model_rebuilds_to_the_published_one(
-        pool: asyncpg.Pool, conn: asyncpg.Connection) -> None:
+    pool: asyncpg.Pool, conn: asyncpg.Connection
+) -> None:
     other = realisation("o1", 4, "7", nip=OTHER_NIP)
-    await ledger(pool, *evidence(E1), (topics.SCORES, score([E1])), *evidence(other, E2),
-                 (topics.SCORES, score([other])), (topics.SCORES, score([E1, E2])))
+    await ledger(
+        pool,
+        *evidence(E1),
+        (topics.SCORES, score([E1])),
+        *evidence(other, E2),
+        (topics.SCORES, score([other])),
+        (topics.SCORES, score([E1, E2])),
+    )
     outcomes = await replay_all(conn, SCORER)
     assert [o.match for o in outcomes] == [True, True, True]
     whole = await rebuild(conn, SCORER, until=5)
@@ -96,7 +110,8 @@ async def test_every_published_result_replays_and_the_read_model_rebuilds_to_the
 
 
 async def test_as_of_a_time_means_the_ledger_under_the_last_checkpoint_issued_by_then(
-        pool: asyncpg.Pool, conn: asyncpg.Connection) -> None:
+    pool: asyncpg.Pool, conn: asyncpg.Connection
+) -> None:
     with pytest.raises(NoCheckpoint):
         await until_as_of(conn, NOW)
     await ledger(pool, *evidence(E1), (topics.SCORES, score([E1])))
@@ -112,7 +127,10 @@ def test_a_field_diff_names_nested_paths_and_is_empty_for_equal_values() -> None
     published = {"a": {"b": [1, {"c": "x"}]}, "d": None, "e": [1, 2]}
     replayed = {"a": {"b": [1, {"c": "y"}]}, "d": None, "e": [1, 2, 3], "f": True}
     assert field_diff(published, replayed) == [
-        FieldDiff("a.b[1].c", "x", "y"), FieldDiff("e", [1, 2], [1, 2, 3]), FieldDiff("f", None, True)]
+        FieldDiff("a.b[1].c", "x", "y"),
+        FieldDiff("e", [1, 2], [1, 2, 3]),
+        FieldDiff("f", None, True),
+    ]
     assert field_diff(published, published) == []
 
 

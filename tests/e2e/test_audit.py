@@ -1,0 +1,191 @@
+"""The auditor's side of the ledger, end to end (issue 9): `objektif audit …` run as a separate process
+against the running stack. A root recomputed from the export by an independent RFC 6962 implementation is the
+signed root; every result the scoring service published replays exactly with the scoring core; a body changed
+behind the append-only trigger is named by `verify`."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import subprocess
+import sys
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+
+from objektif.pipeline import publish
+from objektif.stack import Stack
+from services.audit.app.checkpoints import DEFAULT_ORIGIN
+from services.audit.domain.checkpoint import NoteSigner, open_checkpoint
+from services.audit.domain.merkle import verify_inclusion
+from tests.e2e.world import AT, PERIOD, World, query, query_value, wait_for
+
+pytestmark = pytest.mark.e2e
+
+OBJEKTIF = str(Path(sys.executable).parent / "objektif")
+
+
+def audit(stack: Stack, *args: str) -> subprocess.CompletedProcess[str]:
+    """`objektif audit …` as an auditor runs it, on the stack's data directory and database."""
+    return subprocess.run(
+        [OBJEKTIF, "audit", *args, "--data-dir", str(stack.data_dir), "--database-url", stack.admin_dsn],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def audit_json(stack: Stack, *args: str) -> Any:
+    done = audit(stack, *args, "--json")
+    assert done.returncode == 0, done.stdout + done.stderr
+    return orjson.loads(done.stdout)
+
+
+def independent_root(leaf_hashes: list[bytes]) -> bytes:
+    """RFC 6962 §2.1 Merkle Tree Hash from its recursive definition (nothing of Objektif's)."""
+    if not leaf_hashes:
+        return hashlib.sha256(b"").digest()
+    if len(leaf_hashes) == 1:
+        return leaf_hashes[0]
+    k = 1 << ((len(leaf_hashes) - 1).bit_length() - 1)
+    return hashlib.sha256(
+        b"\x01" + independent_root(leaf_hashes[:k]) + independent_root(leaf_hashes[k:])
+    ).digest()
+
+
+async def scored_world(
+    stack: Stack, values: tuple[str, ...] = ("96.00", "97.50", "98.25")
+) -> tuple[World, list[str]]:
+    """A fresh employee whose realisations are published one by one, each scored and ledgered before the next.
+    """
+    world = World(stack)
+    await world.setup()
+    ids = []
+    for i, value in enumerate(values):
+        submission = world.realisation(value, AT + timedelta(days=30 + i))
+        await publish(stack.kafka_bootstrap, [submission])
+        seq = await wait_for(
+            lambda s=submission: query_value(
+                stack, "SELECT pos FROM evidence.events WHERE event_id = $1::uuid", s["event_id"]
+            ),
+            lambda v: v is not None,
+        )
+        score_id = await wait_for(
+            lambda s=seq: query_value(
+                stack,
+                "SELECT score_event_id FROM scoring.appraisals WHERE nip = $1 AND period = $2 "
+                "AND upto_sequence >= $3",
+                world.employee,
+                PERIOD,
+                s,
+            ),
+            lambda v: v is not None,
+        )
+        await wait_for(
+            lambda e=score_id: query_value(stack, "SELECT count(*) FROM audit.leaves WHERE event_id = $1", e),
+            lambda n: n == 1,
+        )
+        ids.append(submission["event_id"])
+    return world, ids
+
+
+async def test_the_export_gives_the_signed_root_and_every_published_result_replays_exactly(
+    stack: Stack,
+) -> None:
+    world, ids = await scored_world(stack)
+    checkpoint = audit_json(stack, "checkpoint")
+    signed = open_checkpoint(checkpoint["note"], checkpoint["vkey"])
+    assert signed.root.hex() == checkpoint["root"]
+
+    export = stack.data_dir / "ledger.jsonl"
+    done = audit(stack, "export", "--out", str(export))
+    assert done.returncode == 0, done.stderr
+    lines = [orjson.loads(line) for line in export.read_bytes().splitlines()]
+    assert [line["index"] for line in lines] == list(range(len(lines)))
+    hashes = [hashlib.sha256(b"\x00" + base64.b64decode(line["body"])).digest() for line in lines]
+    assert independent_root(hashes[: signed.size]) == signed.root
+
+    replayed = audit_json(stack, "replay", "--all")
+    published = await query_value(stack, "SELECT count(*) FROM audit.leaves WHERE type = 'score.computed'")
+    assert replayed["replayed"] == published >= 3
+    assert replayed["mismatched"] == 0, replayed["outcomes"][:3]
+    mine = audit_json(stack, "replay", "--nip", world.employee, "--period", PERIOD)
+    outcome = mine["outcomes"][0]
+    assert outcome["match"]
+    assert outcome["replayed_basis_hash"] == outcome["published_basis_hash"]
+    assert outcome["events"] >= len(ids)
+
+
+async def test_verify_names_the_leaf_whose_bytes_were_changed_behind_the_trigger(stack: Stack) -> None:
+    _world, ids = await scored_world(stack, ("97.00",))
+    audit_json(stack, "checkpoint")
+    intact = audit(stack, "verify")
+    assert intact.returncode == 0, intact.stdout + intact.stderr
+    row = (
+        await query(
+            stack,
+            "SELECT l.idx, d.body FROM audit.leaves l JOIN audit.leaf_data d USING (idx) "
+            "WHERE l.event_id = $1::uuid",
+            ids[0],
+        )
+    )[0]
+    forged = bytes(row["body"]).replace(b'"value":"97.00"', b'"value":"99.00"')
+    assert forged != bytes(row["body"])
+    await change_body(stack, row["idx"], forged)
+    try:
+        broken = audit(stack, "verify")
+        assert broken.returncode == 1
+        assert f"index {row['idx']}, event {ids[0]}" in broken.stdout
+    finally:
+        await change_body(stack, row["idx"], bytes(row["body"]))  # the stack is shared by the session
+    assert audit(stack, "verify").returncode == 0
+
+
+async def change_body(stack: Stack, idx: int, body: bytes) -> None:
+    """As the superuser: switch the append-only triggers off, change the bytes, switch them on again."""
+    await query(stack, "ALTER TABLE audit.leaf_data DISABLE TRIGGER USER")
+    try:
+        await query(stack, "UPDATE audit.leaf_data SET body = $2 WHERE idx = $1", idx, body)
+    finally:
+        await query(stack, "ALTER TABLE audit.leaf_data ENABLE TRIGGER USER")
+
+
+async def test_the_service_signs_checkpoints_and_a_receipt_proves_an_event_under_one(stack: Stack) -> None:
+    world, ids = await scored_world(stack, ("98.00",))
+    await wait_for(
+        lambda: query_value(stack, "SELECT max(size) FROM audit.checkpoints"),
+        lambda size: size is not None and size > 0,
+        timeout=30,
+    )
+    receipt = audit_json(stack, "proof", ids[0])
+    signed = open_checkpoint(receipt["checkpoint"], stack_vkey(stack))
+    body = await query_value(
+        stack,
+        "SELECT d.body FROM audit.leaf_data d JOIN audit.leaves l USING (idx) WHERE l.event_id = $1::uuid",
+        ids[0],
+    )
+    verify_inclusion(
+        receipt["leaf_index"],
+        signed.size,
+        hashlib.sha256(b"\x00" + bytes(body)).digest(),
+        [bytes.fromhex(h) for h in receipt["proof"]],
+        signed.root,
+    )
+
+    dossier = stack.data_dir / "dossier.html"
+    done = audit(stack, "dossier", "--nip", world.employee, "--period", PERIOD, "--out", str(dossier))
+    assert done.returncode == 0, done.stderr
+    assert ids[0] in dossier.read_text(encoding="utf-8")
+    head = await query_value(stack, "SELECT size FROM audit.head")
+    first, second = (audit_json(stack, "rebuild", "--until", str(head - 1)) for _ in range(2))
+    assert first["content_hash"] == second["content_hash"]
+    assert first["appraisals"] >= 1
+
+
+def stack_vkey(stack: Stack) -> str:
+    """The verifier key of the checkpoint key the stack gave the audit service."""
+    return NoteSigner.from_private_bytes(stack.checkpoint_key(), DEFAULT_ORIGIN).verifier_key()
