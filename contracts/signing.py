@@ -23,7 +23,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -94,9 +94,11 @@ def b64(data: bytes) -> str:
 
 def unb64(text: str) -> bytes | None:
     """Strict standard base64 decoding; None when `text` is not canonical base64."""
+    if not text.isascii():
+        return None
     try:
-        data = base64.b64decode(text.encode("ascii"), validate=True)
-    except (binascii.Error, UnicodeEncodeError, ValueError):
+        data = binascii.a2b_base64(text, strict_mode=True)
+    except binascii.Error:
         return None
     return data if b64(data) == text else None
 
@@ -170,21 +172,29 @@ class AuditStep(NamedTuple):
     left: bool
 
 
-def audit_steps(index: int, size: int) -> tuple[AuditStep, ...] | None:
-    """The levels of leaf `index`'s RFC 6962 audit path in a tree of `size` leaves, bottom-up; None if out of
-    range.
+def audit_steps(index: int, size: int) -> Iterator[AuditStep]:
+    """The levels of leaf `index`'s RFC 6962 audit path in a tree of `size` leaves, bottom-up, lazily.
 
-    RFC 6962 §2.1: the left subtree of [lo, hi) holds the largest power of two smaller than hi - lo leaves.
+    RFC 6962 §2.1 splits [lo, hi) after the largest power of two below hi - lo, so every subtree is aligned:
+    at each level the node holding `index` starts at a multiple of its width, and a level without a right-hand
+    sibling (past the last leaf) is carried up without a path entry. The caller checks 0 <= index < size.
     """
-    if not 0 <= index < size:
-        return None
-    steps: list[AuditStep] = []
-    lo, hi = 0, size
-    while hi - lo > 1:
-        mid = lo + (1 << ((hi - lo - 1).bit_length() - 1))
-        steps.append(AuditStep(lo, mid, hi, index < mid))
-        lo, hi = (lo, mid) if index < mid else (mid, hi)
-    return tuple(reversed(steps))
+    width = 1
+    while width < size:
+        lo = index & -(width << 1)
+        mid = lo + width
+        if mid < size:
+            yield AuditStep(lo, mid, min(lo + (width << 1), size), index < mid)
+        width <<= 1
+
+
+def audit_path_length(index: int, size: int) -> int:
+    """How many hashes the audit path of leaf `index` in a tree of `size` leaves holds (0 <= index < size)."""
+    length, width = 0, 1
+    while width < size:
+        length += (index & -(width << 1)) + width < size
+        width <<= 1
+    return length
 
 
 def batch_message(size: int, root: bytes) -> bytes:

@@ -17,6 +17,7 @@ from contracts import events as ev
 from contracts.signing import (
     BATCH_PREFIX,
     BatchSignature,
+    audit_path_length,
     audit_steps,
     leaf_hash,
     node_hash,
@@ -57,13 +58,12 @@ class BatchMemo:
 
     def member_signed(self, key: SourceKey, leaf: bytes, batch: BatchSignature) -> bool:
         """Whether the member with leaf hash `leaf` belongs to a batch `key` signed, as `batch` claims."""
-        steps = audit_steps(batch.index, batch.size)
-        if steps is None or len(steps) != len(batch.path):
+        if len(batch.path) != audit_path_length(batch.index, batch.size):
             return False
         tree = self.trees.get((key.key_id, batch.size, batch.signature))
         node, seen = leaf, {(batch.index, batch.index + 1): leaf}
         proven = tree is not None and tree.get((batch.index, batch.index + 1)) == leaf
-        for step, sibling in zip(steps, batch.path, strict=True):
+        for step, sibling in zip(audit_steps(batch.index, batch.size), batch.path, strict=True):
             if proven:
                 break
             self.node_hashes += 1
