@@ -222,6 +222,12 @@ def build(seed: int = 2025) -> Dataset:
             {"unit_id": unit_id, "name": name, "kind": kind, "parent_unit_id": parent}, START)
     people = _staff(rng)
     data.people = people
+    positions = {(p.unit_id, p.position_id, p.jabatan) for p in people}
+    for unit_id, position_id, jabatan in sorted(positions):
+        leader = position_id.endswith(".kepala") or position_id.endswith(".sekda")
+        add(bkpsdm, "org.position.registered", unit_id, {
+            "position_id": position_id, "unit_id": unit_id, "title": jabatan,
+            "jenis": "struktural" if leader else "fungsional", "is_unit_leader": leader}, START)
     for p in people:
         add(bkpsdm, "employee.assigned", p.nip, {
             "nip": p.nip, "name": p.name, "unit_id": p.unit_id, "position_id": p.position_id, "jabatan": p.jabatan,
@@ -262,7 +268,7 @@ def build(seed: int = 2025) -> Dataset:
         raters = [(p.penilai, "atasan", leniency), (p.nip, "diri", 1)]
         raters += [(q.nip, "rekan", 0) for q in peers[:2]]
         raters += [(q.nip, "bawahan", 0) for q in subordinates[:2]]
-        base = rng.choice((2, 2, 2, 3, 1)) if rng.random() < 0.9 else 1
+        base = rng.choice((2, 2, 2, 3, 3)) if rng.random() < 0.95 else 1
         for rater, relation, bias in raters:
             for value in BERAKHLAK:
                 score = max(1, min(3, base + bias + rng.choice((0, 0, 0, 1, -1))))

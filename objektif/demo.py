@@ -67,6 +67,7 @@ def phases(data: candisari.Dataset, admin: Ed25519PrivateKey) -> list[tuple[str,
     for depth in range(3):
         kinds.append((f"unit organisasi (tingkat {depth})", lambda t, e, d=depth:
                       t == "org.unit.registered" and data.unit_depth(e["subject"]) == d))
+    kinds.append(("jabatan", lambda t, _e: t == "org.position.registered"))
     for depth in range(4):
         kinds.append((f"penugasan pegawai (tingkat {depth})", lambda t, e, d=depth:
                       t == "employee.assigned" and data.person_depth(e["subject"]) == d))

@@ -16,6 +16,9 @@ from contracts.envelope import NIP_PATTERN, Envelope
 
 _NIP = re.compile(NIP_PATTERN)
 
+#: Unit-level event types that `route` sends into employees' streams.
+CONTEXT_TYPES = frozenset({"policy.adopted", "org.position.registered", "org.predicate.set"})
+
 
 @dataclass(frozen=True, slots=True)
 class StoredAppraisal:
@@ -108,20 +111,27 @@ class ScoringTransaction:
         )
         return [Envelope.model_validate(r["body"]) for r in rows]
 
-    async def policy_events(self) -> list[Envelope]:
-        """Policy adoptions addressed to everyone ("*") or to a unit: they route into employees' streams."""
+    async def context_events(self) -> list[Envelope]:
+        """The unit-level events that route into employees' streams (`services.scoring.domain.stream.route`):
+        policy adoptions for "*" or a unit, positions (who leads a unit), and units' predicates (§1.3: a leader
+        takes the unit's performance). They are few: one per unit and period, not per employee."""
         rows = await self.conn.fetch(
-            "SELECT body FROM scoring.events WHERE type = 'policy.adopted' AND subject !~ $1 ORDER BY sequence",
-            NIP_PATTERN,
+            "SELECT body FROM scoring.events WHERE type = ANY($1::text[]) AND subject !~ $2 ORDER BY sequence",
+            list(CONTEXT_TYPES), NIP_PATTERN,
         )
         return [Envelope.model_validate(r["body"]) for r in rows]
 
     async def employees_touched_by(self, fresh: Sequence[Envelope]) -> set[str]:
-        """NIPs whose appraisals may change: the subjects of new employee events, and everyone with events in a
-        period for which a unit-wide or global policy was adopted."""
-        touched = {e.subject for e in fresh if _NIP.match(e.subject)}
-        periods = sorted({e.period for e in fresh if e.type == "policy.adopted" and not _NIP.match(e.subject)})
-        if periods:
+        """NIPs whose appraisals may change: the subjects of new employee events and, for a new unit-level event,
+        everyone with events in its period (a position registration: everyone), since routing decides whom
+        it reaches."""
+        touched = {e.subject for e in fresh if _NIP.match(e.subject) and e.type not in CONTEXT_TYPES}
+        context = [e for e in fresh if e.type in CONTEXT_TYPES and not _NIP.match(e.subject)]
+        if any(e.type == "org.position.registered" for e in context):
+            rows = await self.conn.fetch("SELECT DISTINCT subject FROM scoring.events WHERE subject ~ $1",
+                                         NIP_PATTERN)
+            touched |= {r["subject"] for r in rows}
+        elif periods := sorted({e.period for e in context}):
             rows = await self.conn.fetch(
                 "SELECT DISTINCT subject FROM scoring.events WHERE period = ANY($1::text[]) AND subject ~ $2",
                 periods, NIP_PATTERN,

@@ -74,10 +74,10 @@ class Projector:
             fresh = await tx.unseen(events)
             await tx.add_events(fresh)
             touched = await tx.employees_touched_by(fresh)
-            policy_events = await tx.policy_events()
+            context = await tx.context_events()
             results = []
             for nip in sorted(touched):
-                results.extend(self._appraise_employee(nip, await tx.subject_events(nip), policy_events))
+                results.extend(self._appraise_employee(nip, await tx.subject_events(nip), context))
             changed = await tx.save(results)
             await tx.poison(poison)
             await tx.positions(positions)
@@ -86,11 +86,12 @@ class Projector:
         return changed
 
     def _appraise_employee(
-        self, nip: str, own: Sequence[Envelope], policy_events: Sequence[Envelope]
+        self, nip: str, own: Sequence[Envelope], context: Sequence[Envelope]
     ) -> list[StoredAppraisal]:
         """Every appraisal of one employee, routed exactly as `score_stream` routes a whole log (so the read
-        model always equals a replay): all periods, assignments across periods, policies, annual results."""
-        streams, _unit_events = route([*own, *policy_events])
+        model always equals a replay): all periods, assignments across periods, policies, positions and units'
+        predicates for leaders, annual results."""
+        streams, _unit_events = route([*own, *context])
         mine = sorted(key for key in streams if key[0] == nip)
         appraisals = apply_annual_policy(tuple(appraise(streams[k], self._policies) for k in mine), self._policies)
         stored = []
