@@ -23,15 +23,16 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any
 
 import orjson
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from contracts.canonical import canonical_bytes
+from contracts.merkle import inclusion_paths, leaf_hash, node_hash, root_from_inclusion, tree_levels
 
 #: Top-level members left out of the signing bytes (`sequence`, `recorded_at` are set by the evidence
 #: service).
@@ -42,7 +43,6 @@ MAX_SAFE_INTEGER = 2**53 - 1
 
 BATCH_PREFIX = "batch:"
 _BATCH_MESSAGE_TAG = "objektif-batch-v1"
-_LEAF, _NODE = b"\x00", b"\x01"
 
 
 class UnsignableEnvelope(ValueError):
@@ -65,16 +65,6 @@ class BatchSignature:
 def signing_bytes(envelope: Mapping[str, Any]) -> bytes:
     """What a source signs: canonical JSON of the envelope less `signature`, `sequence`, `recorded_at`."""
     return canonical_bytes({k: v for k, v in envelope.items() if k not in UNSIGNED_MEMBERS})
-
-
-def leaf_hash(data: bytes) -> bytes:
-    """RFC 6962 leaf hash: SHA-256(0x00 ‖ data); `data` is a submission's signing bytes."""
-    return hashlib.sha256(_LEAF + data).digest()
-
-
-def node_hash(left: bytes, right: bytes) -> bytes:
-    """RFC 6962 interior node hash: SHA-256(0x01 ‖ left ‖ right)."""
-    return hashlib.sha256(_NODE + left + right).digest()
 
 
 def key_id(public_key: bytes) -> str:
@@ -101,100 +91,6 @@ def unb64(text: str) -> bytes | None:
     except binascii.Error:
         return None
     return data if b64(data) == text else None
-
-
-# --- Merkle tree (RFC 6962 §2.1, RFC 9162 §2.1.3) -----------------------------------------------------------
-
-
-def merkle_root(leaves: Sequence[bytes]) -> bytes:
-    """The RFC 6962 root over already hashed leaves (at least one)."""
-    if not leaves:
-        raise ValueError("a batch holds at least one submission")
-    level = list(leaves)
-    # Pairing left to right and carrying an odd last node up equals RFC 6962's split at the largest power of
-    # two.
-    while len(level) > 1:
-        paired = [node_hash(level[i], level[i + 1]) for i in range(0, len(level) - 1, 2)]
-        if len(level) % 2:
-            paired.append(level[-1])
-        level = paired
-    return level[0]
-
-
-def inclusion_path(leaves: Sequence[bytes], index: int) -> tuple[bytes, ...]:
-    """The RFC 6962 audit path of leaf `index` in the tree over `leaves`, nearest sibling first."""
-    if not 0 <= index < len(leaves):
-        raise IndexError(index)
-    path: list[bytes] = []
-    level = list(leaves)
-    while len(level) > 1:
-        sibling = index ^ 1
-        if sibling < len(level):
-            path.append(level[sibling])
-        paired = [node_hash(level[i], level[i + 1]) for i in range(0, len(level) - 1, 2)]
-        if len(level) % 2:
-            paired.append(level[-1])
-        level, index = paired, index // 2
-    return tuple(path)
-
-
-def root_from_inclusion(leaf: bytes, index: int, size: int, path: Sequence[bytes]) -> bytes | None:
-    """The root `path` proves `leaf` at `index` belongs to (RFC 9162 §2.1.3.2); None if malformed."""
-    if not 0 <= index < size or len(leaf) != 32 or any(len(p) != 32 for p in path):
-        return None
-    fn, sn, node = index, size - 1, leaf
-    for sibling in path:
-        if sn == 0:
-            return None
-        if fn & 1 or fn == sn:
-            node = node_hash(sibling, node)
-            if not fn & 1:
-                while fn and not fn & 1:
-                    fn, sn = fn >> 1, sn >> 1
-        else:
-            node = node_hash(node, sibling)
-        fn, sn = fn >> 1, sn >> 1
-    return node if sn == 0 else None
-
-
-class AuditStep(NamedTuple):
-    """One level of an audit path: the subtree [lo, hi) splits at `mid`; the proven node lies left of it or
-    not.
-
-    The path's sibling at this level is the subtree [mid, hi) when `left`, else [lo, mid); the node computed
-    is the subtree [lo, hi). Ranges name nodes, so a verifier can remember which nodes of a signed tree it has
-    seen.
-    """
-
-    lo: int
-    mid: int
-    hi: int
-    left: bool
-
-
-def audit_steps(index: int, size: int) -> Iterator[AuditStep]:
-    """The levels of leaf `index`'s RFC 6962 audit path in a tree of `size` leaves, bottom-up, lazily.
-
-    RFC 6962 §2.1 splits [lo, hi) after the largest power of two below hi - lo, so every subtree is aligned:
-    at each level the node holding `index` starts at a multiple of its width, and a level without a right-hand
-    sibling (past the last leaf) is carried up without a path entry. The caller checks 0 <= index < size.
-    """
-    width = 1
-    while width < size:
-        lo = index & -(width << 1)
-        mid = lo + width
-        if mid < size:
-            yield AuditStep(lo, mid, min(lo + (width << 1), size), index < mid)
-        width <<= 1
-
-
-def audit_path_length(index: int, size: int) -> int:
-    """How many hashes the audit path of leaf `index` in a tree of `size` leaves holds (0 <= index < size)."""
-    length, width = 0, 1
-    while width < size:
-        length += (index & -(width << 1)) + width < size
-        width <<= 1
-    return length
 
 
 def batch_message(size: int, root: bytes) -> bytes:
@@ -281,10 +177,9 @@ def sign_batch(
     """
     plains = [normalised(e) for e in envelopes]
     leaves = [leaf_hash(signing_bytes(p)) for p in plains]
-    root = merkle_root(leaves)
-    signature = private_key.sign(batch_message(len(leaves), root))
-    for index, plain in enumerate(plains):
-        batch = BatchSignature(len(leaves), index, signature, inclusion_path(leaves, index))
+    signature = private_key.sign(batch_message(len(leaves), tree_levels(leaves)[-1][0]))
+    for index, (plain, path) in enumerate(zip(plains, inclusion_paths(leaves), strict=True)):
+        batch = BatchSignature(len(leaves), index, signature, path)
         plain["signature"] = format_batch_signature(batch)
     return plains
 
@@ -334,3 +229,30 @@ def verify_envelope(envelope: Mapping[str, Any], public_key: Ed25519PublicKey) -
         return False
     root = batch_root(data, batch)
     return root is not None and verify_batch_root(root, batch, public_key)
+
+
+#: The public names, including the Merkle helpers re-exported from `contracts.merkle` for existing callers.
+__all__ = [
+    "BATCH_PREFIX",
+    "MAX_SAFE_INTEGER",
+    "UNSIGNED_MEMBERS",
+    "BatchSignature",
+    "UnsignableEnvelope",
+    "b64",
+    "batch_message",
+    "batch_root",
+    "format_batch_signature",
+    "key_id",
+    "leaf_hash",
+    "node_hash",
+    "normalised",
+    "parse_batch_signature",
+    "public_key_bytes",
+    "sign_batch",
+    "sign_envelope",
+    "signing_bytes",
+    "unb64",
+    "verify_batch_root",
+    "verify_envelope",
+    "verify_single",
+]

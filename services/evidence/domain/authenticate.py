@@ -14,13 +14,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from contracts import events as ev
+from contracts.merkle import audit_path_length, audit_steps, leaf_hash, node_hash
 from contracts.signing import (
     BATCH_PREFIX,
     BatchSignature,
-    audit_path_length,
-    audit_steps,
-    leaf_hash,
-    node_hash,
     parse_batch_signature,
     signing_bytes,
     verify_batch_root,

@@ -11,18 +11,20 @@ from uuid import UUID
 import pytest
 from evidence_world import key
 
-from contracts.signing import (
-    UnsignableEnvelope,
+from contracts.merkle import (
     audit_path_length,
     audit_steps,
     inclusion_path,
-    key_id,
     leaf_hash,
     merkle_root,
     node_hash,
+    root_from_inclusion,
+)
+from contracts.signing import (
+    UnsignableEnvelope,
+    key_id,
     parse_batch_signature,
     public_key_bytes,
-    root_from_inclusion,
     sign_batch,
     sign_envelope,
     signing_bytes,

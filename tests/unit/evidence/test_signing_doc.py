@@ -12,12 +12,11 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from contracts.merkle import leaf_hash, merkle_root
 from contracts.signing import (
     b64,
     batch_message,
     key_id,
-    leaf_hash,
-    merkle_root,
     public_key_bytes,
     sign_batch,
     sign_envelope,
