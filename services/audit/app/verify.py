@@ -102,38 +102,23 @@ class _Findings:
 
 def check_leaf(leaf: Leaf, previous_chain: bytes) -> list[Problem]:
     """What is wrong with one leaf: its bytes, its index row, its chain link (empty when intact)."""
-    where = {"leaf_index": leaf.idx, "event_id": leaf.event_id}
+
+    def problem(kind: str, message: str) -> Problem:
+        return Problem(kind, f"leaf {leaf.idx} ({leaf.event_id}): {message}", leaf.idx, leaf.event_id)
+
     found: list[Problem] = []
     if leaf.body is not None:
         if not hmac.compare_digest(leaf_hash(leaf.body), leaf.leaf_hash):
-            found.append(
-                Problem(
-                    "leaf.bytes",
-                    f"leaf {leaf.idx} ({leaf.event_id}): its bytes no longer hash to its leaf hash",
-                    **where,
-                )
-            )  # type: ignore[arg-type]
+            found.append(problem("leaf.bytes", "its bytes no longer hash to its leaf hash"))
         else:
             entry = entry_of(leaf.topic, leaf.body)
             said = (entry.event_id, entry.type, entry.subject, entry.period)
             if said != (leaf.event_id, leaf.type, leaf.subject, leaf.period):
-                found.append(
-                    Problem(
-                        "leaf.index",
-                        f"leaf {leaf.idx}: its index row says {leaf.event_id} "
-                        f"{leaf.type} but its bytes say {entry.event_id} {entry.type}",
-                        **where,
-                    )
-                )  # type: ignore[arg-type]
+                found.append(problem("leaf.index", f"its index row says {leaf.type} {leaf.subject} "
+                                     f"{leaf.period} but its bytes say {entry.event_id} {entry.type} "
+                                     f"{entry.subject} {entry.period}"))
     if not hmac.compare_digest(chain_next(previous_chain, leaf.leaf_hash), leaf.chain_hash):
-        found.append(
-            Problem(
-                "leaf.chain",
-                f"leaf {leaf.idx} ({leaf.event_id}): its chain link does not follow "
-                "from the previous link and its leaf hash",
-                **where,
-            )
-        )  # type: ignore[arg-type]
+        found.append(problem("leaf.chain", "its chain link does not follow from the previous one"))
     return found
 
 
