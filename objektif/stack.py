@@ -212,6 +212,7 @@ class Stack:
             env[prefix + "CHECKPOINT_KEY"] = base64.b64encode(self.checkpoint_key()).decode()
         if name == "scoring":
             env[prefix + "TOKEN_SECRET"] = self.token_secret()
+            env[prefix + "AUDIT_URL"] = f"http://127.0.0.1:{self.http_ports.setdefault('audit', free_port())}"
         env[prefix + "HTTP_PORT"] = str(self.http_ports.setdefault(name, free_port()))
         return env
 

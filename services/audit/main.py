@@ -14,6 +14,7 @@ from chassis.logging import configure_logging
 from chassis.settings import ServiceSettings
 from contracts import topics
 from services.audit.adapters.ledger import Ledger, entry_of
+from services.audit.adapters.web import receipt_routes
 from services.audit.app.checkpoints import DEFAULT_ORIGIN, PeriodicCheckpoints, signer_from_seed
 
 GROUP_ID = "objektif-audit"
@@ -74,5 +75,6 @@ def build_app(settings: AuditSettings) -> FastStream | HttpService:
 
     app = FastStream(broker, on_startup=[open_resources], on_shutdown=[close_resources])
     return with_http(app, settings.http_port, metrics=metrics,
+                     routes=receipt_routes(lambda: held["ledger"]._pool if "ledger" in held else None),
                      checks=[database_check(lambda: held["ledger"]._pool if "ledger" in held else None),
                              broker_check(app)])

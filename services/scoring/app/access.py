@@ -96,7 +96,7 @@ def mint_token(nip: str | None, role: Role | str, expires_at: datetime, secret: 
     """A token for `nip` in `role`, valid until `expires_at` (aware datetime). Only an auditor may lack a NIP."""
     role = Role(role)
     if nip is None and role is not Role.AUDITOR:
-        raise ValueError(f"a {role.value} token needs a NIP")
+        raise ValueError(f"a token for the role {role.value} needs a NIP")
     if nip is not None and not _is_nip(nip):
         raise ValueError(f"not a NIP ({NIP_PATTERN}): {nip!r}")
     claims = _b64(canonical_bytes({"exp": int(expires_at.timestamp()), "nip": nip, "role": role.value}))

@@ -1,0 +1,127 @@
+"""`objektif token`, `objektif export`, `objektif asyncapi`: the read API's tokens, a unit's results as a file,
+and the AsyncAPI document (issue 5).
+
+- `token` mints a read-API token (services/scoring/app/access.py) with the secret the scoring service checks:
+  `OBJEKTIF_SCORING_TOKEN_SECRET`, else the one the embedded stack made in `<data-dir>/keys/token.secret`.
+- `export` writes a unit's results for a period as CSV or XLSX (NIP, nama, jabatan, rating hasil kerja, rating
+  perilaku, predikat), reading the scoring read model as an auditor would.
+- `asyncapi` writes contracts/asyncapi.yaml from the three FastStream apps (`--check`: exit 1 on drift).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from objektif.commands.audit import DEFAULT_DATA_DIR, DatabaseUrl, DataDir, objektif_database
+
+ENV_SECRET = "OBJEKTIF_SCORING_TOKEN_SECRET"
+err = Console(stderr=True)
+
+
+class RoleName(StrEnum):
+    """The roles a token may carry."""
+
+    employee = "employee"
+    superior = "superior"
+    auditor = "auditor"
+
+
+class Format(StrEnum):
+    """Export formats."""
+
+    csv = "csv"
+    xlsx = "xlsx"
+
+
+def token_secret(data_dir: Path) -> str:
+    """The secret the scoring service checks tokens with: the environment's, else the data directory's."""
+    if os.environ.get(ENV_SECRET):
+        return os.environ[ENV_SECRET]
+    path = data_dir.resolve() / "keys" / "token.secret"
+    if not path.exists():
+        err.print(f"[red]Tidak ada rahasia token[/] / no token secret: set {ENV_SECRET} or run the stack "
+                  f"(`objektif up`) so that {path} exists")
+        raise typer.Exit(2)
+    return path.read_text().strip()
+
+
+def token(
+    role: Annotated[RoleName, typer.Option("--role", help="employee, superior or auditor")],
+    nip: Annotated[str | None, typer.Option("--nip", help="the holder's NIP (optional for an auditor)")] = None,
+    hours: Annotated[float, typer.Option("--hours", min=0.01, max=24 * 366, help="validity")] = 12.0,
+    data_dir: DataDir = DEFAULT_DATA_DIR,
+) -> None:
+    """Mint a read-API token (HMAC-signed NIP, role and expiry) and print it."""
+    from services.scoring.app.access import mint_token
+
+    expires = datetime.now(UTC) + timedelta(hours=hours)
+    try:
+        print(mint_token(nip, role.value, expires, token_secret(data_dir)))
+    except ValueError as exc:
+        err.print(f"[red]Gagal[/] / failed: {exc}")
+        raise typer.Exit(2) from exc
+
+
+async def _export_bytes(dsn: str, unit: str, period: str, fmt: Format) -> tuple[bytes, int]:
+    from chassis.db import create_pool
+    from services.scoring.adapters.export import to_csv, to_xlsx
+    from services.scoring.adapters.policy_files import load_default_policies
+    from services.scoring.adapters.read_model import ReadModel
+    from services.scoring.app.access import Principal, Role
+    from services.scoring.app.read import ReadService
+
+    pool = await create_pool(dsn)
+    try:
+        service = ReadService(ReadModel(pool), load_default_policies())
+        rows = await service.export_rows(Principal(None, Role.AUDITOR, 0), unit, period)
+    finally:
+        await pool.close()
+    data = to_csv(rows) if fmt is Format.csv else to_xlsx(rows, f"{unit} {period}")
+    return data, len(rows)
+
+
+def export(
+    unit: Annotated[str, typer.Option("--unit", help="the unit id")],
+    period: Annotated[str, typer.Option("--period", help="e.g. 2025-Q3")],
+    out: Annotated[Path, typer.Option("--out", help="the file to write")],
+    fmt: Annotated[Format, typer.Option("--format", help="csv or xlsx")] = Format.csv,
+    data_dir: DataDir = DEFAULT_DATA_DIR,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Write a unit's results for a period as CSV or XLSX, in the columns e-Kinerja users expect."""
+    from services.scoring.app.access import AccessError
+
+    with objektif_database(data_dir, database_url) as dsn:
+        try:
+            data, count = asyncio.run(_export_bytes(dsn, unit, period, fmt))
+        except AccessError as exc:
+            err.print(f"[red]Tidak ada hasil[/] / nothing to export: {exc}")
+            raise typer.Exit(1) from exc
+    out.write_bytes(data)
+    err.print(f"{count} pegawai / employees → {out}")
+
+
+def asyncapi(check: Annotated[bool, typer.Option("--check", help="exit 1 when the file drifted")] = False) -> None:
+    """Write contracts/asyncapi.yaml from the three FastStream apps."""
+    from objektif.asyncapi import main
+
+    code = main(["--check"] if check else [])
+    if code:
+        raise typer.Exit(code)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("token")(token)
+    app.command("export")(export)
+    app.command("asyncapi")(asyncapi)
+
+
+__all__ = ["register"]
