@@ -3,7 +3,7 @@ VENV   ?= .venv
 PYTHON ?= python3
 BIN    := $(VENV)/bin
 
-.PHONY: setup system-deps demo up test test-e2e lint bench schemas clean
+.PHONY: setup system-deps demo up test test-e2e lint bench schemas asyncapi clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -13,11 +13,15 @@ $(BIN)/.installed: pyproject.toml
 
 setup: $(BIN)/.installed
 
-# kcat plays a departmental system in the end-to-end tests (a Kafka client we did not write).
+# kcat plays a departmental system in the end-to-end tests (a Kafka client we did not write); Debian's chromium
+# is the browser the web page's end-to-end test drives through Playwright (never `playwright install`).
 system-deps:
 	@command -v kcat >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq kcat >/dev/null; \
 	  else echo "kcat is missing: sudo apt-get install kcat" >&2; exit 1; fi; }
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "chromium is missing: sudo apt-get install chromium" >&2; exit 1; fi; }
 
 demo: setup
 	$(BIN)/objektif demo
@@ -36,6 +40,10 @@ bench: setup
 
 schemas: setup
 	$(BIN)/python -m contracts.generate
+
+# contracts/asyncapi.yaml from the three FastStream apps; a unit test fails when it drifts
+asyncapi: setup
+	$(BIN)/python -m objektif.asyncapi
 
 clean:
 	rm -rf .objektif .pytest_cache .hypothesis
