@@ -8,6 +8,7 @@ import base64
 import orjson
 import pytest
 
+from contracts.signing import verify_envelope
 from objektif.stack import Stack
 from tests.e2e.world import World, kcat_produce, line, query, query_value, wait_for
 
@@ -22,6 +23,11 @@ async def test_a_valid_submission_by_kcat_is_accepted_scored_and_ledgered(stack:
 
     seq = await wait_for(lambda: query_value(stack, "SELECT pos FROM evidence.events WHERE event_id = $1::uuid",
                                              submission["event_id"]), lambda v: v is not None)
+    published = orjson.loads(await query_value(
+        stack, "SELECT value FROM evidence.events WHERE event_id = $1::uuid", submission["event_id"]))
+    assert published["sequence"] == seq and published["recorded_at"]
+    # the accepted event still verifies under the departmental system's key, as a third party would check it
+    assert verify_envelope(published, world.key(world.system).public_key())
     appraisal = await wait_for(
         lambda: query_value(stack, "SELECT result FROM scoring.appraisals WHERE nip = $1 AND period = $2 "
                                    "AND upto_sequence >= $3", world.employee, "2025-Q3", seq),

@@ -12,6 +12,7 @@ from datetime import datetime
 from uuid import UUID
 
 import asyncpg
+import orjson
 
 from chassis.db import lock_counter, next_positions
 from chassis.kafka import Position
@@ -42,6 +43,17 @@ def envelope_bytes(envelope: Envelope) -> bytes:
     return canonical_bytes(envelope.model_dump(mode="json", exclude_none=True))
 
 
+def accepted_bytes(original: bytes, sequence: int, recorded_at: datetime) -> bytes:
+    """An accepted event as published: the submitted JSON object exactly as signed, plus the two members the
+    evidence service assigns (`sequence`, `recorded_at`), in canonical form. Re-serialising the parsed envelope
+    instead could write a timestamp or a UUID differently from what the source signed (docs/signing.md), so the
+    signature would no longer verify downstream."""
+    submitted = orjson.loads(original)
+    submitted["sequence"] = sequence
+    submitted["recorded_at"] = recorded_at.isoformat()
+    return canonical_bytes(submitted)
+
+
 class EvidenceStore:
     """Reads and appends the evidence service's own schema."""
 
@@ -58,22 +70,23 @@ class EvidenceStore:
 
     async def append_batch(
         self,
-        accepted: Sequence[Envelope],
+        accepted: Sequence[tuple[Envelope, bytes]],
         rejected: Sequence[RejectionRow],
         positions: Sequence[Position],
     ) -> BatchOutcome:
         """Store a batch's decisions and the consumer positions in one transaction.
 
-        Accepted events whose event_id is already stored (a redelivery, or another instance's earlier batch) are
+        `accepted` pairs each envelope with the exact bytes submitted. Accepted events whose event_id is already
+        stored (a redelivery, or another instance's earlier batch) are
         answered idempotently: not stored again, reported as duplicates. The counter lock taken first serialises
         writers, so the check and the insert cannot race.
         """
         async with self._pool.acquire() as conn, conn.transaction():
-            fresh: list[Envelope] = []
+            fresh: list[tuple[Envelope, bytes]] = []
             duplicates: list[UUID] = []
             if accepted:
                 await lock_counter(conn, "evidence.counters", "events")
-                ids = [e.event_id for e in accepted]
+                ids = [e.event_id for e, _ in accepted]
                 known = {
                     r["event_id"]
                     for r in await conn.fetch(
@@ -81,24 +94,24 @@ class EvidenceStore:
                     )
                 }
                 seen: set[UUID] = set()
-                for e in accepted:
+                for e, original in accepted:
                     if e.event_id in known or e.event_id in seen:
                         duplicates.append(e.event_id)
                     else:
                         seen.add(e.event_id)
-                        fresh.append(e)
+                        fresh.append((e, original))
             stored: list[Envelope] = []
             if fresh:
                 start = await next_positions(conn, "evidence.counters", "events", len(fresh))
-                stored = [e.model_copy(update={"sequence": start + i}) for i, e in enumerate(fresh)]
+                stored = [e.model_copy(update={"sequence": start + i}) for i, (e, _) in enumerate(fresh)]
                 await conn.copy_records_to_table(
                     "events",
                     schema_name="evidence",
                     columns=["pos", "event_id", "type", "source", "subject", "period", "key", "value", "recorded_at"],
                     records=[
                         (e.sequence, e.event_id, e.type, e.source, e.subject, e.period, e.subject,
-                         envelope_bytes(e), e.recorded_at)
-                        for e in stored
+                         accepted_bytes(original, e.sequence, e.recorded_at), e.recorded_at)
+                        for e, (_, original) in zip(stored, fresh, strict=True)
                     ],
                 )
             kept = await self._append_rejections(conn, rejected)

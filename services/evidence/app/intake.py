@@ -33,7 +33,8 @@ class Store(Protocol):
     async def events_after(self, pos: int, limit: int = ...) -> list[tuple[int, bytes]]: ...
 
     async def append_batch(
-        self, accepted: Sequence[Envelope], rejected: Sequence[RejectionRow], positions: Sequence[Position]
+        self, accepted: Sequence[tuple[Envelope, bytes]], rejected: Sequence[RejectionRow],
+        positions: Sequence[Position],
     ) -> BatchOutcome: ...
 
 
@@ -65,7 +66,7 @@ class Intake:
         await self.catch_up()
         received_at = self._clock()
         decisions = decide_batch(raws, self._state, received_at=received_at, received_from=received_from)
-        accepted = [d.envelope for d in decisions if isinstance(d, Accepted)]
+        accepted = [(d.envelope, d.original) for d in decisions if isinstance(d, Accepted)]
         rejected = [
             rejection_row(d, received_at, received_from) for d in decisions if isinstance(d, Rejected)
         ]
