@@ -25,7 +25,9 @@ def schemas() -> dict[str, str]:
         schema["x-objektif-type"] = type_
         schema["x-objektif-schema-version"] = CURRENT_VERSION[type_]
         out[f"{type_}.v{CURRENT_VERSION[type_]}.schema.json"] = schema
-    return {name: json.dumps(schema, indent=2, sort_keys=True, ensure_ascii=False) + "\n" for name, schema in out.items()}
+    return {
+        name: json.dumps(schema, indent=2, sort_keys=True, ensure_ascii=False) + "\n" for name, schema in out.items()
+    }
 
 
 def main() -> int:

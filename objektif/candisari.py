@@ -144,8 +144,8 @@ def _indicators(rng: random.Random, unit: str) -> tuple[tuple[str, tuple[Indicat
     if unit == "dinsos":
         return (
             ("Meningkatnya kemandirian ekonomi penerima manfaat pelatihan kerja", (
-                Indicator("lulusan-ditempatkan", "Lulusan pelatihan kerja yang ditempatkan bekerja", "40", "40", "orang",
-                          "higher", "siks.dinsos.semarang", counts(rng.randint(24, 50))),
+                Indicator("lulusan-ditempatkan", "Lulusan pelatihan kerja yang ditempatkan bekerja", "40", "40",
+                          "orang", "higher", "siks.dinsos.semarang", counts(rng.randint(24, 50))),
                 Indicator("bansos-tepat-sasaran", "Penerima bantuan sosial tepat sasaran (padan DTKS)", "98", "98",
                           "%", "higher", "siks.dinsos.semarang", series(rng.uniform(92, 99.5), rng.uniform(0.1, 0.6))),
             )),

@@ -43,7 +43,8 @@ def demo(data_dir: DataDir = DEFAULT_DATA_DIR, database: Database = "objektif", 
     try:
         console.print(f"[bold]Objektif demo[/] — Kecamatan Candisari, periode {candisari.PERIOD}")
         stack.start_infrastructure()
-        console.print(f"  broker   {stack.kafka_bootstrap} ({'environment' if os.environ.get(ENV_KAFKA) else 'embedded Tansu'})")
+        broker = "environment" if os.environ.get(ENV_KAFKA) else "embedded Tansu"
+        console.print(f"  broker   {stack.kafka_bootstrap} ({broker})")
         console.print(f"  database {'environment' if os.environ.get(ENV_DATABASE) else 'embedded PostgreSQL'}"
                       f" ({stack.database}, fresh)")
         asyncio.run(stack.prepare(fresh=True))

@@ -75,8 +75,9 @@ class World:
         s = self.system
         events = [self.envelope("org.unit.registered", self.unit, {
             "unit_id": self.unit, "name": f"SD Negeri Uji {self.tag}", "kind": "uptd"}, s)]
-        for nip, name, penilai in ((self.penilai, "Kepala Sekolah Uji", None), (self.employee, "Guru Uji", self.penilai),
-                                   (self.peer, "Guru Rekan", self.penilai)):
+        people = ((self.penilai, "Kepala Sekolah Uji", None), (self.employee, "Guru Uji", self.penilai),
+                  (self.peer, "Guru Rekan", self.penilai))
+        for nip, name, penilai in people:
             events.append(self.envelope("employee.assigned", nip, {
                 "nip": nip, "name": name, "unit_id": self.unit, "position_id": f"{self.unit}.p", "jabatan": "Guru",
                 "pejabat_penilai_nip": penilai, "effective_from": AT.isoformat()}, s))

@@ -161,7 +161,9 @@ def require_appraisal(principal: Principal, nip: str, chain: Sequence[str]) -> N
         raise Forbidden(f"{principal.role.value} {principal.nip} may not see the appraisal of {nip}")
 
 
-def visible_members(principal: Principal, members: Iterable[str], chains: Mapping[str, Sequence[str]]) -> tuple[str, ...]:
+def visible_members(
+    principal: Principal, members: Iterable[str], chains: Mapping[str, Sequence[str]]
+) -> tuple[str, ...]:
     """The members of a unit whose individual results `principal` may see (all of them for an auditor)."""
     return tuple(m for m in members if may_view_appraisal(principal, m, chains.get(m, ())))
 
@@ -170,8 +172,11 @@ def may_view_unit(principal: Principal, members: Iterable[str], chains: Mapping[
     """A unit's distribution is open to an auditor, to its members (counts only: everyone may know the curve
     his or her own predikat is checked against, §1.7), and to a superior of any member."""
     members = tuple(members)
-    return principal.role is Role.AUDITOR or principal.nip in members or bool(
-        visible_members(principal, members, chains))
+    return (
+        principal.role is Role.AUDITOR
+        or principal.nip in members
+        or bool(visible_members(principal, members, chains))
+    )
 
 
 def sees_individual_answers(principal: Principal) -> bool:

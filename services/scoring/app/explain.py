@@ -71,7 +71,9 @@ def _of_type(events: Sequence[Mapping[str, Any]], type_: str) -> list[Mapping[st
     return [e for e in events if e["type"] == type_]
 
 
-def _behaviour_answers(events: Sequence[Mapping[str, Any]], viewer: Principal) -> tuple[list[dict[str, Any]], int]:
+def _behaviour_answers(
+    events: Sequence[Mapping[str, Any]], viewer: Principal
+) -> tuple[list[dict[str, Any]], int]:
     """Individual behaviour answers the viewer may see, and how many were withheld (§1.4)."""
     shown, hidden = [], 0
     for e in _of_type(events, ev.BehaviourRated.TYPE):
@@ -79,14 +81,23 @@ def _behaviour_answers(events: Sequence[Mapping[str, Any]], viewer: Principal) -
         if p.get("relation") in PROTECTED_RELATIONS and not sees_individual_answers(viewer):
             hidden += 1
             continue
-        shown.append({"event_id": e["event_id"], "rater_nip": p.get("rater_nip"), "relation": p.get("relation"),
-                      "value": p.get("value"), "score": p.get("score"), "feedback": p.get("feedback"),
-                      "occurred_at": e.get("occurred_at")})
+        shown.append(
+            {
+                "event_id": e["event_id"],
+                "rater_nip": p.get("rater_nip"),
+                "relation": p.get("relation"),
+                "value": p.get("value"),
+                "score": p.get("score"),
+                "feedback": p.get("feedback"),
+                "occurred_at": e.get("occurred_at"),
+            }
+        )
     return shown, hidden
 
 
-def _feedback(events: Sequence[Mapping[str, Any]], nip: str, pejabat_penilai: str | None,
-              viewer: Principal) -> tuple[list[dict[str, Any]], int]:
+def _feedback(
+    events: Sequence[Mapping[str, Any]], nip: str, pejabat_penilai: str | None, viewer: Principal
+) -> tuple[list[dict[str, Any]], int]:
     """Feedback from the Pejabat Penilai and the employee is shown; a peer's or subordinate's is an individual
     answer too, so only an auditor sees it (§1.4)."""
     shown, hidden = [], 0
@@ -96,17 +107,30 @@ def _feedback(events: Sequence[Mapping[str, Any]], nip: str, pejabat_penilai: st
             hidden += 1
             continue
         refers = [r if isinstance(r, dict) else {"event_id": r} for r in p.get("refers_to", ())]
-        shown.append({"event_id": e["event_id"], "from_nip": p.get("from_nip"), "text": p.get("text"),
-                      "refers_to": refers, "occurred_at": e.get("occurred_at")})
+        shown.append(
+            {
+                "event_id": e["event_id"],
+                "from_nip": p.get("from_nip"),
+                "text": p.get("text"),
+                "refers_to": refers,
+                "occurred_at": e.get("occurred_at"),
+            }
+        )
     return shown, hidden
 
 
 def _pejabat_penilai_ratings(events: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    return [{"event_id": e["event_id"], "rater_nip": e["payload"].get("rater_nip"),
-             "rating_hasil_kerja": e["payload"].get("rating_hasil_kerja"),
-             "rating_perilaku": e["payload"].get("rating_perilaku"),
-             "justification": e["payload"].get("justification"), "occurred_at": e.get("occurred_at")}
-            for e in _of_type(events, ev.PejabatPenilaiRated.TYPE)]
+    return [
+        {
+            "event_id": e["event_id"],
+            "rater_nip": e["payload"].get("rater_nip"),
+            "rating_hasil_kerja": e["payload"].get("rating_hasil_kerja"),
+            "rating_perilaku": e["payload"].get("rating_perilaku"),
+            "justification": e["payload"].get("justification"),
+            "occurred_at": e.get("occurred_at"),
+        }
+        for e in _of_type(events, ev.PejabatPenilaiRated.TYPE)
+    ]
 
 
 def _date(value: str | None) -> date | None:
@@ -119,12 +143,27 @@ def objection_status(events: Sequence[Mapping[str, Any]], result: Mapping[str, A
     delivered = _of_type(events, ev.ResultDelivered.TYPE)
     last = delivered[-1] if delivered else None
     deadline = None if last is None else _date(last.get("occurred_at"))
-    filed = [{"event_id": e["event_id"], "reasons": e["payload"].get("reasons"), "occurred_at": e.get("occurred_at"),
-              "recorded_at": e.get("recorded_at")} for e in _of_type(events, ev.ObjectionFiled.TYPE)]
-    decided = [{"event_id": e["event_id"], "objection_event_id": e["payload"].get("objection_event_id"),
-                "outcome": e["payload"].get("outcome"), "predikat": e["payload"].get("predikat"),
-                "reasons": e["payload"].get("reasons"), "decided_by_nip": e["payload"].get("decided_by_nip"),
-                "occurred_at": e.get("occurred_at")} for e in _of_type(events, ev.ObjectionDecided.TYPE)]
+    filed = [
+        {
+            "event_id": e["event_id"],
+            "reasons": e["payload"].get("reasons"),
+            "occurred_at": e.get("occurred_at"),
+            "recorded_at": e.get("recorded_at"),
+        }
+        for e in _of_type(events, ev.ObjectionFiled.TYPE)
+    ]
+    decided = [
+        {
+            "event_id": e["event_id"],
+            "objection_event_id": e["payload"].get("objection_event_id"),
+            "outcome": e["payload"].get("outcome"),
+            "predikat": e["payload"].get("predikat"),
+            "reasons": e["payload"].get("reasons"),
+            "decided_by_nip": e["payload"].get("decided_by_nip"),
+            "occurred_at": e.get("occurred_at"),
+        }
+        for e in _of_type(events, ev.ObjectionDecided.TYPE)
+    ]
     status = "decided" if decided else "filed" if filed else "none"
     return {
         "status": status,
@@ -136,7 +175,9 @@ def objection_status(events: Sequence[Mapping[str, Any]], result: Mapping[str, A
     }
 
 
-def explain(result: Mapping[str, Any], events: Sequence[Mapping[str, Any]], viewer: Principal) -> dict[str, Any]:
+def explain(
+    result: Mapping[str, Any], events: Sequence[Mapping[str, Any]], viewer: Principal
+) -> dict[str, Any]:
     """The document the read API returns for `GET /api/appraisals/{nip}/{period}`."""
     shown = dict(result)
     if isinstance(result.get("rating_perilaku"), Mapping):

@@ -37,13 +37,17 @@ class Reads(Protocol):
     """The port the read use cases need (services/scoring/adapters/read_model.py)."""
 
     async def appraisal(self, nip: str, period: str) -> dict[str, Any] | None: ...
-    async def appraisals(self, period: str | None = ..., unit_id: str | None = ...) -> list[dict[str, Any]]: ...
+    async def appraisals(
+        self, period: str | None = ..., unit_id: str | None = ...
+    ) -> list[dict[str, Any]]: ...
     async def stream(self, nip: str, period: str) -> list[dict[str, Any]]: ...
     async def assignments(self, nips: Iterable[str]) -> list[dict[str, Any]]: ...
     async def unit_stream(self, unit_id: str, members: Sequence[str]) -> list[dict[str, Any]]: ...
     async def unit_members(self, unit_id: str, period: str) -> list[str]: ...
     async def recorded_until(self, as_of: datetime) -> list[dict[str, Any]]: ...
-    async def summaries(self, *, nip: str | None = ..., appraised_by: str | None = ...) -> list[dict[str, Any]]: ...
+    async def summaries(
+        self, *, nip: str | None = ..., appraised_by: str | None = ...
+    ) -> list[dict[str, Any]]: ...
     async def units(self) -> list[dict[str, Any]]: ...
 
 
@@ -103,11 +107,20 @@ class ReadService:
         """`GET /api/me`: the viewer's own appraisals, those he or she appraises as Pejabat Penilai (superiors),
         and every unit and period (auditors)."""
         own = await self._reads.summaries(nip=viewer.nip) if viewer.nip else []
-        appraisees = (await self._reads.summaries(appraised_by=viewer.nip)
-                      if viewer.role is Role.SUPERIOR and viewer.nip else [])
-        units = await self._reads.units() if viewer.role is Role.AUDITOR else sorted(
-            {(r["unit_id"], r["period"]) for r in own + appraisees if r["unit_id"]}, key=lambda k: (k[1], k[0]),
-            reverse=True)
+        appraisees = (
+            await self._reads.summaries(appraised_by=viewer.nip)
+            if viewer.role is Role.SUPERIOR and viewer.nip
+            else []
+        )
+        units = (
+            await self._reads.units()
+            if viewer.role is Role.AUDITOR
+            else sorted(
+                {(r["unit_id"], r["period"]) for r in own + appraisees if r["unit_id"]},
+                key=lambda k: (k[1], k[0]),
+                reverse=True,
+            )
+        )
         if viewer.role is not Role.AUDITOR:
             units = [{"unit_id": u, "period": p} for u, p in units]
         return {"appraisals": own, "appraisees": appraisees, "units": units}
@@ -148,16 +161,22 @@ class ReadService:
             "viewer": {"nip": viewer.nip, "role": viewer.role.value},
         }
 
-    def _curve_rules(self, policy_key: tuple[str, str, str], org_predicate: str | None) -> list[dict[str, Any]]:
-        policy = next((p for p in self._policies.values()
-                       if (p.id, p.version, p.content_hash) == policy_key), None)
+    def _curve_rules(
+        self, policy_key: tuple[str, str, str], org_predicate: str | None
+    ) -> list[dict[str, Any]]:
+        policy = next(
+            (p for p in self._policies.values() if (p.id, p.version, p.content_hash) == policy_key), None
+        )
         if policy is None or policy.permenpanrb is None or org_predicate is None:
             return []
-        return [{"check": r.check, "labels": list(r.labels), "value": r.value}
-                for r in policy.permenpanrb.kurva.rules.get(org_predicate, ())]
+        return [
+            {"check": r.check, "labels": list(r.labels), "value": r.value}
+            for r in policy.permenpanrb.kurva.rules.get(org_predicate, ())
+        ]
 
-    async def as_of(self, viewer: Principal, as_of: datetime | None, period: str | None,
-                    unit_id: str | None) -> list[dict[str, Any]]:
+    async def as_of(
+        self, viewer: Principal, as_of: datetime | None, period: str | None, unit_id: str | None
+    ) -> list[dict[str, Any]]:
         """`GET /api/appraisals?as_of=…`: every result (optionally of a period and unit) as it stood with the
         evidence recorded by `as_of`, recomputed by the scoring core; the stored read model when `as_of` is
         None. Auditors only."""
@@ -167,8 +186,11 @@ class ReadService:
             return await self._reads.appraisals(period, unit_id)
         events = [Envelope.model_validate(e) for e in await self._reads.recorded_until(as_of)]
         results = [a.to_json() for a in score_stream(events, self._policies).appraisals]
-        return [r for r in results
-                if (period is None or r["period"] == period) and (unit_id is None or r.get("unit_id") == unit_id)]
+        return [
+            r
+            for r in results
+            if (period is None or r["period"] == period) and (unit_id is None or r.get("unit_id") == unit_id)
+        ]
 
     async def export_rows(self, viewer: Principal, unit_id: str, period: str) -> list[ExportRow]:
         """The rows of a unit's export: every member for an auditor, a superior's own subordinates otherwise."""
@@ -180,17 +202,33 @@ class ReadService:
         if not visible:
             raise Forbidden(f"nothing in unit {unit_id} is visible to {viewer.role.value} {viewer.nip}")
         results = [r for r in await self._reads.appraisals(period, unit_id) if r["nip"] in visible]
-        return [ExportRow(r["nip"], r.get("name"), r.get("jabatan"), (r.get("rating_hasil_kerja") or {}).get("used"),
-                          (r.get("rating_perilaku") or {}).get("used"), r.get("predikat")) for r in results]
+        return [
+            ExportRow(
+                r["nip"],
+                r.get("name"),
+                r.get("jabatan"),
+                (r.get("rating_hasil_kerja") or {}).get("used"),
+                (r.get("rating_perilaku") or {}).get("used"),
+                r.get("predikat"),
+            )
+            for r in results
+        ]
 
 
 def _unit_name(events: Sequence[Envelope], unit_id: str) -> str | None:
-    names = [e.payload.get("name") for e in events if e.type == ev.UnitRegistered.TYPE and e.subject == unit_id]
+    names = [
+        e.payload.get("name") for e in events if e.type == ev.UnitRegistered.TYPE and e.subject == unit_id
+    ]
     return names[-1] if names else None
 
 
 def _member_row(result: Mapping[str, Any]) -> dict[str, Any]:
-    return {"nip": result["nip"], "name": result.get("name"), "jabatan": result.get("jabatan"),
-            "status": result.get("status"), "predikat": result.get("predikat"),
-            "rating_hasil_kerja": (result.get("rating_hasil_kerja") or {}).get("used"),
-            "rating_perilaku": (result.get("rating_perilaku") or {}).get("used")}
+    return {
+        "nip": result["nip"],
+        "name": result.get("name"),
+        "jabatan": result.get("jabatan"),
+        "status": result.get("status"),
+        "predikat": result.get("predikat"),
+        "rating_hasil_kerja": (result.get("rating_hasil_kerja") or {}).get("used"),
+        "rating_perilaku": (result.get("rating_perilaku") or {}).get("used"),
+    }
