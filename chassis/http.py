@@ -50,7 +50,9 @@ LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0,
 class _CallbackCounters(Collector):
     """Counters whose values live elsewhere (an outbox relay's `published`), read at scrape time."""
 
-    def __init__(self, name: str, documentation: str, label: str, read: Callable[[], Mapping[str, int]]) -> None:
+    def __init__(
+        self, name: str, documentation: str, label: str, read: Callable[[], Mapping[str, int]]
+    ) -> None:
         self._name, self._doc, self._label, self._read = name, documentation, label, read
 
     def collect(self) -> Iterator[CounterMetricFamily]:
@@ -71,24 +73,44 @@ class ServiceMetrics:
     def __init__(self, service: str) -> None:
         self.service = service
         self.registry = CollectorRegistry(auto_describe=True)
-        self.processed = Counter("objektif_events_processed", "Records consumed and handled, by topic",
-                                 ["topic"], registry=self.registry)
-        self.lag = Gauge("objektif_consumer_lag", "Records behind the partition's high watermark after a batch",
-                         ["topic", "partition"], registry=self.registry)
-        self.batch_seconds = Histogram("objektif_batch_seconds", "Time to handle one consumed batch",
-                                       buckets=LATENCY_BUCKETS, registry=self.registry)
-        self.batches_failed = Counter("objektif_batches_failed", "Batches whose handling raised (redelivered)",
-                                      registry=self.registry)
+        self.processed = Counter(
+            "objektif_events_processed",
+            "Records consumed and handled, by topic",
+            ["topic"],
+            registry=self.registry,
+        )
+        self.lag = Gauge(
+            "objektif_consumer_lag",
+            "Records behind the partition's high watermark after a batch",
+            ["topic", "partition"],
+            registry=self.registry,
+        )
+        self.batch_seconds = Histogram(
+            "objektif_batch_seconds",
+            "Time to handle one consumed batch",
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self.batches_failed = Counter(
+            "objektif_batches_failed", "Batches whose handling raised (redelivered)", registry=self.registry
+        )
 
     def track_outboxes(self, read: Callable[[], Mapping[str, int]]) -> None:
         """Expose `objektif_outbox_relayed_total{outbox}` from `read()`: outbox name → records relayed so far."""
-        self.registry.register(_CallbackCounters(
-            "objektif_outbox_relayed", "Outbox records published to Kafka and acknowledged", "outbox", read))
+        self.registry.register(
+            _CallbackCounters(
+                "objektif_outbox_relayed",
+                "Outbox records published to Kafka and acknowledged",
+                "outbox",
+                read,
+            )
+        )
 
     def track_rejections(self, read: Callable[[], Mapping[str, int]]) -> None:
         """Expose `objektif_events_rejected_total{reason}` from `read()`: reason code → refusals so far."""
-        self.registry.register(_CallbackCounters(
-            "objektif_events_rejected", "Events refused, by reason code", "reason", read))
+        self.registry.register(
+            _CallbackCounters("objektif_events_rejected", "Events refused, by reason code", "reason", read)
+        )
 
     @contextlib.contextmanager
     def batch(self, records: Sequence[Any], consumer: object | None = None) -> Iterator[None]:
@@ -140,10 +162,8 @@ def _with_label(text: str, name: str, value: str) -> str:
             out.append(line)
             continue
         metric, _, rest = line.partition(" ")
-        if "{" in metric:
-            metric = metric.replace("{", f'{{{name}="{value}",', 1)
-        else:
-            metric = f'{metric}{{{name}="{value}"}}'
+        labelled = f'{name}="{value}"'
+        metric = metric.replace("{", "{" + labelled + ",", 1) if "{" in metric else f"{metric}{{{labelled}}}"
         out.append(f"{metric} {rest}")
     return "\n".join(out) + "\n"
 
@@ -184,8 +204,15 @@ def broker_check(app: FastStream, seconds: float = 2.0) -> Check:
 class HttpService:
     """A FastStream app with its HTTP side; `run()` serves both until SIGTERM/SIGINT."""
 
-    def __init__(self, app: FastStream, port: int, metrics: ServiceMetrics, checks: Sequence[Check],
-                 routes: Sequence[BaseRoute] = (), host: str = "0.0.0.0") -> None:  # noqa: S104 (a container)
+    def __init__(
+        self,
+        app: FastStream,
+        port: int,
+        metrics: ServiceMetrics,
+        checks: Sequence[Check],
+        routes: Sequence[BaseRoute] = (),
+        host: str = "0.0.0.0",  # noqa: S104  (inside a container: reached through its published port)
+    ) -> None:
         self.faststream = app
         self.port = port
         self.host = host
@@ -225,8 +252,15 @@ class HttpService:
 
     async def run(self) -> None:
         """Serve until SIGTERM/SIGINT, then shut down gracefully (see the module docstring)."""
-        config = uvicorn.Config(self.asgi, host=self.host, port=self.port, log_level="warning", access_log=False,
-                                lifespan="on", timeout_graceful_shutdown=20)
+        config = uvicorn.Config(
+            self.asgi,
+            host=self.host,
+            port=self.port,
+            log_level="warning",
+            access_log=False,
+            lifespan="on",
+            timeout_graceful_shutdown=20,
+        )
         server = _Server(config)
         await server.serve()
         if not self.started:
@@ -248,8 +282,14 @@ class _Server(uvicorn.Server):
                 signal.signal(sig, handler)
 
 
-def with_http(app: FastStream, port: int | None, *, metrics: ServiceMetrics, checks: Sequence[Check],
-              routes: Sequence[BaseRoute] = ()) -> FastStream | HttpService:
+def with_http(
+    app: FastStream,
+    port: int | None,
+    *,
+    metrics: ServiceMetrics,
+    checks: Sequence[Check],
+    routes: Sequence[BaseRoute] = (),
+) -> FastStream | HttpService:
     """The service's runnable: `app` itself when no HTTP port is configured, else an `HttpService`."""
     if port is None:
         return app

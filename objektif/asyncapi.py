@@ -35,20 +35,34 @@ _BOOTSTRAP = "kafka:9092"
 
 #: topic → (summary, the event types it carries)
 TOPICS: dict[str, tuple[str, tuple[str, ...]]] = {
-    topics.SUBMISSIONS: ("Submissions from departmental systems, superiors and employees, signed by their source; "
-                         "keyed by the subject (NIP or unit id).", tuple(sorted(SUBMITTABLE))),
-    topics.EVIDENCE: ("Accepted events, each with its gap-free `sequence` and `recorded_at`.",
-                      tuple(sorted(SUBMITTABLE))),
-    topics.REJECTIONS: ("Refused submissions with their reasons and original bytes (base64).",
-                        (ev.SubmissionRejected.TYPE,)),
+    topics.SUBMISSIONS: (
+        "Submissions from departmental systems, superiors and employees, signed by their source; "
+        "keyed by the subject (NIP or unit id).",
+        tuple(sorted(SUBMITTABLE)),
+    ),
+    topics.EVIDENCE: (
+        "Accepted events, each with its gap-free `sequence` and `recorded_at`.",
+        tuple(sorted(SUBMITTABLE)),
+    ),
+    topics.REJECTIONS: (
+        "Refused submissions with their reasons and original bytes (base64).",
+        (ev.SubmissionRejected.TYPE,),
+    ),
     topics.SCORES: ("Appraisal results with their basis (event ids and hash).", (ev.ScoreComputed.TYPE,)),
 }
 #: service → (topic it publishes, why)
 PUBLISHES: dict[str, tuple[tuple[str, str], ...]] = {
-    "evidence": ((topics.EVIDENCE, "through its outbox, in sequence order"),
-                 (topics.REJECTIONS, "through its outbox")),
-    "scoring": ((topics.SCORES, "through its outbox"),
-                (topics.SUBMISSIONS, "objections an employee signed in the web page, unchanged (POST /api/objections)")),
+    "evidence": (
+        (topics.EVIDENCE, "through its outbox, in sequence order"),
+        (topics.REJECTIONS, "through its outbox"),
+    ),
+    "scoring": (
+        (topics.SCORES, "through its outbox"),
+        (
+            topics.SUBMISSIONS,
+            "objections an employee signed in the web page, unchanged (POST /api/objections)",
+        ),
+    ),
     "audit": (),
 }
 
@@ -71,8 +85,15 @@ def _apps() -> dict[str, Any]:
 
 
 def _types_extension(types: Sequence[str]) -> list[dict[str, Any]]:
-    return [{"type": t, "schema_version": CURRENT_VERSION[t],
-             "schema": f"contracts/schemas/{t}.v{CURRENT_VERSION[t]}.schema.json"} for t in types if t in PAYLOADS]
+    return [
+        {
+            "type": t,
+            "schema_version": CURRENT_VERSION[t],
+            "schema": f"contracts/schemas/{t}.v{CURRENT_VERSION[t]}.schema.json",
+        }
+        for t in types
+        if t in PAYLOADS
+    ]
 
 
 def document() -> dict[str, Any]:
@@ -80,18 +101,34 @@ def document() -> dict[str, Any]:
     brokers, owner = [], {}
     for service, app in _apps().items():
         broker = app.brokers[0]
-        owner.update(dict.fromkeys(AsyncAPI(broker).to_specification().to_jsonable().get("channels", {}), service))
+        owner.update(
+            dict.fromkeys(AsyncAPI(broker).to_specification().to_jsonable().get("channels", {}), service)
+        )
         for topic, why in PUBLISHES[service]:
-            broker.publisher(topic, title=f"{service}:{topic}", schema=Envelope,
-                             description=f"The {service} service publishes {TOPICS[topic][0][0].lower()}"
-                                         f"{TOPICS[topic][0][1:]} ({why})")
+            broker.publisher(
+                topic,
+                title=f"{service}:{topic}",
+                schema=Envelope,
+                description=f"The {service} service publishes {TOPICS[topic][0][0].lower()}"
+                f"{TOPICS[topic][0][1:]} ({why})",
+            )
         owner.update({f"{service}:{topic}": service for topic, _why in PUBLISHES[service]})
         brokers.append(broker)
-    spec = AsyncAPI(*brokers, title="Objektif", version=VERSION, description=(
-        "Evidence-based, event-sourced appraisal of Indonesian civil servants (ASN): the evidence service (intake "
-        "gate), the scoring service (projection) and the audit service (Merkle ledger). Every record is one "
-        "envelope (contracts/envelope.py), keyed by its subject; batches are consumed in one PostgreSQL "
-        "transaction each.")).to_specification().to_jsonable()
+    spec = (
+        AsyncAPI(
+            *brokers,
+            title="Objektif",
+            version=VERSION,
+            description=(
+                "Evidence-based, event-sourced appraisal of Indonesian civil servants (ASN): the evidence "
+                "service (intake gate), the scoring service (projection) and the audit service (Merkle ledger). "
+                "Every record is one envelope (contracts/envelope.py), keyed by its subject; batches are "
+                "consumed in one PostgreSQL transaction each."
+            ),
+        )
+        .to_specification()
+        .to_jsonable()
+    )
     envelope = Envelope.model_json_schema()
     schemas = spec.setdefault("components", {}).setdefault("schemas", {})
     schemas.pop("EmptyPayload", None)

@@ -22,7 +22,7 @@ from rich.console import Console
 
 from objektif.commands.audit import DEFAULT_DATA_DIR, DatabaseUrl, DataDir, objektif_database
 
-ENV_SECRET = "OBJEKTIF_SCORING_TOKEN_SECRET"
+ENV_SECRET = "OBJEKTIF_SCORING_TOKEN_SECRET"  # noqa: S105  (the variable's name, not a secret)
 err = Console(stderr=True)
 
 
@@ -47,15 +47,19 @@ def token_secret(data_dir: Path) -> str:
         return os.environ[ENV_SECRET]
     path = data_dir.resolve() / "keys" / "token.secret"
     if not path.exists():
-        err.print(f"[red]Tidak ada rahasia token[/] / no token secret: set {ENV_SECRET} or run the stack "
-                  f"(`objektif up`) so that {path} exists")
+        err.print(
+            f"[red]Tidak ada rahasia token[/] / no token secret: set {ENV_SECRET} or run the stack "
+            f"(`objektif up`) so that {path} exists"
+        )
         raise typer.Exit(2)
     return path.read_text().strip()
 
 
 def token(
     role: Annotated[RoleName, typer.Option("--role", help="employee, superior or auditor")],
-    nip: Annotated[str | None, typer.Option("--nip", help="the holder's NIP (optional for an auditor)")] = None,
+    nip: Annotated[
+        str | None, typer.Option("--nip", help="the holder's NIP (optional for an auditor)")
+    ] = None,
     hours: Annotated[float, typer.Option("--hours", min=0.01, max=24 * 366, help="validity")] = 12.0,
     data_dir: DataDir = DEFAULT_DATA_DIR,
 ) -> None:
@@ -109,7 +113,9 @@ def export(
     err.print(f"{count} pegawai / employees → {out}")
 
 
-def asyncapi(check: Annotated[bool, typer.Option("--check", help="exit 1 when the file drifted")] = False) -> None:
+def asyncapi(
+    check: Annotated[bool, typer.Option("--check", help="exit 1 when the file drifted")] = False,
+) -> None:
     """Write contracts/asyncapi.yaml from the three FastStream apps."""
     from objektif.asyncapi import main
 

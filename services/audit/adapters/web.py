@@ -31,7 +31,9 @@ def receipt_routes(pool_of: Callable[[], asyncpg.Pool | None]) -> list[BaseRoute
             return JSONResponse({"error": "bad_request", "message": "not an event id"}, status_code=400)
         pool = pool_of()
         if pool is None:
-            return JSONResponse({"error": "starting", "message": "the ledger is not open yet"}, status_code=503)
+            return JSONResponse(
+                {"error": "starting", "message": "the ledger is not open yet"}, status_code=503
+            )
         try:
             async with pool.acquire() as conn:
                 found = await receipt(conn, event_id)
@@ -39,8 +41,11 @@ def receipt_routes(pool_of: Callable[[], asyncpg.Pool | None]) -> list[BaseRoute
             return JSONResponse({"error": "not_found", "message": str(exc)}, status_code=404)
         except (NoCheckpoint, NotCheckpointed) as exc:
             # not yet: the next periodic checkpoint covers it; the client may ask again
-            return JSONResponse({"error": "not_checkpointed", "message": str(exc)}, status_code=409,
-                                headers={"Retry-After": "5"})
+            return JSONResponse(
+                {"error": "not_checkpointed", "message": str(exc)},
+                status_code=409,
+                headers={"Retry-After": "5"},
+            )
         except StoredTreeDamaged as exc:
             return JSONResponse({"error": "damaged", "message": str(exc)}, status_code=500)
         return JSONResponse(found.to_json(), headers={"Access-Control-Allow-Origin": "*"})

@@ -21,8 +21,14 @@ _WIDTHS = (22, 32, 28, 24, 24, 20)
 
 
 def _cells(row: ExportRow) -> tuple[str, ...]:
-    return (row.nip, row.nama or "", row.jabatan or "", row.rating_hasil_kerja or "", row.rating_perilaku or "",
-            row.predikat or "")
+    return (
+        row.nip,
+        row.nama or "",
+        row.jabatan or "",
+        row.rating_hasil_kerja or "",
+        row.rating_perilaku or "",
+        row.predikat or "",
+    )
 
 
 def to_csv(rows: Sequence[ExportRow]) -> bytes:
@@ -39,7 +45,7 @@ def to_xlsx(rows: Sequence[ExportRow], title: str) -> bytes:
     book = Workbook()
     sheet = book.active
     assert sheet is not None
-    sheet.title = "".join(c for c in title if c not in '[]:*?/\\')[:31] or "Hasil"
+    sheet.title = "".join(c for c in title if c not in "[]:*?/\\")[:31] or "Hasil"
     sheet.append(HEADERS)
     for cell in sheet[1]:
         cell.font = Font(bold=True)

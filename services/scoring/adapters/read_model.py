@@ -36,7 +36,8 @@ class ReadModel:
         """The stored appraisal result of one employee and period, or None."""
         async with self._pool.acquire() as conn:
             value = await conn.fetchval(
-                "SELECT result FROM scoring.appraisals WHERE nip = $1 AND period = $2", nip, period)
+                "SELECT result FROM scoring.appraisals WHERE nip = $1 AND period = $2", nip, period
+            )
         return None if value is None else _json(value)
 
     async def appraisals(self, period: str | None = None, unit_id: str | None = None) -> list[dict[str, Any]]:
@@ -45,7 +46,10 @@ class ReadModel:
             rows = await conn.fetch(
                 """SELECT result FROM scoring.appraisals
                    WHERE ($1::text IS NULL OR period = $1) AND ($2::text IS NULL OR unit_id = $2)
-                   ORDER BY nip, period""", period, unit_id)
+                   ORDER BY nip, period""",
+                period,
+                unit_id,
+            )
         return [_json(r["result"]) for r in rows]
 
     async def stream(self, nip: str, period: str) -> list[dict[str, Any]]:
@@ -53,7 +57,9 @@ class ReadModel:
         async with self._pool.acquire() as conn:
             rows = await conn.fetch(
                 "SELECT body FROM scoring.events WHERE subject = $1 AND period = $2 ORDER BY sequence, event_id",
-                nip, period)
+                nip,
+                period,
+            )
         return [_json(r["body"]) for r in rows]
 
     async def assignments(self, nips: Iterable[str]) -> list[dict[str, Any]]:
@@ -61,7 +67,10 @@ class ReadModel:
         async with self._pool.acquire() as conn:
             rows = await conn.fetch(
                 """SELECT body FROM scoring.events WHERE type = $1 AND subject = ANY($2::text[])
-                   ORDER BY sequence, event_id""", ev.EmployeeAssigned.TYPE, sorted(set(nips)))
+                   ORDER BY sequence, event_id""",
+                ev.EmployeeAssigned.TYPE,
+                sorted(set(nips)),
+            )
         return [_json(r["body"]) for r in rows]
 
     async def unit_stream(self, unit_id: str, members: Sequence[str]) -> list[dict[str, Any]]:
@@ -72,7 +81,11 @@ class ReadModel:
                 """SELECT body FROM scoring.events
                    WHERE subject = ANY($1::text[]) OR subject = $2
                       OR (type = 'policy.adopted' AND subject !~ $3)
-                   ORDER BY sequence, event_id""", list(members), unit_id, NIP_PATTERN)
+                   ORDER BY sequence, event_id""",
+                list(members),
+                unit_id,
+                NIP_PATTERN,
+            )
         return [_json(r["body"]) for r in rows]
 
     async def unit_members(self, unit_id: str, period: str) -> list[str]:
@@ -80,7 +93,9 @@ class ReadModel:
         async with self._pool.acquire() as conn:
             rows = await conn.fetch(
                 "SELECT nip FROM scoring.appraisals WHERE unit_id = $1 AND period = $2 ORDER BY nip",
-                unit_id, period)
+                unit_id,
+                period,
+            )
         return [r["nip"] for r in rows]
 
     async def recorded_until(self, as_of: datetime) -> list[dict[str, Any]]:
@@ -90,10 +105,14 @@ class ReadModel:
             rows = await conn.fetch(
                 """SELECT body FROM scoring.events
                    WHERE (body->>'recorded_at') IS NOT NULL AND (body->>'recorded_at')::timestamptz <= $1
-                   ORDER BY sequence, event_id""", as_of)
+                   ORDER BY sequence, event_id""",
+                as_of,
+            )
         return [_json(r["body"]) for r in rows]
 
-    async def summaries(self, *, nip: str | None = None, appraised_by: str | None = None) -> list[dict[str, Any]]:
+    async def summaries(
+        self, *, nip: str | None = None, appraised_by: str | None = None
+    ) -> list[dict[str, Any]]:
         """Short rows (NIP, name, period, unit, predikat, status) of one employee's appraisals, or of those whose
         Pejabat Penilai is `appraised_by`."""
         async with self._pool.acquire() as conn:
@@ -103,7 +122,10 @@ class ReadModel:
                    FROM scoring.appraisals
                    WHERE ($1::text IS NULL OR nip = $1)
                      AND ($2::text IS NULL OR result->>'pejabat_penilai_nip' = $2)
-                   ORDER BY period DESC, nip""", nip, appraised_by)
+                   ORDER BY period DESC, nip""",
+                nip,
+                appraised_by,
+            )
         return [dict(r) for r in rows]
 
     async def units(self) -> list[dict[str, Any]]:
@@ -111,5 +133,6 @@ class ReadModel:
         async with self._pool.acquire() as conn:
             rows = await conn.fetch(
                 """SELECT unit_id, period, count(*) AS employees FROM scoring.appraisals WHERE unit_id IS NOT NULL
-                   GROUP BY unit_id, period ORDER BY period DESC, unit_id""")
+                   GROUP BY unit_id, period ORDER BY period DESC, unit_id"""
+            )
         return [dict(r) for r in rows]

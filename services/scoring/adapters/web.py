@@ -45,8 +45,10 @@ from services.scoring.app.read import NotFound, ReadService
 
 WEB = Path(__file__).resolve().parent.parent / "web"
 #: The page loads nothing from elsewhere: scripts, styles and images come from this service only.
-CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
-       "frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+    "frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+)
 MAX_OBJECTION_BYTES = 64 * 1024
 
 Publish = Callable[[bytes, str, bytes], Awaitable[object]]
@@ -66,8 +68,14 @@ class WebApi:
     """The routes, bound to the read use cases, the token secret (None: the API refuses every request) and
     the function that publishes a submission."""
 
-    def __init__(self, service: ReadService, secret: str | None, publish: Publish,
-                 clock: Callable[[], datetime] = lambda: datetime.now(UTC), audit_url: str | None = None) -> None:
+    def __init__(
+        self,
+        service: ReadService,
+        secret: str | None,
+        publish: Publish,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        audit_url: str | None = None,
+    ) -> None:
         self._service = service
         self._secret = secret
         self._publish = publish
@@ -83,8 +91,9 @@ class WebApi:
         assert self._secret is not None
         return verify_token(token, self._secret, self._clock())
 
-    def _guarded(self, handler: Callable[[Request, Principal], Awaitable[Response]]) -> Callable[
-            [Request], Awaitable[Response]]:
+    def _guarded(
+        self, handler: Callable[[Request, Principal], Awaitable[Response]]
+    ) -> Callable[[Request], Awaitable[Response]]:
         async def endpoint(request: Request) -> Response:
             if self._secret is None:
                 return _error(503, "not_configured", "OBJEKTIF_SCORING_TOKEN_SECRET is not set")
@@ -100,13 +109,18 @@ class WebApi:
                 return _error(404, "not_found", str(exc))
             except AccessError as exc:
                 return _error(403, "forbidden", str(exc))
+
         return endpoint
 
     # --- handlers -----------------------------------------------------------------------------------------------
 
     async def me(self, request: Request, viewer: Principal) -> Response:
-        body: dict[str, Any] = {"nip": viewer.nip, "role": viewer.role.value, "expires_at": viewer.expires_at,
-                                "audit_url": self._audit_url}
+        body: dict[str, Any] = {
+            "nip": viewer.nip,
+            "role": viewer.role.value,
+            "expires_at": viewer.expires_at,
+            "audit_url": self._audit_url,
+        }
         body.update(await self._service.overview(viewer))
         return _json(body)
 
@@ -123,12 +137,17 @@ class WebApi:
         rows = await self._service.export_rows(viewer, p["unit_id"], p["period"])
         name = f"objektif-{p['unit_id']}-{p['period']}"
         if p["fmt"] == "csv":
-            return Response(to_csv(rows), media_type="text/csv; charset=utf-8",
-                            headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})
+            return Response(
+                to_csv(rows),
+                media_type="text/csv; charset=utf-8",
+                headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
+            )
         if p["fmt"] == "xlsx":
-            return Response(to_xlsx(rows, f"{p['unit_id']} {p['period']}"),
-                            media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                            headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'})
+            return Response(
+                to_xlsx(rows, f"{p['unit_id']} {p['period']}"),
+                media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'},
+            )
         raise NotFound(f"no export format {p['fmt']!r}: csv or xlsx")
 
     async def as_of(self, request: Request, viewer: Principal) -> Response:
@@ -158,9 +177,15 @@ class WebApi:
         if viewer.nip is None or envelope.subject != viewer.nip or envelope.source != f"nip:{viewer.nip}":
             raise Forbidden("an objection is filed by the appraised employee, in his or her own name (§2.4)")
         await self._publish(raw, topics.SUBMISSIONS, envelope.subject.encode())
-        log.info("objection.submitted", event_id=str(envelope.event_id), subject=envelope.subject,
-                 period=envelope.period)
-        return _json({"event_id": str(envelope.event_id), "status": "submitted", "topic": topics.SUBMISSIONS}, 202)
+        log.info(
+            "objection.submitted",
+            event_id=str(envelope.event_id),
+            subject=envelope.subject,
+            period=envelope.period,
+        )
+        return _json(
+            {"event_id": str(envelope.event_id), "status": "submitted", "topic": topics.SUBMISSIONS}, 202
+        )
 
     # --- routes -------------------------------------------------------------------------------------------------
 
@@ -169,9 +194,14 @@ class WebApi:
         g = self._guarded
 
         async def index(_request: Request) -> Response:
-            return FileResponse(WEB / "index.html", headers={"Content-Security-Policy": CSP,
-                                                             "X-Content-Type-Options": "nosniff",
-                                                             "Referrer-Policy": "no-referrer"})
+            return FileResponse(
+                WEB / "index.html",
+                headers={
+                    "Content-Security-Policy": CSP,
+                    "X-Content-Type-Options": "nosniff",
+                    "Referrer-Policy": "no-referrer",
+                },
+            )
 
         return [
             Route("/", index),
