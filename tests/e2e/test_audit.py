@@ -5,6 +5,7 @@ behind the append-only trigger is named by `verify`."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import subprocess
@@ -15,7 +16,9 @@ from typing import Any
 
 import orjson
 import pytest
+from typer.testing import CliRunner, Result
 
+from objektif.cli import app
 from objektif.pipeline import publish
 from objektif.stack import Stack
 from services.audit.app.checkpoints import DEFAULT_ORIGIN
@@ -29,7 +32,7 @@ OBJEKTIF = str(Path(sys.executable).parent / "objektif")
 
 
 def audit(stack: Stack, *args: str) -> subprocess.CompletedProcess[str]:
-    """`objektif audit …` as an auditor runs it, on the stack's data directory and database."""
+    """`objektif audit …` as an auditor runs it, in a process of its own, on the stack's data and database."""
     return subprocess.run(
         [OBJEKTIF, "audit", *args, "--data-dir", str(stack.data_dir), "--database-url", stack.admin_dsn],
         capture_output=True,
@@ -39,10 +42,18 @@ def audit(stack: Stack, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def audit_json(stack: Stack, *args: str) -> Any:
-    done = audit(stack, *args, "--json")
-    assert done.returncode == 0, done.stdout + done.stderr
-    return orjson.loads(done.stdout)
+async def audit_here(stack: Stack, *args: str) -> Result:
+    """`objektif audit …` in this process (in a thread: the command runs its own event loop), which saves the
+    interpreter start of a process per call; `verify` is run as a process of its own."""
+    argv = ["audit", *args, "--data-dir", str(stack.data_dir), "--database-url", stack.admin_dsn]
+    done = await asyncio.to_thread(CliRunner().invoke, app, argv)
+    assert done.exit_code == 0, done.output
+    return done
+
+
+async def audit_json(stack: Stack, *args: str) -> Any:
+    """`objektif audit … --json`, parsed."""
+    return orjson.loads((await audit_here(stack, *args, "--json")).stdout)
 
 
 def independent_root(leaf_hashes: list[bytes]) -> bytes:
@@ -60,8 +71,8 @@ def independent_root(leaf_hashes: list[bytes]) -> bytes:
 async def scored_world(
     stack: Stack, values: tuple[str, ...] = ("96.00", "97.50", "98.25")
 ) -> tuple[World, list[str]]:
-    """A fresh employee whose realisations are published one by one, each scored and ledgered before the next.
-    """
+    """A fresh employee whose realisations are published one by one, each scored and ledgered before the
+    next."""
     world = World(stack)
     await world.setup()
     ids = []
@@ -93,36 +104,43 @@ async def scored_world(
     return world, ids
 
 
+@pytest.fixture(scope="module")
+async def scored(stack: Stack) -> tuple[World, list[str]]:
+    """One employee of this module's tests, with three realisations, each scored and ledgered."""
+    return await scored_world(stack)
+
+
 async def test_the_export_gives_the_signed_root_and_every_published_result_replays_exactly(
-    stack: Stack,
+    stack: Stack, scored: tuple[World, list[str]]
 ) -> None:
-    world, ids = await scored_world(stack)
-    checkpoint = audit_json(stack, "checkpoint")
+    world, ids = scored
+    checkpoint = await audit_json(stack, "checkpoint")
     signed = open_checkpoint(checkpoint["note"], checkpoint["vkey"])
     assert signed.root.hex() == checkpoint["root"]
 
     export = stack.data_dir / "ledger.jsonl"
-    done = audit(stack, "export", "--out", str(export))
-    assert done.returncode == 0, done.stderr
+    await audit_here(stack, "export", "--out", str(export))
     lines = [orjson.loads(line) for line in export.read_bytes().splitlines()]
     assert [line["index"] for line in lines] == list(range(len(lines)))
     hashes = [hashlib.sha256(b"\x00" + base64.b64decode(line["body"])).digest() for line in lines]
     assert independent_root(hashes[: signed.size]) == signed.root
 
-    replayed = audit_json(stack, "replay", "--all")
+    replayed = await audit_json(stack, "replay", "--all")
     published = await query_value(stack, "SELECT count(*) FROM audit.leaves WHERE type = 'score.computed'")
     assert replayed["replayed"] == published >= 3
     assert replayed["mismatched"] == 0, replayed["outcomes"][:3]
-    mine = audit_json(stack, "replay", "--nip", world.employee, "--period", PERIOD)
+    mine = await audit_json(stack, "replay", "--nip", world.employee, "--period", PERIOD)
     outcome = mine["outcomes"][0]
     assert outcome["match"]
     assert outcome["replayed_basis_hash"] == outcome["published_basis_hash"]
     assert outcome["events"] >= len(ids)
 
 
-async def test_verify_names_the_leaf_whose_bytes_were_changed_behind_the_trigger(stack: Stack) -> None:
-    _world, ids = await scored_world(stack, ("97.00",))
-    audit_json(stack, "checkpoint")
+async def test_verify_names_the_leaf_whose_bytes_were_changed_behind_the_trigger(
+    stack: Stack, scored: tuple[World, list[str]]
+) -> None:
+    _world, ids = scored
+    await audit_json(stack, "checkpoint")
     intact = audit(stack, "verify")
     assert intact.returncode == 0, intact.stdout + intact.stderr
     row = (
@@ -133,7 +151,7 @@ async def test_verify_names_the_leaf_whose_bytes_were_changed_behind_the_trigger
             ids[0],
         )
     )[0]
-    forged = bytes(row["body"]).replace(b'"value":"97.00"', b'"value":"99.00"')
+    forged = bytes(row["body"]).replace(b'"value":"96.00"', b'"value":"99.00"')
     assert forged != bytes(row["body"])
     await change_body(stack, row["idx"], forged)
     try:
@@ -154,14 +172,23 @@ async def change_body(stack: Stack, idx: int, body: bytes) -> None:
         await query(stack, "ALTER TABLE audit.leaf_data ENABLE TRIGGER USER")
 
 
-async def test_the_service_signs_checkpoints_and_a_receipt_proves_an_event_under_one(stack: Stack) -> None:
-    world, ids = await scored_world(stack, ("98.00",))
+async def test_the_service_signs_checkpoints_and_a_receipt_proves_an_event_under_one(
+    stack: Stack, scored: tuple[World, list[str]]
+) -> None:
+    world, ids = scored
+    late = world.realisation("98.75", AT + timedelta(days=40))
+    await publish(stack.kafka_bootstrap, [late])
+    index = await wait_for(
+        lambda: query_value(stack, "SELECT idx FROM audit.leaves WHERE event_id = $1::uuid", late["event_id"]),
+        lambda v: v is not None,
+    )
+    # No command issues it: the audit service signs a checkpoint over the grown tree by itself.
     await wait_for(
         lambda: query_value(stack, "SELECT max(size) FROM audit.checkpoints"),
-        lambda size: size is not None and size > 0,
+        lambda size: size is not None and size > index,
         timeout=30,
     )
-    receipt = audit_json(stack, "proof", ids[0])
+    receipt = await audit_json(stack, "proof", ids[0])
     signed = open_checkpoint(receipt["checkpoint"], stack_vkey(stack))
     body = await query_value(
         stack,
@@ -177,11 +204,11 @@ async def test_the_service_signs_checkpoints_and_a_receipt_proves_an_event_under
     )
 
     dossier = stack.data_dir / "dossier.html"
-    done = audit(stack, "dossier", "--nip", world.employee, "--period", PERIOD, "--out", str(dossier))
-    assert done.returncode == 0, done.stderr
+    await audit_here(stack, "dossier", "--nip", world.employee, "--period", PERIOD, "--out", str(dossier))
     assert ids[0] in dossier.read_text(encoding="utf-8")
     head = await query_value(stack, "SELECT size FROM audit.head")
-    first, second = (audit_json(stack, "rebuild", "--until", str(head - 1)) for _ in range(2))
+    first = await audit_json(stack, "rebuild", "--until", str(head - 1))
+    second = await audit_json(stack, "rebuild", "--until", str(head - 1))
     assert first["content_hash"] == second["content_hash"]
     assert first["appraisals"] >= 1
 
