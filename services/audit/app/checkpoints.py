@@ -50,8 +50,7 @@ class Issued:
 
 def signer_from_seed(seed_b64: str, origin: str = DEFAULT_ORIGIN) -> NoteSigner:
     """The checkpoint signer from a base64 Ed25519 seed (env `OBJEKTIF_AUDIT_CHECKPOINT_KEY`); key name =
-    origin.
-"""
+    origin."""
     return NoteSigner.from_private_bytes(base64.b64decode(seed_b64, validate=True), origin)
 
 
@@ -75,8 +74,7 @@ async def issue_checkpoint(conn: asyncpg.Connection, signer: NoteSigner, now: da
 
     The origin is the signer's key name. Raises `HistoryRewritten` if the tree does not extend the previous
     checkpoint (different origin, a shrunk tree, a different root at the same size, or a failed consistency
-    proof) and `StoredTreeDamaged` if the stored nodes do not give the head's root.
-    """
+    proof) and `StoredTreeDamaged` if the stored nodes do not give the head's root."""
     async with conn.transaction():
         await queries.take_checkpoint_lock(conn)
         head = await queries.head(conn)

@@ -22,8 +22,7 @@ class NoCheckpoint(AuditError):
 
 class HistoryRewritten(AuditError):
     """The ledger no longer extends the last signed checkpoint: a new one is refused
-    (c2sp.org/tlog-checkpoint).
-"""
+    (c2sp.org/tlog-checkpoint)."""
 
 
 class StoredTreeDamaged(AuditError):

@@ -61,17 +61,17 @@ async def export_leaves(
     batch: int = BATCH,
     progress: Callable[[int], None] = lambda _n: None,
 ) -> ExportSummary:
-    """Write every leaf up to the tree head, in index order, through ``write``; ``progress(n)`` after each
-    batch.
-"""
-    size = (await queries.head(conn)).size
-    frontier, written, erased = Frontier(), 0, 0
-    for begin in range(0, size, batch):
-        rows = await queries.leaves(conn, begin, min(begin + batch, size))
-        for leaf in rows:
-            write(export_line(leaf))
-            erased += leaf.body is None
-        frontier, _ = frontier.extend([leaf.leaf_hash for leaf in rows])
-        written += len(rows)
-        progress(len(rows))
-    return ExportSummary(written, erased, frontier.root())
+    """Write every leaf up to the tree head, in index order, through ``write``; ``progress(n)`` per batch."""
+    # One read-only snapshot: leaves appended meanwhile by the running service are not half-exported.
+    async with conn.transaction(isolation="repeatable_read", readonly=True):
+        size = (await queries.head(conn)).size
+        frontier, written, erased = Frontier(), 0, 0
+        for begin in range(0, size, batch):
+            rows = await queries.leaves(conn, begin, min(begin + batch, size))
+            for leaf in rows:
+                write(export_line(leaf))
+                erased += leaf.body is None
+            frontier, _ = frontier.extend([leaf.leaf_hash for leaf in rows])
+            written += len(rows)
+            progress(len(rows))
+        return ExportSummary(written, erased, frontier.root())

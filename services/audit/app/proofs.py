@@ -71,8 +71,7 @@ async def receipt(conn: asyncpg.Connection, event_id: UUID) -> Receipt:
     """The receipt of one event: the latest checkpoint and the leaf's inclusion proof under it.
 
     Raises `LeafNotFound`, `NoCheckpoint`, or `NotCheckpointed` when the leaf is newer than the latest
-    checkpoint.
-"""
+    checkpoint."""
     leaf = await queries.leaf_by_event(conn, event_id)
     if leaf is None:
         raise LeafNotFound(f"no leaf holds event {event_id}")

@@ -161,8 +161,7 @@ def envelope_of(leaf: Leaf) -> Envelope:
 
 def employee_period_stream(evidence: Iterable[Envelope], nip: str, period: str) -> list[Envelope]:
     """The stream the scoring service folds for one employee and period: its accepted events, in sequence
-    order.
-"""
+    order."""
     chosen = [e for e in evidence if e.subject == nip and e.period == period]
     return sorted(chosen, key=lambda e: (e.sequence or 0, str(e.event_id)))
 

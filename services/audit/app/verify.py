@@ -124,8 +124,7 @@ def check_leaf(leaf: Leaf, previous_chain: bytes) -> list[Problem]:
 
 def check_signatures(stored: Iterable[StoredCheckpoint], trusted_vkeys: Sequence[str]) -> list[Problem]:
     """Every checkpoint must verify under one of the trusted keys and carry the size and root stored beside
-    it.
-"""
+    it."""
     found = []
     for c in stored:
         checkpoint: Checkpoint | None = None
@@ -161,7 +160,17 @@ async def verify_ledger(
     batch: int = BATCH,
     progress: Callable[[int], None] = lambda _n: None,
 ) -> VerifyReport:
-    """Verify every leaf, node, the head and every checkpoint; ``progress(n)`` after each batch of leaves."""
+    """Verify every leaf, node, the head and every checkpoint; ``progress(n)`` after each batch of leaves.
+
+    Runs in one read-only snapshot, so that appends made meanwhile by the running service are simply not seen.
+    """
+    async with conn.transaction(isolation="repeatable_read", readonly=True):
+        return await _verify(conn, trusted_vkeys, batch, progress)
+
+
+async def _verify(
+    conn: asyncpg.Connection, trusted_vkeys: Sequence[str], batch: int, progress: Callable[[int], None]
+) -> VerifyReport:
     head = await queries.head(conn)
     stored = await queries.checkpoints(conn)
     findings = _Findings()

@@ -35,8 +35,7 @@ E1, E2 = realisation("cli-e1", 1, "4"), realisation("cli-e2", 2, "5")
 @pytest.fixture
 async def dsn(pool: asyncpg.Pool, audit_schema: str, monkeypatch: pytest.MonkeyPatch) -> str:
     """A small ledger (two realisations, two results), the test key as the checkpoint key, the stand-in
-    scorer.
-"""
+    scorer."""
     await ledger(
         pool, *evidence(E1), (topics.SCORES, score([E1])), *evidence(E2), (topics.SCORES, score([E1, E2]))
     )
@@ -53,8 +52,7 @@ def run(dsn: str, *args: str) -> tuple[int, str]:
 
 def on(dsn: str, action: Callable[[asyncpg.Pool], Awaitable[object]]) -> None:
     """Run ``action`` on a pool of its own (the CLI runs its own event loop, so the fixtures' pool cannot
-    serve).
-"""
+    serve)."""
 
     async def main() -> None:
         pool = await create_pool(dsn)
