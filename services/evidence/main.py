@@ -17,6 +17,7 @@ from chassis.logging import configure_logging
 from chassis.outbox import OutboxRelay, OutboxSpec
 from chassis.settings import ServiceSettings
 from contracts import topics
+from services.evidence.adapters.http_intake import HttpIntakeLimits, intake_routes
 from services.evidence.adapters.store import EvidenceStore, utc_now
 from services.evidence.app.intake import Intake
 from services.evidence.domain import initial_state
@@ -31,6 +32,9 @@ class EvidenceSettings(ServiceSettings):
     admin_public_keys: str = Field(
         description="comma-separated base64 Ed25519 public keys allowed to register sources (no default: a secret)"
     )
+    http_max_body_bytes: int = Field(default=8 * 1024 * 1024, ge=1024, description="POST /submissions, NDJSON")
+    http_rate_per_second: float = Field(default=20.0, gt=0, description="POST /submissions per client, average")
+    http_burst: int = Field(default=100, ge=1, description="POST /submissions per client at once")
 
 
 def build_app(settings: EvidenceSettings) -> FastStream | HttpService:
@@ -93,5 +97,15 @@ def build_app(settings: EvidenceSettings) -> FastStream | HttpService:
                      on_shutdown=[close_resources])
     metrics.track_outboxes(lambda: {r._spec.name: r.published for r in held["relays"]})  # type: ignore[attr-defined]
     metrics.track_rejections(lambda: held["intake"].rejected_by_code if "intake" in held else {})  # type: ignore[attr-defined]
-    return with_http(app, settings.http_port, metrics=metrics,
+    limits = HttpIntakeLimits(max_body_bytes=settings.http_max_body_bytes,
+                              rate_per_second=settings.http_rate_per_second, burst=settings.http_burst)
+
+    def notify_relays() -> None:
+        for relay in held["relays"]:  # type: ignore[attr-defined]
+            relay.notify()
+
+    # HTTP submissions go through the same Intake (the single writer) as the Kafka batches above.
+    routes = intake_routes(lambda: held.get("intake"),  # type: ignore[arg-type,return-value]
+                           limits=limits, on_stored=notify_relays)
+    return with_http(app, settings.http_port, metrics=metrics, routes=routes,
                      checks=[database_check(lambda: held.get("pool")), broker_check(app)])

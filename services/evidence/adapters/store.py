@@ -149,6 +149,14 @@ class EvidenceStore:
         )
         return len(fresh)
 
+    async def sequences_of(self, event_ids: Sequence[UUID]) -> dict[UUID, int]:
+        """The sequence of each of these event ids that is stored (an idempotent answer names the first one)."""
+        async with self._pool.acquire() as conn:
+            rows = await conn.fetch(
+                "SELECT event_id, pos FROM evidence.events WHERE event_id = ANY($1::uuid[])", list(event_ids)
+            )
+        return {r["event_id"]: r["pos"] for r in rows}
+
     async def counts(self) -> dict[str, int]:
         """How many events were accepted and rejected."""
         async with self._pool.acquire() as conn:

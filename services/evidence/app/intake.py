@@ -5,11 +5,14 @@ parse → decide (pure gate, services/evidence/domain) → one transaction (even
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections import Counter
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Literal, Protocol
+from uuid import UUID
 
 import orjson
 import structlog
@@ -19,7 +22,7 @@ from contracts import events as ev
 from contracts.canonical import sha256_hex
 from contracts.envelope import PERIOD_PATTERN, Envelope
 from services.evidence.adapters.store import BatchOutcome, RejectionRow
-from services.evidence.domain import Accepted, Duplicate, IntakeState, Rejected, decide_batch, evolve
+from services.evidence.domain import Accepted, Decision, Duplicate, IntakeState, Rejected, decide_batch, evolve
 
 #: Rejection ids are derived from the refused bytes: the same bytes delivered twice are refused once.
 REJECTION_NAMESPACE = uuid.UUID("6f1d3c52-8a4e-4b8e-9a59-0b7d51e0a7c1")
@@ -37,6 +40,20 @@ class Store(Protocol):
         positions: Sequence[Position],
     ) -> BatchOutcome: ...
 
+    async def sequences_of(self, event_ids: Sequence[UUID]) -> dict[UUID, int]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """What became of one submission, for a caller that waits for it (HTTP intake): `accepted` or `duplicate`
+    (an event id accepted before: the first acceptance stands) with the stored event's sequence, or `rejected`
+    with the reasons."""
+
+    status: Literal["accepted", "duplicate", "rejected"]
+    event_id: UUID | None
+    sequence: int | None = None
+    reasons: tuple[ev.RejectionReason, ...] = ()
+
 
 class Intake:
     """Holds the gate's state, kept in step with the store, and runs batches through it."""
@@ -46,6 +63,10 @@ class Intake:
         self._state = state
         self._clock = clock
         self._seen_upto = 0
+        # One Intake is the service's single writer; Kafka batches and HTTP requests run on the same event loop,
+        # and the gate's state must never be decided by two of them at once (a revocation in one batch must
+        # count for the next), so each batch holds this lock from catch-up to commit.
+        self._lock = asyncio.Lock()
         #: refusals decided by this instance so far, by reason code (read by the service's metrics)
         self.rejected_by_code: Counter[str] = Counter()
 
@@ -63,6 +84,37 @@ class Intake:
 
     async def handle(self, raws: Sequence[bytes], positions: Sequence[Position], received_from: str) -> BatchOutcome:
         """Decide a batch and store every decision with the consumer positions, in one transaction."""
+        async with self._lock:
+            _, outcome = await self._decide_and_store(raws, positions, received_from)
+        return outcome
+
+    async def answer(self, raws: Sequence[bytes], received_from: str) -> tuple[Answer, ...]:
+        """Decide and store submissions that arrived with no consumer position (HTTP), exactly as `handle` does,
+        and say what became of each, in order."""
+        async with self._lock:
+            decisions, outcome = await self._decide_and_store(raws, (), received_from)
+        stored = {e.event_id: e.sequence for e in outcome.accepted if e.sequence is not None}
+        earlier = [
+            d.event_id if isinstance(d, Duplicate) else d.envelope.event_id
+            for d in decisions
+            if isinstance(d, Duplicate) or (isinstance(d, Accepted) and d.envelope.event_id not in stored)
+        ]
+        sequences = {**(await self._store.sequences_of(earlier) if earlier else {}), **stored}
+        answers: list[Answer] = []
+        first: set[UUID] = set()
+        for d in decisions:
+            if isinstance(d, Rejected):
+                answers.append(Answer("rejected", d.event_id, None, d.reasons))
+                continue
+            event_id = d.event_id if isinstance(d, Duplicate) else d.envelope.event_id
+            fresh = isinstance(d, Accepted) and event_id in stored and event_id not in first
+            first.add(event_id)
+            answers.append(Answer("accepted" if fresh else "duplicate", event_id, sequences.get(event_id)))
+        return tuple(answers)
+
+    async def _decide_and_store(
+        self, raws: Sequence[bytes], positions: Sequence[Position], received_from: str
+    ) -> tuple[tuple[Decision, ...], BatchOutcome]:
         await self.catch_up()
         received_at = self._clock()
         decisions = decide_batch(raws, self._state, received_at=received_at, received_from=received_from)
@@ -78,7 +130,7 @@ class Intake:
             elif isinstance(d, Duplicate):
                 log.info("submission.duplicate", event_id=str(d.event_id))
         await self.catch_up()
-        return outcome
+        return decisions, outcome
 
 
 def rejection_row(decision: Rejected, received_at: datetime, received_from: str) -> RejectionRow:
