@@ -51,6 +51,9 @@ const TEXT = {
   unit_title: ["Distribusi predikat unit", "Unit predicate distribution"],
   org_predicate: ["Predikat organisasi", "Organisation predicate"], curve: ["Kurva distribusi", "Distribution curve"],
   curve_ok: ["Sesuai kurva", "Within the curve"], curve_unchecked: ["Belum dapat diperiksa", "Not checkable yet"],
+  curve_warn: ["Peringatan: di luar kurva", "Warning: outside the curve"],
+  curve_block: ["Diblokir: di luar kurva, predikat final belum dapat diterbitkan",
+    "Blocked: outside the curve, final predicates cannot be issued"],
   final: ["Final", "Final"], provisional: ["Sementara", "Provisional"], members: ["Pegawai", "Employees"],
   name: ["Nama", "Name"], export: ["Unduh", "Download"], open: ["Buka", "Open"], back: ["Kembali", "Back"],
   view_unit: ["Lihat distribusi unit", "View the unit's distribution"],
@@ -152,8 +155,8 @@ function behaviourBlock(doc) {
     h("td", {}, Object.entries(v.by_relation || {}).map(([rel, a]) => `${rel} ${a.mean} (${a.raters} ${t("raters")})`)
       .join(" · "), v.hidden_relations && v.hidden_relations.length
       ? h("div", { class: "muted" }, `${v.hidden_relations.join(", ")}: ${t("hidden_relations")}`) : null)));
-  return [h("h3", {}, t("behaviour_title")), pv.length ? h("table", {}, h("thead", {}, h("tr", {},
-    h("th", {}, t("value")), h("th", {}, t("score")), h("th", {}, t("raters")))), h("tbody", {}, rows))
+  return [h("h3", {}, t("behaviour_title")), pv.length ? h("div", { class: "scroll" }, h("table", {}, h("thead", {},
+    h("tr", {}, h("th", {}, t("value")), h("th", {}, t("score")), h("th", {}, t("raters")))), h("tbody", {}, rows)))
     : h("p", { class: "muted" }, t("none")),
   doc.behaviour_answers_withheld ? h("p", { class: "muted" }, `${doc.behaviour_answers_withheld} ${t("withheld")}`) : null];
 }
@@ -204,7 +207,7 @@ async function renderAppraisal(nip, period) {
     h("h2", {}, r.name || r.nip, " ", badge(r.predikat)),
     kv([["NIP", r.nip], [t("period"), `${r.period} (${r.evaluation})`], [t("jabatan"), r.jabatan],
       [t("unit"), r.unit_id ? h("a", { href: `#/unit/${r.unit_id}/${r.period}` }, r.unit_id) : "—"],
-      [t("pejabat_penilai"), r.pejabat_penilai_nip], [t("status"), r.status], [t("capaian_total"), r.capaian_hasil_kerja],
+      [t("pejabat_penilai"), r.pejabat_penilai_nip], [t("status"), t(r.status)], [t("capaian_total"), r.capaian_hasil_kerja],
       [t("policy"), `${r.policy.id} ${r.policy.version}`]]),
     h("h3", {}, t("predikat")), ratingTable(r), divergence),
   h("div", { class: "card" }, h("h2", {}, t("iki_title")), ikis),
@@ -215,7 +218,7 @@ async function renderAppraisal(nip, period) {
 
 // The unit's distribution as an inline SVG bar chart, with the curve's limits drawn on the bars they concern.
 function chart(u) {
-  const total = u.final || 0, W = 360, H = 230, left = 34, top = 14, bottom = 190, bw = 52, gap = 10;
+  const total = u.final || 0, W = 360, H = 232, left = 34, top = 14, bottom = 190, bw = 52, gap = 10;
   const y = (share) => bottom - (bottom - top) * share;
   const ns = "http://www.w3.org/2000/svg";
   const s = (tag, attrs, text) => {
@@ -235,19 +238,25 @@ function chart(u) {
     svg.append(s("rect", { x, y: y(share), width: bw, height: bottom - y(share), fill: "#0b5cad", rx: 2,
       "data-label": label, "data-count": n }));
     svg.append(s("text", { x: x + bw / 2, y: y(share) - 3, "text-anchor": "middle", "font-size": 11 }, String(n)));
-    svg.append(s("text", { x: x + bw / 2, y: bottom + 13, "text-anchor": "middle", "font-size": 8.5 },
-      label.replace("Kurang/Misconduct", "Kurang/Misc.")));
+    const name = s("text", { x: x + bw / 2, y: bottom + 12, "text-anchor": "middle", "font-size": 9 });
+    label.replace("/", "/ ").split(" ").reduce((lines, word) => {  // at most two lines under each bar
+      if (lines.length < 2 && (lines.length === 0 || lines[lines.length - 1].length + word.length > 9)) lines.push(word);
+      else lines[lines.length - 1] += (lines[lines.length - 1].endsWith("/") ? "" : " ") + word;
+      return lines;
+    }, []).forEach((line, n) => name.append(s("tspan", { x: x + bw / 2, dy: n ? 10 : 0 }, line)));
+    svg.append(name);
     for (const rule of u.curve_rules || []) {
       if (rule.labels.length !== 1 || rule.labels[0] !== label || rule.value === null) continue;
       if (rule.check !== "at_most" && rule.check !== "at_least") continue;
       const color = rule.check === "at_most" ? "#b42318" : "#1d7a3a", ly = y(rule.value / 100);
       svg.append(s("line", { x1: x - 3, x2: x + bw + 3, y1: ly, y2: ly, stroke: color, "stroke-width": 2,
         "stroke-dasharray": "4 2" }));
-      svg.append(s("text", { x: x + bw / 2, y: ly - 3, "text-anchor": "middle", "font-size": 9, fill: color },
+      svg.append(s("text", { x: x + bw / 2, y: ly - 3, "text-anchor": "middle", "font-size": 9, fill: color,
+        stroke: "#fff", "stroke-width": 3, "paint-order": "stroke", "font-weight": 700 },
         `${rule.check === "at_most" ? t("max") : t("min")} ${rule.value}%`));
     }
   });
-  svg.append(s("text", { x: W / 2, y: H - 6, "text-anchor": "middle", "font-size": 10, fill: "#5b6570" },
+  svg.append(s("text", { x: W / 2, y: H - 2, "text-anchor": "middle", "font-size": 10, fill: "#5b6570" },
     `${t("final")}: ${total} · ${t("provisional")}: ${u.provisional}`));
   return svg;
 }
@@ -262,7 +271,8 @@ function ruleText(rule) {
 async function renderUnit(unitId, period) {
   const u = await getJson(`/api/units/${encodeURIComponent(unitId)}/${encodeURIComponent(period)}`);
   const k = u.kurva || {};
-  const verdict = !k.checked ? t("curve_unchecked") : k.verdict === "ok" ? t("curve_ok") : `${k.verdict}`;
+  const verdict = !k.checked ? t("curve_unchecked") : k.verdict === "ok" ? t("curve_ok")
+    : k.verdict === "block" ? t("curve_block") : t("curve_warn");
   const download = async (fmt) => {
     try {
       const blob = await (await api(`/api/units/${encodeURIComponent(unitId)}/${encodeURIComponent(period)}/export.${fmt}`)).blob();
@@ -286,7 +296,7 @@ async function renderUnit(unitId, period) {
     u.curve_rules.length ? h("ul", { class: "plain" }, u.curve_rules.map((r) => h("li", {}, ruleText(r)))) : null,
     (k.violations || []).length ? h("ul", { class: "plain violations" }, k.violations.map((v) => h("li", {}, v.message))) : null,
     exports),
-  members ? h("div", { class: "card" }, h("h2", {}, t("members")), members) : "");
+  members ? h("div", { class: "card" }, h("h2", {}, t("members")), h("div", { class: "scroll" }, members)) : "");
   show("unit", true);
 }
 
