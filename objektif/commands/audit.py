@@ -63,11 +63,20 @@ class CoreScorer:
 
         self._policies = load_default_policies()
 
-    def appraise(self, events: Sequence[Envelope]) -> Mapping[str, Any]:
-        """One employee-period stream, as the scoring service appraises it."""
-        from services.scoring.domain.appraise import appraise
+    def appraise(self, events: Sequence[Envelope], nip: str, period: str) -> Mapping[str, Any]:
+        """One employee and period, routed and appraised as the scoring service does."""
+        from services.scoring.domain.stream import appraise_employee
 
-        return appraise(events, self._policies).to_json()
+        for (_, p), _stream, appraisal in appraise_employee(events, nip, self._policies):
+            if p == period:
+                return appraisal.to_json()
+        raise LookupError(f"no appraisal of {nip} for {period} in the replayed events")
+
+    def is_context(self, event: Envelope) -> bool:
+        """Unit-level events that route into employees' streams."""
+        from services.scoring.domain.stream import is_context
+
+        return is_context(event)
 
     def score_all(self, events: Sequence[Envelope]) -> Sequence[Mapping[str, Any]]:
         """Every employee-period of a whole stream (`score_stream`)."""

@@ -38,9 +38,14 @@ SCORE_TYPE = "score.computed"
 class Scorer(Protocol):
     """The scoring core, as the audit needs it (implemented over `services.scoring.domain` by the CLI)."""
 
-    def appraise(self, events: Sequence[Envelope]) -> Mapping[str, Any]:
-        """The result JSON of one employee-period stream, as `score.computed` carries it in `payload.result`.
-        """
+    def appraise(self, events: Sequence[Envelope], nip: str, period: str) -> Mapping[str, Any]:
+        """The result JSON of one employee and period, as `score.computed` carries it in `payload.result`,
+        from the employee's accepted events and the unit-level context events (the scorer routes them as the
+        scoring service does)."""
+        ...
+
+    def is_context(self, event: Envelope) -> bool:
+        """Whether a unit-level event may route into an employee's stream (policies, positions, predicates)."""
         ...
 
     def score_all(self, events: Sequence[Envelope]) -> Sequence[Mapping[str, Any]]:
@@ -159,10 +164,10 @@ def envelope_of(leaf: Leaf) -> Envelope:
         raise ReplayInputMissing(f"leaf {leaf.idx} does not hold an envelope: {exc}") from exc
 
 
-def employee_period_stream(evidence: Iterable[Envelope], nip: str, period: str) -> list[Envelope]:
-    """The stream the scoring service folds for one employee and period: its accepted events, in sequence
-    order."""
-    chosen = [e for e in evidence if e.subject == nip and e.period == period]
+def employee_period_stream(evidence: Iterable[Envelope], nip: str, scorer: Scorer) -> list[Envelope]:
+    """What the scoring service re-appraises an employee from: his or her accepted events (all periods) and
+    the unit-level context events, in sequence order."""
+    chosen = [e for e in evidence if e.subject == nip or scorer.is_context(e)]
     return sorted(chosen, key=lambda e: (e.sequence or 0, str(e.event_id)))
 
 
@@ -186,7 +191,7 @@ def replay_published(score_leaf: Leaf, stream: Sequence[Envelope], scorer: Score
     horizon = horizon_of(published, stream)
     used = [e for e in stream if (e.sequence or 0) <= horizon]
     # Through canonical JSON, as a published result went: Decimals and tuples become what the ledger holds.
-    replayed = orjson.loads(canonical_bytes(scorer.appraise(used)))
+    replayed = orjson.loads(canonical_bytes(scorer.appraise(used, published.subject, published.period)))
     result = published.payload.get("result", {})
     return ReplayOutcome(
         nip=published.subject,
@@ -230,27 +235,22 @@ async def replay(
             f"no result for {nip} {period} was ledgered"
             + ("" if until is None else f" at or before index {until}")
         )
-    evidence = [
-        envelope_of(leaf)
-        for leaf in await queries.leaves_of(conn, nip, period, (topics.EVIDENCE,))
-        if leaf.type != "invalid"
-    ]
-    return replay_published(scores[-1], employee_period_stream(evidence, nip, period), scorer)
+    return replay_published(scores[-1], employee_period_stream(await evidence_events(conn), nip, scorer), scorer)
 
 
 async def replay_all(
     conn: asyncpg.Connection, scorer: Scorer, progress: Callable[[int], None] = lambda _n: None
 ) -> list[ReplayOutcome]:
     """Replay every result ever published, in ledger order."""
-    streams: dict[tuple[str, str], list[Envelope]] = defaultdict(list)
-    for event in await evidence_events(conn):
-        streams[(event.subject, event.period)].append(event)
+    evidence = await evidence_events(conn)
+    context = [e for e in evidence if scorer.is_context(e)]
+    own: dict[str, list[Envelope]] = defaultdict(list)
+    for event in evidence:
+        own[event.subject].append(event)
     outcomes = []
     for leaf in await queries.topic_leaves(conn, topics.SCORES):
         if leaf.type == SCORE_TYPE:
-            stream = employee_period_stream(
-                streams.get((leaf.subject, leaf.period), ()), leaf.subject, leaf.period
-            )
+            stream = sorted([*own.get(leaf.subject, ()), *context], key=lambda e: (e.sequence or 0, str(e.event_id)))
             outcomes.append(replay_published(leaf, stream, scorer))
         progress(1)
     return outcomes

@@ -13,11 +13,9 @@ import asyncpg
 from chassis.db import next_positions
 from chassis.kafka import Position
 from contracts.envelope import NIP_PATTERN, Envelope
+from services.scoring.domain.stream import CONTEXT_TYPES
 
 _NIP = re.compile(NIP_PATTERN)
-
-#: Unit-level event types that `route` sends into employees' streams.
-CONTEXT_TYPES = frozenset({"policy.adopted", "org.position.registered", "org.predicate.set"})
 
 
 @dataclass(frozen=True, slots=True)

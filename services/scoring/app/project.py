@@ -17,9 +17,8 @@ from contracts import events as ev
 from contracts.canonical import canonical_bytes
 from contracts.envelope import Envelope
 from services.scoring.adapters.store import Poison, ScoringStore, StoredAppraisal
-from services.scoring.domain import Appraisal, Policy, appraise
-from services.scoring.domain.annual import apply_annual_policy
-from services.scoring.domain.stream import route
+from services.scoring.domain import Appraisal, Policy
+from services.scoring.domain.stream import appraise_employee
 
 #: Score event ids derive from (NIP, period, basis hash): the same basis always announces the same event.
 SCORE_NAMESPACE = uuid.UUID("b0c7f0e2-57a1-4d4c-9d0c-2f3f1c9e6a11")
@@ -89,18 +88,13 @@ class Projector:
         self, nip: str, own: Sequence[Envelope], context: Sequence[Envelope]
     ) -> list[StoredAppraisal]:
         """Every appraisal of one employee, routed exactly as `score_stream` routes a whole log (so the read
-        model always equals a replay): all periods, assignments across periods, policies, positions and units'
-        predicates for leaders, annual results."""
-        streams, _unit_events = route([*own, *context])
-        mine = sorted(key for key in streams if key[0] == nip)
-        appraisals = apply_annual_policy(tuple(appraise(streams[k], self._policies) for k in mine), self._policies)
+        model always equals a replay)."""
         stored = []
-        for key, appraisal in zip(mine, appraisals, strict=True):
-            stream = streams[key]
+        for (_, period), stream, appraisal in appraise_employee([*own, *context], nip, self._policies):
             announced = score_event(appraisal, stream)
             result = appraisal.to_json()
             stored.append(StoredAppraisal(
-                nip=nip, period=key[1], unit_id=result.get("unit_id"), result=result,
+                nip=nip, period=period, unit_id=result.get("unit_id"), result=result,
                 basis_hash=result["basis_hash"], score_event=announced, score_bytes=score_bytes(announced),
                 upto_sequence=max(e.sequence or 0 for e in stream),
             ))

@@ -127,6 +127,28 @@ def _unit(place: tuple[str, str] | None) -> str | None:
     return None if place is None else place[0]
 
 
+#: Unit-level event types that `route` sends into employees' streams: a service re-appraising one employee
+#: needs these beside the employee's own events (they are few: per unit and period, not per employee).
+CONTEXT_TYPES: frozenset[str] = frozenset({ev.PolicyAdopted.TYPE, ev.PositionRegistered.TYPE, ev.OrgPredicateSet.TYPE})
+
+
+def is_context(event: Envelope) -> bool:
+    """Whether an event is unit-level context that `route` may send into an employee's stream."""
+    return event.type in CONTEXT_TYPES and not _NIP.match(event.subject)
+
+
+def appraise_employee(
+    events: Iterable[Envelope], nip: str, policies: Mapping[str, Policy]
+) -> tuple[tuple[tuple[str, str], tuple[Envelope, ...], Appraisal], ...]:
+    """Every appraisal of one employee from his or her own events (all periods) and the context events,
+    routed exactly as `score_stream` routes a whole log, with the annual policy applied (§1.8): what the
+    scoring service stores and the audit replay recomputes. Returns ((nip, period), stream, appraisal)."""
+    streams, _unit_events = route(events)
+    mine = sorted(key for key in streams if key[0] == nip)
+    appraisals = apply_annual_policy(tuple(appraise(streams[k], policies) for k in mine), policies)
+    return tuple((k, tuple(streams[k]), a) for k, a in zip(mine, appraisals, strict=True))
+
+
 def score_stream(events: Iterable[Envelope], policies: Mapping[str, Policy]) -> ScoringOutput:
     """Appraise every employee-period in `events` and summarise every unit-period (sorted by NIP and period,
     and by unit and period)."""

@@ -64,8 +64,12 @@ def body(envelope: Envelope) -> bytes:
 class CountingScorer:
     """A stand-in for the scoring core: the result is the sum of the realised values and the events used."""
 
-    def appraise(self, events: Sequence[Envelope]) -> Mapping[str, Any]:
-        """One stream's result."""
+    def appraise(
+        self, events: Sequence[Envelope], nip: str | None = None, period: str | None = None
+    ) -> Mapping[str, Any]:
+        """One employee-period's result (all the given events when no nip/period is named)."""
+        if nip is not None:
+            events = [e for e in events if e.subject == nip and e.period == period]
         ids = [str(e.event_id) for e in events]
         total = sum(int(e.payload["value"]) for e in events if e.type == "realisation.recorded")
         return {
@@ -75,6 +79,10 @@ class CountingScorer:
             "basis_event_ids": ids,
             "basis_hash": basis_hash(ids),
         }
+
+    def is_context(self, event: Envelope) -> bool:
+        """This stand-in routes nothing across subjects."""
+        return False
 
     def score_all(self, events: Sequence[Envelope]) -> Sequence[Mapping[str, Any]]:
         """Every stream's result."""
