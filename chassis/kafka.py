@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import KafkaConnectionError, TopicAlreadyExistsError
+from aiokafka.errors import KafkaConnectionError, KafkaError
 from faststream.kafka import KafkaBroker
-
 
 def make_broker(bootstrap: str, *, client_id: str) -> KafkaBroker:
     """A FastStream Kafka broker. Producers wait for all in-sync replicas and never use idempotence or
@@ -26,9 +27,20 @@ def make_broker(bootstrap: str, *, client_id: str) -> KafkaBroker:
     )
 
 
+#: Kafka's error code for a topic that exists already (CreateTopics): the goal of `ensure_topics` is met.
+TOPIC_ALREADY_EXISTS = 36
+#: Kafka's error code for a topic the broker does not know (Metadata).
+UNKNOWN_TOPIC_OR_PARTITION = 3
+
+
 async def ensure_topics(bootstrap: str, topics: Iterable[str], partitions: int, *, attempts: int = 60) -> None:
-    """Create the topics that do not exist yet; waits for the broker to answer (bounded)."""
-    for attempt in range(attempts):
+    """Create the topics that do not exist yet; waits for the broker to answer (bounded).
+
+    Also the repair after a broker came back empty (the embedded broker keeps nothing): the outbox relay and the
+    services call it again then, before anything is produced, because a broker that auto-creates topics on the
+    first produce or metadata request would choose its own partition count (Tansu: 4)."""
+    wanted_names = list(topics)
+    for _attempt in range(attempts):
         admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
         try:
             await admin.start()
@@ -37,16 +49,132 @@ async def ensure_topics(bootstrap: str, topics: Iterable[str], partitions: int, 
             continue
         try:
             existing = set(await admin.list_topics())
-            wanted = [NewTopic(t, num_partitions=partitions, replication_factor=1) for t in topics if t not in existing]
+            wanted = [NewTopic(t, num_partitions=partitions, replication_factor=1)
+                      for t in wanted_names if t not in existing]
             if wanted:
-                try:
-                    await admin.create_topics(wanted)
-                except TopicAlreadyExistsError:
-                    pass  # another process created it between list and create: the goal is met
+                # One request for all; each topic's own error code says why it was not created. "Exists already"
+                # is success (a concurrent creator, or a topic this broker auto-created but does not list).
+                response = await admin.create_topics(wanted)
+                failed = [(name, code) for name, code, *_ in response.topic_errors
+                          if code not in (0, TOPIC_ALREADY_EXISTS)]
+                if failed:
+                    raise KafkaTopicsError(f"Kafka at {bootstrap} refused to create topics: {failed}")
             return
+        except KafkaConnectionError:
+            await asyncio.sleep(0.5)
         finally:
             await admin.close()
     raise TimeoutError(f"Kafka at {bootstrap} did not answer after {attempts} attempts")
+
+
+class KafkaTopicsError(RuntimeError):
+    """The broker answered but refused to create a topic (not "it exists already")."""
+
+
+class LogProbe:
+    """Reads topics' partitions and end offsets without joining a consumer group (an operator measures a
+    consumer's lag with it: end offsets minus the positions the consumer stored in PostgreSQL), and keeps a
+    marker on the broker: how the outbox relay notices a broker that came back empty.
+
+    Tansu 0.6 answers ListOffsets(latest) with the last batch's base offset + 1, not the log end offset, so end
+    offsets there are a lower bound (exact when records arrive one per batch); the marker does not depend on them.
+    """
+
+    def __init__(self, bootstrap: str, *, request_timeout_ms: int = 5000) -> None:
+        self._bootstrap = bootstrap
+        self._timeout_ms = request_timeout_ms
+        self._admin: AIOKafkaAdminClient | None = None
+        self._consumer: AIOKafkaConsumer | None = None
+        self._markers: dict[str, AIOKafkaConsumer] = {}
+
+    async def end_offsets(self, topic: str, *, create_with: int | None = None) -> dict[int, int] | None:
+        """Each partition's end offset (the offset the next record will get); None when the topic does not exist.
+
+        With `create_with`, a missing topic is first created with that many partitions: asking a broker that
+        auto-creates topics (Tansu does) for a topic's metadata creates it with the broker's default count.
+        Raises aiokafka's `KafkaError` (connection, timeout) while the broker is away; the probe reconnects on
+        the next call."""
+        try:
+            if self._admin is None or self._consumer is None:
+                await self._start()
+            assert self._admin is not None
+            assert self._consumer is not None
+            if create_with is not None and topic not in set(await self._admin.list_topics()):
+                response = await self._admin.create_topics([NewTopic(topic, create_with, 1)])
+                codes = [code for _name, code, *_ in response.topic_errors]
+                if any(code not in (0, TOPIC_ALREADY_EXISTS) for code in codes):
+                    raise KafkaTopicsError(f"Kafka refused to create {topic}: error codes {codes}")
+            described = await self._admin.describe_topics([topic])
+            if not described or described[0]["error_code"] == UNKNOWN_TOPIC_OR_PARTITION:
+                return None
+            if described[0]["error_code"] != 0:
+                raise KafkaError(f"metadata of {topic}: error code {described[0]['error_code']}")
+            partitions = [TopicPartition(topic, p["partition"]) for p in described[0]["partitions"]]
+            if not partitions:
+                return None
+            ends = await asyncio.wait_for(self._consumer.end_offsets(partitions), self._timeout_ms / 1000)
+        except (KafkaError, TimeoutError):
+            await self.close()  # a fresh connection next time: the broker may have come back on the same address
+            raise
+        return {tp.partition: int(offset) for tp, offset in ends.items()}
+
+    async def has_marker(self, group: str, topic: str) -> bool:
+        """Whether the marker placed under `group` for `topic` (partition 0) is still on the broker.
+
+        A committed offset is broker state like topics and records: a broker that lost its state lost the marker
+        too. (Kafka expires the offsets of a group without members after `offsets.retention.minutes`, 7 days by
+        default: placing the marker again at every check keeps it.)"""
+        try:
+            consumer = await self._marker_consumer(group, topic)
+            committed = await asyncio.wait_for(consumer.committed(TopicPartition(topic, 0)), self._timeout_ms / 1000)
+        except (KafkaError, TimeoutError):
+            await self.close()
+            raise
+        return committed is not None
+
+    async def place_marker(self, group: str, topic: str, value: int) -> None:
+        """Commit `value` as the marker's offset (its value carries no meaning)."""
+        try:
+            consumer = await self._marker_consumer(group, topic)
+            await asyncio.wait_for(consumer.commit({TopicPartition(topic, 0): max(value, 0)}),
+                                   self._timeout_ms / 1000)
+        except (KafkaError, TimeoutError):
+            await self.close()
+            raise
+
+    async def _marker_consumer(self, group: str, topic: str) -> AIOKafkaConsumer:
+        """A consumer of `group` that never joins it: partition 0 of `topic` assigned by hand, paused."""
+        consumer = self._markers.get(group)
+        if consumer is None:
+            consumer = AIOKafkaConsumer(bootstrap_servers=self._bootstrap, group_id=group, enable_auto_commit=False,
+                                        request_timeout_ms=self._timeout_ms)
+            await consumer.start()
+            self._markers[group] = consumer
+            partition = TopicPartition(topic, 0)
+            consumer.assign([partition])
+            consumer.pause(partition)
+        return consumer
+
+    async def _start(self) -> None:
+        await self.close()
+        self._admin = AIOKafkaAdminClient(bootstrap_servers=self._bootstrap, request_timeout_ms=self._timeout_ms)
+        self._consumer = AIOKafkaConsumer(bootstrap_servers=self._bootstrap, enable_auto_commit=False,
+                                          request_timeout_ms=self._timeout_ms)
+        try:
+            await self._admin.start()
+            await self._consumer.start()
+        except BaseException:
+            await self.close()
+            raise
+
+    async def close(self) -> None:
+        """Close both clients (idempotent)."""
+        admin, consumer, self._admin, self._consumer = self._admin, self._consumer, None, None
+        markers, self._markers = list(self._markers.values()), {}
+        for client in (*markers, consumer, admin):
+            if client is not None:
+                with contextlib.suppress(Exception):
+                    await (client.stop() if isinstance(client, AIOKafkaConsumer) else client.close())
 
 
 @dataclass(frozen=True, slots=True)

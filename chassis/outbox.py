@@ -4,18 +4,38 @@ A service writes the events it produces into an outbox table in the same transac
 gap-free position, `chassis.db.next_positions`). This relay reads past its cursor, publishes, waits for the
 broker's acknowledgement, and only then advances the cursor, so a crash republishes rather than loses; consumers
 deduplicate by event_id. One relay per outbox holds a PostgreSQL advisory lock, so scaled-out instances don't
-interleave. `rewind()` republishes from the start, for a broker that came back empty.
+interleave.
+
+Durability never depends on the broker (ARCHITECTURE.md, "Running it"): the embedded broker forgets everything on
+restart, and with it every record the relay had published but consumers had not read yet. So every
+`check_seconds` the relay looks for a marker it keeps on the broker, a committed offset of a
+group of its own: broker state, lost with the rest. Marker gone → the broker came back empty (or, the first time,
+this relay never placed one) → recreate the topic, rewind, republish the whole store; consumers deduplicate. End
+offsets would not do: Tansu reports a lower bound. The relay outlasts broker and PostgreSQL outages: it retries,
+with a capped back-off, for as long as the service runs, because a relay that gives up leaves a running service
+that silently publishes nothing.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import time
 import zlib
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import asyncpg
 import structlog
+from aiokafka.errors import KafkaError
 from faststream.kafka import KafkaBroker
+
+from chassis.kafka import LogProbe
+from contracts.topics import DEFAULT_PARTITIONS
+
+#: Errors that an outage of PostgreSQL or of the broker causes, and that end when it is back.
+TRANSIENT = (KafkaError, TimeoutError, OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError,
+             asyncpg.CannotConnectNowError, asyncpg.AdminShutdownError)
 
 
 @dataclass(frozen=True)
@@ -33,23 +53,62 @@ class OutboxSpec:
 
 
 class OutboxRelay:
-    """Relays one outbox table to its topic until stopped."""
+    """Relays one outbox table to its topic until stopped.
 
-    def __init__(self, pool: asyncpg.Pool, broker: KafkaBroker, spec: OutboxSpec, *, batch: int = 5000) -> None:
+    `probe` recreates a missing topic and looks for the relay's marker every `check_seconds` and after every
+    failure (without one the relay cannot notice a broker that lost its records: give one wherever the broker may
+    restart empty); `on_reset` runs after a reset was detected (a service recreates the topics it reads there).
+    """
+
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        broker: KafkaBroker,
+        spec: OutboxSpec,
+        *,
+        batch: int = 5000,
+        probe: LogProbe | None = None,
+        check_seconds: float = 1.0,
+        on_reset: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
         self._pool = pool
         self._broker = broker
         self._spec = spec
         self._batch = batch
+        self._probe = probe
+        self._check_seconds = check_seconds
+        self._on_reset = on_reset
         self._wake = asyncio.Event()
         self._log = structlog.get_logger(outbox=spec.name)
+        self._partitions = DEFAULT_PARTITIONS
+        self._marked = False
+        self._checked_at = float("-inf")
         self.published = 0
+        self.rewinds = 0
+        self.failures = 0
 
     def notify(self) -> None:
         """Something was committed: relay it now rather than at the next poll."""
         self._wake.set()
 
-    async def run(self, stop: asyncio.Event, *, poll_seconds: float = 0.5) -> None:
-        """Relay until `stop` is set. Holds the advisory lock on a dedicated connection while it relays."""
+    async def run(self, stop: asyncio.Event, *, poll_seconds: float = 0.5, max_backoff: float = 5.0) -> None:
+        """Relay until `stop` is set, through outages: a transient error is logged and retried after a back-off
+        that doubles up to `max_backoff`; any other error is a bug and ends the relay with it."""
+        backoff = 0.1
+        while not stop.is_set():
+            try:
+                await self._run_locked(stop, poll_seconds)
+                return
+            except TRANSIENT as exc:
+                self.failures += 1
+                self._checked_at = float("-inf")  # look at the broker before the next publish
+                self._log.warning("outbox.retrying", error=type(exc).__name__, detail=str(exc)[:300],
+                                  retry_in_s=backoff)
+                await _wait(stop, backoff)
+                backoff = min(backoff * 2, max_backoff)
+
+    async def _run_locked(self, stop: asyncio.Event, poll_seconds: float) -> None:
+        """Hold the advisory lock on a dedicated connection while relaying (a lost connection releases it)."""
         async with self._pool.acquire() as conn:
             while not stop.is_set():
                 if await conn.fetchval("SELECT pg_try_advisory_lock($1)", self._spec.lock_key):
@@ -57,6 +116,10 @@ class OutboxRelay:
                 await _wait(stop, poll_seconds)  # another instance relays; stand by
             try:
                 while not stop.is_set():
+                    if time.monotonic() - self._checked_at >= self._check_seconds:
+                        # Any record published to a broker that lost its state is followed, within
+                        # check_seconds, by a check that finds the marker gone: nothing relies on timing.
+                        await self._check_broker(conn)
                     moved = await self._relay_once(conn)
                     if moved < self._batch:
                         self._wake.clear()
@@ -68,6 +131,28 @@ class OutboxRelay:
             finally:
                 if not conn.is_closed():
                     await conn.execute("SELECT pg_advisory_unlock($1)", self._spec.lock_key)
+
+    async def _check_broker(self, conn: asyncpg.Connection) -> None:
+        """Rewind when the broker lost its state: our marker is gone (placed again right after)."""
+        s = self._spec
+        if self._probe is None:
+            return
+        group = f"objektif-outbox-{s.name}"
+        ends = await self._probe.end_offsets(s.topic, create_with=self._partitions)  # recreates a missing topic
+        if ends:
+            self._partitions = len(ends)
+        cursor = await conn.fetchval(f"SELECT pos FROM {s.cursor_table} WHERE name = $1", s.name)  # noqa: S608
+        if not await self._probe.has_marker(group, s.topic) and cursor > 0:
+            # Gone while we ran: the broker lost it. Gone when we start: it lost it while we were down, or this
+            # relay never placed one (one republish too many is safe; one too few loses events).
+            self._log.warning("outbox.broker_reset", topic=s.topic, cursor=cursor, had_marker=self._marked)
+            await conn.execute(f"UPDATE {s.cursor_table} SET pos = 0 WHERE name = $1", s.name)  # noqa: S608
+            self.rewinds += 1
+            if self._on_reset is not None:
+                await self._on_reset()
+        await self._probe.place_marker(group, s.topic, cursor)
+        self._marked = True
+        self._checked_at = time.monotonic()
 
     async def _relay_once(self, conn: asyncpg.Connection) -> int:
         s = self._spec
@@ -96,9 +181,12 @@ class OutboxRelay:
             await conn.execute(f"UPDATE {self._spec.cursor_table} SET pos = 0 WHERE name = $1", self._spec.name)  # noqa: S608
         self.notify()
 
+    async def close(self) -> None:
+        """Close the probe's connections."""
+        if self._probe is not None:
+            await self._probe.close()
+
 
 async def _wait(stop: asyncio.Event, seconds: float) -> None:
-    try:
+    with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(stop.wait(), timeout=seconds)
-    except TimeoutError:
-        pass

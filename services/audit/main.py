@@ -9,7 +9,7 @@ from pydantic_settings import SettingsConfigDict
 
 from chassis.db import create_pool
 from chassis.http import HttpService, ServiceMetrics, broker_check, database_check, with_http
-from chassis.kafka import make_broker, next_positions_of
+from chassis.kafka import ensure_topics, make_broker, next_positions_of
 from chassis.logging import configure_logging
 from chassis.settings import ServiceSettings
 from contracts import topics
@@ -61,6 +61,9 @@ def build_app(settings: AuditSettings) -> FastStream | HttpService:
         log.info("batch.ledgered", records=len(records), appended=appended)
 
     async def open_resources() -> None:
+        # Subscribing to a topic that does not exist yet would let a broker that auto-creates topics choose
+        # their partition count; create them as the deployment would (a no-op when they exist).
+        await ensure_topics(settings.kafka_bootstrap, AUDITED, topics.DEFAULT_PARTITIONS)
         held["ledger"] = Ledger(pool := await create_pool(settings.database_url))
         if checkpoints is not None:
             checkpoints.start(pool)

@@ -12,7 +12,7 @@ from pydantic_settings import SettingsConfigDict
 
 from chassis.db import create_pool
 from chassis.http import HttpService, ServiceMetrics, broker_check, database_check, with_http
-from chassis.kafka import make_broker, next_positions_of
+from chassis.kafka import LogProbe, ensure_topics, make_broker, next_positions_of
 from chassis.logging import configure_logging
 from chassis.outbox import OutboxRelay, OutboxSpec
 from chassis.settings import ServiceSettings
@@ -23,6 +23,8 @@ from services.evidence.app.intake import Intake
 from services.evidence.domain import initial_state
 
 GROUP_ID = "objektif-evidence"
+#: The topics this service reads or writes: created on start, and again when the broker came back empty.
+OWN_TOPICS = (topics.SUBMISSIONS, topics.EVIDENCE, topics.REJECTIONS)
 
 
 class EvidenceSettings(ServiceSettings):
@@ -66,7 +68,11 @@ def build_app(settings: EvidenceSettings) -> FastStream | HttpService:
         log.info("batch.stored", records=len(records), accepted=len(outcome.accepted), rejected=outcome.rejected,
                  duplicates=len(outcome.duplicates))
 
+    async def recreate_topics() -> None:
+        await ensure_topics(settings.kafka_bootstrap, OWN_TOPICS, topics.DEFAULT_PARTITIONS)
+
     async def open_resources() -> None:
+        await recreate_topics()
         pool = await create_pool(settings.database_url)
         admin_keys = [base64.b64decode(k) for k in settings.admin_public_keys.split(",") if k.strip()]
         intake = Intake(EvidenceStore(pool), initial_state(admin_keys), clock=utc_now)
@@ -75,11 +81,14 @@ def build_app(settings: EvidenceSettings) -> FastStream | HttpService:
 
     async def start_relays() -> None:
         pool = held["pool"]
+        # Each relay watches its topic and republishes its store when the broker lost it (ARCHITECTURE.md).
         relays = [
             OutboxRelay(pool, broker, OutboxSpec("evidence", "evidence.events", "evidence.relay_cursors",
-                                                 topics.EVIDENCE)),
+                                                 topics.EVIDENCE),
+                        probe=LogProbe(settings.kafka_bootstrap), on_reset=recreate_topics),
             OutboxRelay(pool, broker, OutboxSpec("rejections", "evidence.rejections", "evidence.relay_cursors",
-                                                 topics.REJECTIONS)),
+                                                 topics.REJECTIONS),
+                        probe=LogProbe(settings.kafka_bootstrap), on_reset=recreate_topics),
         ]
         held["relays"] = relays
         held["tasks"] = [asyncio.create_task(r.run(stop)) for r in relays]
@@ -88,6 +97,7 @@ def build_app(settings: EvidenceSettings) -> FastStream | HttpService:
     async def close_resources() -> None:
         stop.set()
         await asyncio.gather(*held.get("tasks", []), return_exceptions=True)
+        await asyncio.gather(*(r.close() for r in held["relays"]), return_exceptions=True)  # type: ignore[attr-defined]
         if "pool" in held:
             await held["pool"].close()  # type: ignore[attr-defined]
         log.info("service.stopped")

@@ -11,7 +11,7 @@ from pydantic_settings import SettingsConfigDict
 
 from chassis.db import create_pool
 from chassis.http import HttpService, ServiceMetrics, broker_check, database_check, with_http
-from chassis.kafka import make_broker, next_positions_of
+from chassis.kafka import LogProbe, ensure_topics, make_broker, next_positions_of
 from chassis.logging import configure_logging
 from chassis.outbox import OutboxRelay, OutboxSpec
 from chassis.settings import ServiceSettings
@@ -24,6 +24,8 @@ from services.scoring.app.project import Projector
 from services.scoring.app.read import ReadService
 
 GROUP_ID = "objektif-scoring"
+#: The topics this service reads or writes: created on start, and again when the broker came back empty.
+OWN_TOPICS = (topics.EVIDENCE, topics.SCORES)
 
 
 class ScoringSettings(ServiceSettings):
@@ -63,11 +65,17 @@ def build_app(settings: ScoringSettings) -> FastStream | HttpService:
         held["relay"].notify()  # type: ignore[attr-defined]
         log.info("batch.projected", records=len(records), appraisals_changed=changed)
 
+    async def recreate_topics() -> None:
+        await ensure_topics(settings.kafka_bootstrap, OWN_TOPICS, topics.DEFAULT_PARTITIONS)
+
     async def open_resources() -> None:
+        await recreate_topics()
         pool = await create_pool(settings.database_url)
         held.update(pool=pool, projector=Projector(ScoringStore(pool), load_default_policies()))
+        # The relay watches its topic and republishes the outbox when the broker lost it (ARCHITECTURE.md).
         held["relay"] = OutboxRelay(pool, broker, OutboxSpec("scores", "scoring.outbox", "scoring.relay_cursors",
-                                                             topics.SCORES))
+                                                             topics.SCORES),
+                                    probe=LogProbe(settings.kafka_bootstrap), on_reset=recreate_topics)
 
     async def start_relay() -> None:
         held["task"] = asyncio.create_task(held["relay"].run(stop))  # type: ignore[attr-defined]
@@ -77,6 +85,8 @@ def build_app(settings: ScoringSettings) -> FastStream | HttpService:
         stop.set()
         if "task" in held:
             await asyncio.gather(held["task"], return_exceptions=True)  # type: ignore[arg-type]
+        if "relay" in held:
+            await held["relay"].close()  # type: ignore[attr-defined]
         if "pool" in held:
             await held["pool"].close()  # type: ignore[attr-defined]
         log.info("service.stopped")
