@@ -22,6 +22,8 @@ from services.scoring.app.access import (
 )
 
 #: §2.4: an objection at most 14 calendar days after the result was delivered (the gate enforces it).
+#: §2.4 examination: the Atasan asks the Pejabat Penilai and the employee for explanations, and they give them.
+EXAMINATION_TYPES = frozenset({"objection.explanation.requested", "objection.explanation.given"})
 OBJECTION_DAYS = timedelta(days=14)
 
 
@@ -138,8 +140,9 @@ def _date(value: str | None) -> date | None:
 
 
 def objection_status(events: Sequence[Mapping[str, Any]], result: Mapping[str, Any]) -> dict[str, Any]:
-    """The delivery and objection state (§2.4): `none`, `filed` (awaiting the Atasan Pejabat Penilai's decision)
-    or `decided` (final), with the last day an objection may be filed when the result was delivered."""
+    """The delivery and objection state (§2.4): `none`, `filed` (awaiting the Atasan Pejabat Penilai), `examined`
+    (explanations asked for or given, listed under `examination`) or `decided` (final, with what the decision
+    changed), and the last day an objection may be filed once the result was delivered."""
     delivered = _of_type(events, ev.ResultDelivered.TYPE)
     last = delivered[-1] if delivered else None
     deadline = None if last is None else _date(last.get("occurred_at"))
@@ -161,15 +164,32 @@ def objection_status(events: Sequence[Mapping[str, Any]], result: Mapping[str, A
             "reasons": e["payload"].get("reasons"),
             "decided_by_nip": e["payload"].get("decided_by_nip"),
             "occurred_at": e.get("occurred_at"),
+            # v2 decisions may set ratings and realisations anew (§2.4 "may change and set the result")
+            "modified_rating_hasil_kerja": e["payload"].get("modified_rating_hasil_kerja"),
+            "modified_rating_perilaku": e["payload"].get("modified_rating_perilaku"),
+            "modified_realisations": e["payload"].get("modified_realisations") or [],
         }
         for e in _of_type(events, ev.ObjectionDecided.TYPE)
     ]
-    status = "decided" if decided else "filed" if filed else "none"
+    examination = [
+        {
+            "event_id": e["event_id"],
+            "type": e["type"],
+            "by_nip": e["payload"].get("requested_by_nip") or e["payload"].get("given_by_nip"),
+            "from_nips": e["payload"].get("from_nips") or [],
+            "text": e["payload"].get("question") or e["payload"].get("explanation"),
+            "occurred_at": e.get("occurred_at"),
+        }
+        for e in events
+        if e["type"] in EXAMINATION_TYPES
+    ]
+    status = "decided" if decided else "examined" if examination else "filed" if filed else "none"
     return {
         "status": status,
         "delivered_at": None if last is None else last.get("occurred_at"),
         "last_day": None if deadline is None else (deadline + OBJECTION_DAYS).isoformat(),
         "filed": filed,
+        "examination": examination,
         "decisions": decided,
         "applied": result.get("objection"),
     }

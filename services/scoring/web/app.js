@@ -41,6 +41,8 @@ const TEXT = {
   obj_filed: ["Keberatan diajukan, menunggu keputusan Atasan Pejabat Penilai.",
     "Objection filed, awaiting the decision of the appraiser's superior."],
   obj_decided: ["Keberatan telah diputuskan (final).", "The objection has been decided (final)."],
+  obj_examined: ["Keberatan sedang diperiksa: penjelasan diminta atau diberikan.",
+    "The objection is being examined: explanations asked for or given."],
   delivered: ["Hasil diterima", "Result delivered"], last_day: ["Batas keberatan", "Objection deadline"],
   obj_reasons: ["Alasan keberatan", "Reasons"], obj_key: ["Kunci tanda tangan Anda (base64)", "Your signing key (base64)"],
   obj_key_hint: ["Kunci tidak dikirim: keberatan ditandatangani di peramban ini.",
@@ -163,10 +165,18 @@ function behaviourBlock(doc) {
 
 function objectionBlock(doc) {
   const o = doc.objection, r = doc.result;
-  const status = { none: t("obj_none"), filed: t("obj_filed"), decided: t("obj_decided") }[o.status];
+  const status = { none: t("obj_none"), filed: t("obj_filed"), examined: t("obj_examined"),
+    decided: t("obj_decided") }[o.status];
   const parts = [h("h3", {}, t("objection")), h("p", { "data-testid": "objection-status", "data-status": o.status }, status),
     kv([[t("delivered"), fmtTime(o.delivered_at)], [t("last_day"), o.last_day]])];
-  for (const d of o.decisions) parts.push(h("p", {}, `${d.outcome}: ${d.reasons}`, d.predikat ? ` → ${d.predikat}` : ""));
+  for (const x of o.examination || []) {
+    parts.push(h("p", { class: "muted" }, `${fmtTime(x.occurred_at)} · ${x.by_nip}: ${x.text}`));
+  }
+  for (const d of o.decisions) {
+    const changed = [d.predikat, d.modified_rating_hasil_kerja, d.modified_rating_perilaku,
+      ...(d.modified_realisations || []).map((m) => `${m.iki_id} = ${m.value}`)].filter(Boolean);
+    parts.push(h("p", {}, `${d.outcome}: ${d.reasons}`, changed.length ? ` → ${changed.join(", ")}` : ""));
+  }
   // §2.4: the appraised employee, once the result was delivered, until the last day (the gate decides for sure)
   const open = o.delivered_at && o.last_day && new Date().toISOString().slice(0, 10) <= o.last_day;
   if (me && me.nip === r.nip && o.status === "none" && open) {

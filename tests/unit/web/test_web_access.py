@@ -221,3 +221,17 @@ def test_the_objection_status_follows_delivery_filing_and_decision() -> None:
     )
     assert decided["status"] == "decided"
     assert decided["decisions"][0]["predikat"] == "Sangat Baik"
+
+
+def test_an_objection_under_examination_lists_the_questions_and_explanations() -> None:
+    events = [body(e) for e in organisation().events if e.subject == GURU_A]
+    objection_id = objection_status(events, {})["filed"][0]["event_id"]
+    asked = {"event_id": "q", "type": "objection.explanation.requested", "payload": {
+        "objection_event_id": objection_id, "requested_by_nip": PENGAWAS, "from_nips": [KEPALA, GURU_A],
+        "question": "Mengapa bukti September tidak dihitung?"}}
+    given = {"event_id": "g", "type": "objection.explanation.given", "payload": {
+        "request_event_id": "q", "given_by_nip": KEPALA, "explanation": "Belum dikirim sistem"}}
+    examined = objection_status([*events, asked, given], {})
+    assert examined["status"] == "examined"
+    assert [(x["by_nip"], x["text"]) for x in examined["examination"]] == [
+        (PENGAWAS, "Mengapa bukti September tidak dihitung?"), (KEPALA, "Belum dikirim sistem")]
