@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -62,3 +63,35 @@ def _used(rating: Any) -> str:
     if isinstance(rating, dict):
         return str(rating.get("used") or "—")
     return str(rating or "—")
+
+
+def print_audit(console: Console, admin_dsn: str, data_dir: Path) -> bool:
+    """After the run, do what an auditor would: issue a checkpoint, verify the whole ledger against the
+    checkpoint key, and replay every published result (issue 9). Returns whether everything held."""
+    from datetime import UTC, datetime
+
+    from objektif.commands.audit import CoreScorer, signer_of
+    from services.audit.app import checkpoints as cp
+    from services.audit.app import replay as replay_app
+    from services.audit.app import verify as verify_app
+
+    signer = signer_of(data_dir)
+
+    async def run() -> tuple[Any, Any, list[Any]]:
+        conn = await asyncpg.connect(admin_dsn)
+        try:
+            issued = await cp.issue_checkpoint(conn, signer, datetime.now(UTC)) if signer else None
+            report = await verify_app.verify_ledger(conn, [signer.verifier_key()] if signer else [])
+            outcomes = await replay_app.replay_all(conn, CoreScorer())
+        finally:
+            await conn.close()
+        return issued, report, outcomes
+
+    issued, report, outcomes = asyncio.run(run())
+    differ = [o for o in outcomes if not o.match]
+    if issued is not None:
+        console.print(f"Audit: checkpoint {issued.to_json()['size']} daun / leaves, root {issued.to_json()['root']}")
+    console.print(f"Audit verify: {'utuh / intact ✓' if report.ok else 'RUSAK / TAMPERED ✗'} "
+                  f"({report.leaves_checked} leaves, {report.checkpoints_checked} checkpoints); "
+                  f"replay: {len(outcomes)} published results, {len(differ)} differ")
+    return report.ok and not differ
