@@ -513,3 +513,87 @@ class Pp30InnovationRecorded(Payload):
     TYPE: ClassVar[str] = "pp30.innovation.recorded"
     title: Text
     evidence: EvidenceReference | None = None
+
+
+# --- keberatan (issue 4) ---
+# The objection lifecycle of REGULATION.md §2.4 (PP 30/2019 Pasal 59): the result is delivered (`result.delivered`),
+# the appraised employee files (`objection.filed`), the Atasan Pejabat Penilai asks the Pejabat Penilai and the
+# employee for explanations and they answer, then the Atasan decides. The decision is final by itself (§2.4 [P]:
+# "keputusan … bersifat final"): there is no separate finality event. Subject of each: the objecting employee.
+
+
+class ObjectionExplanationRequested(Payload):
+    """The Atasan Pejabat Penilai asks the Pejabat Penilai and/or the employee to explain (§2.4 examination)."""
+
+    TYPE: ClassVar[str] = "objection.explanation.requested"
+    objection_event_id: UUID
+    requested_by_nip: Nip
+    from_nips: tuple[Nip, ...] = Field(min_length=1, max_length=2, description="the Pejabat Penilai, the employee")
+    question: Text
+
+    @model_validator(mode="after")
+    def _distinct(self) -> ObjectionExplanationRequested:
+        if len(set(self.from_nips)) != len(self.from_nips):
+            raise ValueError("from_nips must not repeat a person")
+        return self
+
+
+class ObjectionExplanationGiven(Payload):
+    """A person asked for an explanation gives it (§2.4), optionally pointing at the events it is about."""
+
+    TYPE: ClassVar[str] = "objection.explanation.given"
+    request_event_id: UUID
+    given_by_nip: Nip
+    explanation: Text
+    refers_to: tuple[UUID, ...] = ()
+
+
+class ModifiedRealisation(BaseModel):
+    """A realisation as the Atasan sets it in a decision: it replaces the IKI's realisation in force."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    iki_id: Id
+    value: Decimal = Field(ge=0)
+
+
+class ObjectionDecidedV2(Payload):
+    """`objection.decided` v2: the Atasan Pejabat Penilai's decision, final (§2.4: he or she "may change and
+    set" the result). `ditolak`: the result stands. `diterima`: the result is re-scored with the modified
+    ratings and realisations; under PermenPANRB 6/2022 the predikat then follows from the §1.5 matrix.
+    `predikat` sets a predikat directly: what v1 did, and what the numeric regimes (§2.2, §3) need, where no
+    matrix applies; it cannot be combined with modified ratings (the matrix would contradict it).
+
+    v1 (`ObjectionDecided`) carried only `predikat`; `contracts.registry` upcasts it unchanged for `diterima`
+    and drops it for `ditolak` (v1 scoring never applied a rejected decision's predikat)."""
+
+    TYPE: ClassVar[str] = "objection.decided"
+    SCHEMA_VERSION: ClassVar[int] = 2
+    objection_event_id: UUID
+    decided_by_nip: Nip
+    outcome: Literal["ditolak", "diterima"]
+    modified_rating_hasil_kerja: Rating | None = None
+    modified_rating_perilaku: Rating | None = None
+    modified_realisations: tuple[ModifiedRealisation, ...] = ()
+    predikat: str | None = Field(default=None, max_length=40, description="a predikat set directly")
+    reasons: Text
+
+    @property
+    def modifies(self) -> bool:
+        """Whether the decision changes anything in the result."""
+        return bool(
+            self.modified_rating_hasil_kerja
+            or self.modified_rating_perilaku
+            or self.modified_realisations
+            or self.predikat
+        )
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ObjectionDecidedV2:
+        if self.outcome == "ditolak" and self.modifies:
+            raise ValueError("a rejected objection (ditolak) changes nothing: no modified_* and no predikat")
+        if self.predikat and (self.modified_rating_hasil_kerja or self.modified_rating_perilaku):
+            raise ValueError("predikat follows from the modified ratings (§1.5); do not set both")
+        ids = [m.iki_id for m in self.modified_realisations]
+        if len(ids) != len(set(ids)):
+            raise ValueError("modified_realisations must name each iki_id once")
+        return self

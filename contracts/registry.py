@@ -45,6 +45,10 @@ PAYLOADS: dict[str, type[ev.Payload]] = {
         ev.Pp30SkpValued,
         ev.Pp30BehaviourValued,
         ev.Pp30InnovationRecorded,
+        # keberatan (REGULATION.md §2.4; issue 4); ObjectionDecidedV2 after ObjectionDecided: the newest version
+        ev.ObjectionExplanationRequested,
+        ev.ObjectionExplanationGiven,
+        ev.ObjectionDecidedV2,
     )
 }
 
@@ -63,9 +67,19 @@ def _feedback_given_v1_to_v2(payload: dict[str, Any]) -> dict[str, Any]:
     return {**payload, "refers_to": [{"event_id": ref} for ref in refers_to]}
 
 
+def _objection_decided_v1_to_v2(payload: dict[str, Any]) -> dict[str, Any]:
+    """v1 held only `predikat`; v2 adds modified ratings and realisations (issue 4, §2.4). A v1 predikat is
+    kept as v2's directly set predikat when the objection was accepted (`diterima`); a rejected decision's
+    predikat never had an effect (v1 scoring applied only accepted ones), so it is dropped."""
+    if payload.get("outcome") == "ditolak":
+        return {k: v for k, v in payload.items() if k != "predikat"}
+    return payload
+
+
 #: Upcasters: (type, from_version) -> function turning that version's payload dict into the next version's.
 UPCASTERS: dict[tuple[str, int], Callable[[dict[str, Any]], dict[str, Any]]] = {
     ("feedback.given", 1): _feedback_given_v1_to_v2,
+    ("objection.decided", 1): _objection_decided_v1_to_v2,
 }
 
 #: Event types a submitter may send through intake; derived events are written by the services only.

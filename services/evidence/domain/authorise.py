@@ -4,23 +4,24 @@
   IKI it measures that are in the employee's SKP.
 - A person: only in his or her own name, and as a rater only in the relation the organisation structure gives
   at the rating's time (raters are assigned by the structure, never chosen by the ratee, §2.3).
-- An objection: only by the appraised employee, within 14 calendar days of the result's delivery (§2.4).
-- A decision on an objection: only by the Atasan Pejabat Penilai (§2.4).
+- An objection: only by the appraised employee, within 14 calendar days of the result's delivery, once per
+  delivered result; explanations asked by the Atasan Pejabat Penilai of the Pejabat Penilai and the employee, and
+  given by those asked; the decision only by the Atasan, and final (§2.4; `services.evidence.domain.objections`).
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from contracts import events as ev
 from contracts.envelope import Envelope
+from services.evidence.domain import objections
 from services.evidence.domain.authenticate import ADMIN_TYPES
 from services.evidence.domain.reasons import Code, reason
 from services.evidence.domain.state import IntakeState, Source
 
-#: §2.4: an objection at most 14 days after the result was received. Policy: calendar days, counted in the
-#: UTC offset the delivery was recorded in.
-OBJECTION_DAYS = timedelta(days=14)
+#: §2.4: an objection at most 14 days after the result was received (`objections.filing_time` says when).
+OBJECTION_DAYS = objections.OBJECTION_DAYS
 
 Reasons = tuple[ev.RejectionReason, ...]
 
@@ -42,7 +43,9 @@ PERSON_TYPES: frozenset[str] = frozenset(
         ev.PejabatPenilaiRated.TYPE,
         ev.FeedbackGivenV2.TYPE,
         ev.ObjectionFiled.TYPE,
-        ev.ObjectionDecided.TYPE,
+        ev.ObjectionDecidedV2.TYPE,
+        ev.ObjectionExplanationRequested.TYPE,
+        ev.ObjectionExplanationGiven.TYPE,
     }
 )
 
@@ -124,30 +127,20 @@ def _system(source: Source, envelope: Envelope, payload: ev.Payload, state: Inta
     return (reason(Code.SCOPE_KIND, envelope.type, path="type"),)
 
 
-def _objection(envelope: Envelope, me: str, state: IntakeState, received_at: datetime) -> Reasons:
-    if envelope.subject != me:
-        return (reason(Code.OBJECTION_NOT_SUBJECT, path="subject"),)
-    delivered = state.deliveries.get((envelope.subject, envelope.period))
-    if delivered is None:
-        return (reason(Code.OBJECTION_NO_RESULT, envelope.period, path="period"),)
-    last_day = delivered.date() + OBJECTION_DAYS
-    if received_at.astimezone(delivered.tzinfo).date() > last_day:
-        return (reason(Code.OBJECTION_LATE, f"last day {last_day.isoformat()}"),)
-    return ()
-
-
 def _person(
     source: Source, envelope: Envelope, payload: ev.Payload, state: IntakeState, received_at: datetime
 ) -> Reasons:
     me = source.nip or ""
     when = envelope.occurred_at
     if isinstance(payload, ev.ObjectionFiled):
-        return _objection(envelope, me, state, received_at)
+        return objections.filing_failures(envelope, me, state, received_at)
     claimed = {
         ev.BehaviourRated: "rater_nip",
         ev.PejabatPenilaiRated: "rater_nip",
         ev.FeedbackGivenV2: "from_nip",
-        ev.ObjectionDecided: "decided_by_nip",
+        ev.ObjectionDecidedV2: "decided_by_nip",
+        ev.ObjectionExplanationRequested: "requested_by_nip",
+        ev.ObjectionExplanationGiven: "given_by_nip",
     }[type(payload)]
     if getattr(payload, claimed) != me:
         return (reason(Code.SCOPE_PERSON, path=f"payload.{claimed}"),)
@@ -162,12 +155,12 @@ def _person(
         case ev.FeedbackGivenV2():
             relations = (relation_failure(state, me, envelope.subject, r, when) for r in ev.RaterRelation)
             failure = None if None in relations else Code.RATER_NOT_IN_RELATION
-        case ev.ObjectionDecided():
-            if state.objections.get(payload.objection_event_id) != (envelope.subject, envelope.period):
-                return (reason(Code.OBJECTION_UNKNOWN, path="payload.objection_event_id"),)
-            pejabat_penilai = state.pejabat_penilai_at(envelope.subject, when)
-            atasan = state.pejabat_penilai_at(pejabat_penilai, when) if pejabat_penilai else None
-            failure = None if atasan == me else Code.DECISION_NOT_ATASAN
+        case ev.ObjectionDecidedV2():
+            return objections.decision_failures(envelope, payload, me, state)
+        case ev.ObjectionExplanationRequested():
+            return objections.request_failures(envelope, payload, me, state)
+        case ev.ObjectionExplanationGiven():
+            return objections.explanation_failures(envelope, payload, me, state)
     return (reason(failure, path=f"payload.{claimed}"),) if failure else ()
 
 

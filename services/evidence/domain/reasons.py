@@ -44,6 +44,13 @@ class Code(StrEnum):
     OBJECTION_LATE = "objection.late"
     OBJECTION_UNKNOWN = "objection.unknown"
     DECISION_NOT_ATASAN = "decision.not_atasan"
+    # keberatan (issue 4, §2.4)
+    OBJECTION_DUPLICATE = "objection.duplicate"
+    OBJECTION_DECIDED_FINAL = "objection.decided_final"
+    EXPLANATION_NOT_ATASAN = "explanation.not_atasan"
+    EXPLANATION_NOT_PARTY = "explanation.not_party"
+    EXPLANATION_UNKNOWN = "explanation.unknown"
+    EXPLANATION_NOT_ASKED = "explanation.not_asked"
     SUPERSEDES_UNKNOWN = "supersedes.unknown"
     SUPERSEDES_OTHER_SOURCE = "supersedes.other_source"
     SUPERSEDES_OTHER_TYPE = "supersedes.other_type"
@@ -119,6 +126,30 @@ MESSAGES: dict[Code, tuple[str, str]] = {
     Code.DECISION_NOT_ATASAN: (
         "Keputusan keberatan hanya oleh Atasan Pejabat Penilai Kinerja",
         "Only the Atasan Pejabat Penilai may decide an objection",
+    ),
+    Code.OBJECTION_DUPLICATE: (
+        "Hasil yang diterima ini sudah diajukan keberatan; satu keberatan untuk satu hasil",
+        "An objection was already filed against this delivered result; one objection per result",
+    ),
+    Code.OBJECTION_DECIDED_FINAL: (
+        "Keberatan telah diputus Atasan Pejabat Penilai Kinerja dan keputusannya bersifat final",
+        "The objection was decided by the Atasan Pejabat Penilai, and the decision is final",
+    ),
+    Code.EXPLANATION_NOT_ATASAN: (
+        "Permintaan penjelasan hanya oleh Atasan Pejabat Penilai Kinerja",
+        "Only the Atasan Pejabat Penilai may ask for explanations",
+    ),
+    Code.EXPLANATION_NOT_PARTY: (
+        "Penjelasan hanya dapat diminta dari Pejabat Penilai Kinerja dan pegawai yang dinilai",
+        "Explanations may be asked only of the Pejabat Penilai and the appraised employee",
+    ),
+    Code.EXPLANATION_UNKNOWN: (
+        "Permintaan penjelasan yang dijawab tidak dikenal",
+        "The explanation request answered is unknown",
+    ),
+    Code.EXPLANATION_NOT_ASKED: (
+        "Penjelasan hanya dari orang yang dimintai penjelasan",
+        "Only a person who was asked may give the explanation",
     ),
     Code.SUPERSEDES_UNKNOWN: ("Peristiwa yang dikoreksi tidak dikenal", "The superseded event is unknown"),
     Code.SUPERSEDES_OTHER_SOURCE: (

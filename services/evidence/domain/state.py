@@ -76,6 +76,24 @@ class Assignment:
 
 
 @dataclass(frozen=True)
+class Delivery:
+    """A result delivered to the employee (§2.4): when it happened in the world (`occurred_at`, the submitting
+    system's claim) and when the gate recorded it (`recorded_at`, the gate's clock)."""
+
+    event_id: UUID
+    occurred_at: datetime
+    recorded_at: datetime
+
+
+@dataclass(frozen=True)
+class ExplanationRequest:
+    """The Atasan's request for explanations on an objection (§2.4), and whom it asks."""
+
+    objection_event_id: UUID
+    asked: frozenset[str]
+
+
+@dataclass(frozen=True)
 class SeenEvent:
     """An accepted event, as far as supersession needs to know it."""
 
@@ -95,8 +113,11 @@ class IntakeState:
     - `units`: unit id → parent unit id (None for the root).
     - `assignments`: NIP → assignments in order of `effective_from` (who is in which unit, rated by whom).
     - `plans`: (NIP, period) → the IKI ids of the employee's current SKP (§1.2).
-    - `deliveries`: (NIP, period) → when the latest result was delivered (§2.4 deadline).
+    - `deliveries`: (NIP, period) → the latest delivery of a result (§2.4 deadline).
     - `objections`: objection event id → (NIP, period).
+    - `objection_of`: (NIP, period) → the objection filed against the delivered result (one each, §2.4).
+    - `decided`: objection event id → the event id of its decision (final, §2.4).
+    - `explanation_requests`: request event id → the objection and whom it asks (§2.4).
     - `seen`: accepted event id → what supersession checks need; its keys are the duplicate check.
     """
 
@@ -105,9 +126,12 @@ class IntakeState:
     units: HashTrieMap[str, str | None]
     assignments: HashTrieMap[str, tuple[Assignment, ...]]
     plans: HashTrieMap[tuple[str, str], frozenset[str]]
-    deliveries: HashTrieMap[tuple[str, str], datetime]
+    deliveries: HashTrieMap[tuple[str, str], Delivery]
     objections: HashTrieMap[UUID, tuple[str, str]]
     seen: HashTrieMap[UUID, SeenEvent]
+    objection_of: HashTrieMap[tuple[str, str], UUID]
+    decided: HashTrieMap[UUID, UUID]
+    explanation_requests: HashTrieMap[UUID, ExplanationRequest]
 
     # --- queries --------------------------------------------------------------------------------------------
 
@@ -152,6 +176,9 @@ def initial_state(admin_public_keys: tuple[bytes, ...] | list[bytes]) -> IntakeS
         deliveries=HashTrieMap(),
         objections=HashTrieMap(),
         seen=HashTrieMap(),
+        objection_of=HashTrieMap(),
+        decided=HashTrieMap(),
+        explanation_requests=HashTrieMap(),
     )
 
 
@@ -213,10 +240,25 @@ def _learn(state: IntakeState, envelope: Envelope, payload: Any, when: datetime)
             return replace(state, plans=state.plans.insert((envelope.subject, envelope.period), ikis))
         case ev.ResultDelivered():
             key = (envelope.subject, envelope.period)
-            return replace(state, deliveries=state.deliveries.insert(key, envelope.occurred_at))
+            delivery = Delivery(envelope.event_id, envelope.occurred_at, when)
+            return replace(state, deliveries=state.deliveries.insert(key, delivery))
         case ev.ObjectionFiled():
             entry = (envelope.subject, envelope.period)
-            return replace(state, objections=state.objections.insert(envelope.event_id, entry))
+            first = state.objection_of if entry in state.objection_of else state.objection_of.insert(
+                entry, envelope.event_id
+            )
+            return replace(
+                state, objections=state.objections.insert(envelope.event_id, entry), objection_of=first
+            )
+        case ev.ObjectionExplanationRequested():
+            request = ExplanationRequest(payload.objection_event_id, frozenset(payload.from_nips))
+            requests = state.explanation_requests.insert(envelope.event_id, request)
+            return replace(state, explanation_requests=requests)
+        case ev.ObjectionDecidedV2():
+            if payload.objection_event_id in state.decided:
+                return state
+            decided = state.decided.insert(payload.objection_event_id, envelope.event_id)
+            return replace(state, decided=decided)
         case _:
             return state
 

@@ -66,7 +66,7 @@ def apply_annual_policy(
             dict.fromkeys((*appraisal.basis_event_ids, *(i for a in periodic for i in a.basis_event_ids)))
         )
         objection = appraisal.objection
-        overridden = objection is not None and objection[1] == "diterima" and objection[2] is not None
+        overridden = objection is not None and objection.changes_result
         result.append(
             replace(
                 appraisal,

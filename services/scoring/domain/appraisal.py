@@ -15,6 +15,7 @@ from typing import Any
 from contracts.events import Rating
 from services.scoring.domain.behaviour import RaterScore, ValueResult
 from services.scoring.domain.hasil import IkiResult, RhkResult
+from services.scoring.domain.objection import ObjectionView
 
 
 def _d(value: Decimal | None) -> str | None:
@@ -140,7 +141,7 @@ class Appraisal:
     predikat: str | None
     nilai: Decimal | None
     divergence: Divergence
-    objection: tuple[str, str, str | None] | None
+    objection: ObjectionView | None
     pp30: Pp30Detail | None
     pp46: Pp46Detail | None
     behaviour_scores: tuple[RaterScore, ...]
@@ -151,8 +152,9 @@ class Appraisal:
 
     @property
     def final(self) -> bool:
-        """Whether the period is closed for this employee (the predikat is final, §1.7)."""
-        return self.status == "final"
+        """Whether the predikat is final: the period is closed for this employee (§1.7), or an objection was
+        decided (§2.4, status `final (keberatan)`)."""
+        return self.status.startswith("final")
 
     def to_json(self) -> dict[str, Any]:
         """JSON-ready form: decimals as strings with the policy's fixed places; individual rater answers are
@@ -190,13 +192,7 @@ class Appraisal:
             "predikat_computed": self.predikat_computed,
             "nilai": _d(self.nilai),
             "divergence": self.divergence.to_json(),
-            "objection": None
-            if self.objection is None
-            else {
-                "decision_event_id": self.objection[0],
-                "outcome": self.objection[1],
-                "predikat": self.objection[2],
-            },
+            "objection": None if self.objection is None else self.objection.to_json(),
             "pp30": None if self.pp30 is None else self.pp30.to_json(),
             "pp46": None if self.pp46 is None else self.pp46.to_json(),
             "annual_from": list(self.annual_from),

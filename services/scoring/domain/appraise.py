@@ -1,11 +1,11 @@
 """Appraising one employee for one period: fold the stream, then read the state under the policy in force
 (REGULATION.md §0 regime by period or by adoption; §1.3-§1.5 PermenPANRB 6/2022; §2.2 PP 30/2019;
-§3 PP 46/2011; §2.4 an accepted objection sets the result)."""
+§3 PP 46/2011; §2.4 an accepted objection's decision re-projects the result, `services.scoring.domain.objection`)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
@@ -18,6 +18,7 @@ from services.scoring.domain.behaviour import RaterScore, ValueResult, aggregate
 from services.scoring.domain.capaian import rating_from_bands
 from services.scoring.domain.hasil import HasilKerja, hasil_kerja
 from services.scoring.domain.numbers import rounded
+from services.scoring.domain.objection import objection_view, original_summary, with_decided_realisations
 from services.scoring.domain.older import pp30_nilai, pp30_predikat
 from services.scoring.domain.older_stream import pp46_detail
 from services.scoring.domain.policy import Policy, select_policy
@@ -32,6 +33,9 @@ _NOT_EMPLOYEE_SLOTS = ("policies", "org_predicates", "positions")
 class StreamError(ValueError):
     """The events do not form one employee-period stream (empty, or mixing employees or periods)."""
 
+
+#: The status of a result an objection's decision made final (§2.4: the decision is final).
+FINAL_BY_DECISION = "final (keberatan)"
 
 _NO_HASIL = HasilKerja(None, (), (), None, ())
 _NO_DIVERGENCE = Divergence(False, False, None, False, None)
@@ -94,33 +98,37 @@ def project(state: State, policies: Mapping[str, Policy]) -> Appraisal:
         policies,
     )
     assignment = assignment_in_force(state.assignments, period)
-    if policy.id == "permenpanrb-6-2022":
-        scored = _permen(state, policy, _leader_rating(state, assignment, period, policy))
-    elif policy.id == "pp30-2019":
-        scored = _pp30(state, policy)
-    else:
-        detail, nilai, predikat, used = pp46_detail(state, policy)
-        scored = _Scored(pp46=detail, nilai=nilai, predikat=predikat, used=used)
+    original = _score(state, policy, assignment, period)
     closure = state.closures[-1] if state.closures else None
-    decision = state.decisions[-1] if state.decisions else None
-    final_predikat = scored.predikat
-    objection = None
-    if decision is not None:
-        decided = decision.payload
-        objection = (decision.event_id, decided.outcome, decided.predikat)
-        if decided.outcome == "diterima" and decided.predikat is not None:
-            final_predikat = decided.predikat  # §2.4: the Atasan may change and set the result; final
-    extra = [
-        f.event_id for f in (adopted[-1] if adopted else None, assignment, closure, decision) if f is not None
-    ]
+    objection, objection_used = objection_view(state, policy.keberatan.decision_days)
+    scored = original
+    if objection is not None and objection.decision is not None and objection.changes_result:
+        # §2.4: the Atasan "may change and set" the result: re-project with what the decision sets; the result
+        # before it stays visible in `objection.original`
+        decision = objection.decision
+        changed = _score(with_decided_realisations(state, decision), policy, assignment, period)
+        scored = _as_decided(changed, decision.payload, policy)
+        summary = original_summary(
+            original.predikat,
+            (original.rating_hasil_kerja[2], original.rating_perilaku[2]),
+            original.hk.capaian,
+            original.nilai,
+            original.hk.iki,
+        )
+        objection = replace(objection, original=summary)
+        scored = replace(scored, used=(*original.used, *scored.used))
+    extra = [f.event_id for f in (adopted[-1] if adopted else None, assignment, closure) if f is not None]
     positions = {f.event_id: f.position for f in state.live()}
-    basis = tuple(sorted(set(scored.used) | set(extra), key=positions.__getitem__))
+    basis = tuple(sorted(set(scored.used) | set(extra) | set(objection_used), key=positions.__getitem__))
     a = assignment.payload if assignment is not None else None
+    status = "final" if closure is not None else "provisional"
+    if objection is not None and objection.decision is not None:
+        status = FINAL_BY_DECISION  # §2.4: the decision is final, whatever its outcome
     return Appraisal(
         nip=nip,
         period=period,
         evaluation="tahunan" if len(period) == 4 else "periodik",
-        status="final" if closure is not None else "provisional",
+        status=status,
         name=a.name if a else None,
         unit_id=a.unit_id if a else None,
         jabatan=a.jabatan if a else None,
@@ -133,8 +141,8 @@ def project(state: State, policies: Mapping[str, Policy]) -> Appraisal:
         rating_perilaku=scored.rating_perilaku,
         perilaku_score=scored.perilaku_score,
         per_value=scored.per_value,
-        predikat_computed=scored.predikat,
-        predikat=final_predikat,
+        predikat_computed=original.predikat,
+        predikat=scored.predikat,
         nilai=scored.nilai,
         divergence=scored.divergence,
         objection=objection,
@@ -144,6 +152,39 @@ def project(state: State, policies: Mapping[str, Policy]) -> Appraisal:
         basis_event_ids=basis,
         basis_hash=basis_hash(basis),
         hasil_kerja_source=scored.hasil_kerja_source,
+    )
+
+
+def _score(
+    state: State, policy: Policy, assignment: Fact[ev.EmployeeAssigned] | None, period: str
+) -> _Scored:
+    """What the regime in force makes of the stream (§1.3-§1.5, §2.2 or §3)."""
+    if policy.id == "permenpanrb-6-2022":
+        return _permen(state, policy, _leader_rating(state, assignment, period, policy))
+    if policy.id == "pp30-2019":
+        return _pp30(state, policy)
+    detail, nilai, predikat, used = pp46_detail(state, policy)
+    return _Scored(pp46=detail, nilai=nilai, predikat=predikat, used=used)
+
+
+def _as_decided(scored: _Scored, decided: ev.ObjectionDecidedV2, policy: Policy) -> _Scored:
+    """The re-projected result with the decision's ratings in place of the ones used (§2.4) and the predikat
+    that follows: set directly by the decision, or under PermenPANRB 6/2022 from the §1.5 matrix. The numeric
+    regimes (§2.2, §3) have no ratings to modify: their value follows from modified realisations only."""
+    evidence_hk, pp_hk, used_hk = scored.rating_hasil_kerja
+    evidence_p, pp_p, used_p = scored.rating_perilaku
+    hk = decided.modified_rating_hasil_kerja or used_hk
+    p = decided.modified_rating_perilaku or used_p
+    predikat = scored.predikat
+    if decided.predikat is not None:
+        predikat = decided.predikat
+    elif policy.id == "permenpanrb-6-2022":
+        predikat = matrix_predikat(hk, p) if hk and p else None
+    return replace(
+        scored,
+        rating_hasil_kerja=(evidence_hk, pp_hk, hk),
+        rating_perilaku=(evidence_p, pp_p, p),
+        predikat=predikat,
     )
 
 

@@ -146,6 +146,13 @@ class Pp46Settings(_Model):
     kreativitas: dict[str, Decimal]
 
 
+class Keberatan(_Model):
+    """§2.4 Policy: the Atasan Pejabat Penilai's decision deadline, in calendar days from the filing (no rule
+    found; a missed deadline is reported, not silently passed)."""
+
+    decision_days: int = Field(default=14, ge=1, le=366)
+
+
 class Policy(_Model):
     """A versioned policy; `content_hash` is the SHA-256 hex of the file's bytes."""
 
@@ -156,6 +163,7 @@ class Policy(_Model):
     permenpanrb: PermenSettings | None = None
     pp30: Pp30Settings | None = None
     pp46: Pp46Settings | None = None
+    keberatan: Keberatan = Keberatan()
 
     @model_validator(mode="after")
     def _section_matches_id(self) -> Policy:

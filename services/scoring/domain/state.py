@@ -56,7 +56,7 @@ class State:
     closures: tuple[Fact[ev.PeriodClosed], ...] = ()
     deliveries: tuple[Fact[ev.ResultDelivered], ...] = ()
     objections: tuple[Fact[ev.ObjectionFiled], ...] = ()
-    decisions: tuple[Fact[ev.ObjectionDecided], ...] = ()
+    decisions: tuple[Fact[ev.ObjectionDecidedV2], ...] = ()
     pp46_activities: tuple[Fact[ev.Pp46ActivityRecorded], ...] = ()
     pp46_tambahan: tuple[Fact[ev.Pp46TugasTambahanRecorded], ...] = ()
     pp46_kreativitas: tuple[Fact[ev.Pp46KreativitasRecorded], ...] = ()
@@ -64,6 +64,7 @@ class State:
     pp30_skp: tuple[Fact[ev.Pp30SkpValued], ...] = ()
     pp30_behaviour: tuple[Fact[ev.Pp30BehaviourValued], ...] = ()
     pp30_innovation: tuple[Fact[ev.Pp30InnovationRecorded], ...] = ()
+    explanations: tuple[Fact[Any], ...] = ()  # keberatan (§2.4): explanations requested and given
 
     def live(self) -> tuple[Fact[Any], ...]:
         """Every live fact, in fold order."""
@@ -106,8 +107,10 @@ def _slot(payload: ev.Payload) -> str | None:
             return "deliveries"
         case ev.ObjectionFiled():
             return "objections"
-        case ev.ObjectionDecided():
+        case ev.ObjectionDecidedV2():
             return "decisions"
+        case ev.ObjectionExplanationRequested() | ev.ObjectionExplanationGiven():
+            return "explanations"
         case ev.Pp46ActivityRecorded():
             return "pp46_activities"
         case ev.Pp46TugasTambahanRecorded():
