@@ -7,6 +7,7 @@
     GET  /api/units/{unit_id}/{period}/export.csv   the unit's results (also .xlsx)
     GET  /api/appraisals?as_of=…&period=…&unit=…    results as of a time (auditors)
     POST /api/objections                            an objection signed by the employee, to the intake
+    GET  /api/objections?open=true                  objections and their decision deadlines (§2.4; false: all)
 
 Every /api route needs `Authorization: Bearer <token>` (services/scoring/app/access.py): 401 without a valid
 token, 403 when the role does not allow it, 404 when nothing is recorded. An objection is signed in the browser
@@ -187,6 +188,12 @@ class WebApi:
             {"event_id": str(envelope.event_id), "status": "submitted", "topic": topics.SUBMISSIONS}, 202
         )
 
+    async def objections(self, request: Request, viewer: Principal) -> Response:
+        open_only = request.query_params.get("open", "true").lower() not in ("false", "0", "no")
+        today = self._clock().date()
+        rows = await self._service.objections(viewer, today, open_only)
+        return _json({"today": today.isoformat(), "open": open_only, "objections": rows})
+
     # --- routes -------------------------------------------------------------------------------------------------
 
     def routes(self) -> list[BaseRoute]:
@@ -212,4 +219,5 @@ class WebApi:
             Route("/api/units/{unit_id}/{period}/export.{fmt}", g(self.export)),
             Route("/api/units/{unit_id}/{period}", g(self.unit)),
             Route("/api/objections", g(self.objection), methods=["POST"]),
+            Route("/api/objections", g(self.objections), methods=["GET"]),
         ]

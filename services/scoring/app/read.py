@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Protocol
 
 from contracts import events as ev
@@ -25,6 +25,7 @@ from services.scoring.app.access import (
     visible_members,
 )
 from services.scoring.app.explain import explain
+from services.scoring.app.objections import visible_objections
 from services.scoring.domain import Policy, score_stream
 from services.scoring.domain.timeline import period_bounds
 
@@ -191,6 +192,12 @@ class ReadService:
             for r in results
             if (period is None or r["period"] == period) and (unit_id is None or r.get("unit_id") == unit_id)
         ]
+
+    async def objections(self, viewer: Principal, today: date, open_only: bool) -> list[dict[str, Any]]:
+        """`GET /api/objections?open=true`: objections with their decision deadlines (§2.4), as far as the viewer
+        follows them (services/scoring/app/objections.py); `today` judges a deadline passed without an event."""
+        results = [r for r in await self._reads.appraisals() if r.get("objection")]
+        return [r.to_json() for r in await visible_objections(results, self.chains, viewer, today, open_only)]
 
     async def export_rows(self, viewer: Principal, unit_id: str, period: str) -> list[ExportRow]:
         """The rows of a unit's export: every member for an auditor, a superior's own subordinates otherwise."""
