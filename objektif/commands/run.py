@@ -83,6 +83,10 @@ def up(data_dir: DataDir = DEFAULT_DATA_DIR, database: Database = "objektif") ->
         stack.spawn_all()
         print(f"{ENV_KAFKA}={stack.kafka_bootstrap}")
         print(f"{ENV_DATABASE}={stack.admin_dsn}")
+        for name, port in sorted(stack.http_ports.items()):
+            print(f"{name}: http://127.0.0.1:{port}/  (/healthz /readyz /metrics)")
+        print(f"web page: http://127.0.0.1:{stack.http_ports['scoring']}/ — a token: "
+              f"objektif token --data-dir {data_dir} --role auditor")
         print("Objektif is running; Ctrl-C stops it.", flush=True)
         while True:
             stack.check_services()
