@@ -6,6 +6,7 @@ checkpoint. `render_html` turns it into one self-contained page (services/audit/
 
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -19,7 +20,17 @@ from services.audit.adapters.queries import Leaf, StoredCheckpoint
 from services.audit.app.dossier_html import render_html
 from services.audit.app.stored_tree import stored_inclusion_proof
 
-__all__ = ["Dossier", "DossierEvent", "DossierResult", "gather", "render_html"]
+__all__ = ["THREAD_TYPES", "Dossier", "DossierEvent", "DossierResult", "gather", "render_html"]
+
+#: The keberatan thread (§2.4; issue 4): the delivery that starts the clock, the objection, the explanations asked
+#: and given, and the Atasan Pejabat Penilai's final decision.
+THREAD_TYPES = (
+    "result.delivered",
+    "objection.filed",
+    "objection.explanation.requested",
+    "objection.explanation.given",
+    "objection.decided",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +45,19 @@ class DossierEvent:
     body: bytes | None
     leaf_hash: bytes
     proof: tuple[bytes, ...] | None
+
+    @property
+    def submitted_type(self) -> str | None:
+        """The type of the event as submitted: its own, or for a refusal the type of the refused submission."""
+        if self.topic != topics.REJECTIONS:
+            return self.type
+        payload = (self.envelope or {}).get("payload") or {}
+        try:
+            original = orjson.loads(base64.b64decode(str(payload.get("original_b64", "")), validate=True))
+        except (ValueError, orjson.JSONDecodeError):
+            return None
+        found = original.get("type") if isinstance(original, dict) else None
+        return found if isinstance(found, str) else None
 
     @property
     def evidence(self) -> tuple[dict[str, Any], ...]:
@@ -66,6 +90,14 @@ class Dossier:
     results: tuple[DossierResult, ...]
     checkpoint: StoredCheckpoint | None
     vkey: str | None
+
+    @property
+    def thread(self) -> tuple[DossierEvent, ...]:
+        """The keberatan thread in ledger order (§2.4): accepted steps, and refused submissions of those types
+        (a late or duplicate objection) with their reasons; each keeps its inclusion proof."""
+        return tuple(
+            e for e in self.events if e.topic != topics.SCORES and e.submitted_type in THREAD_TYPES
+        )
 
     @property
     def latest(self) -> dict[str, Any] | None:

@@ -84,6 +84,58 @@ def _results_table(dossier: Dossier) -> str:
     return f"<table>{head}{''.join(rows)}</table>"
 
 
+_STEPS = {
+    "result.delivered": ("Hasil diterima pegawai", "Result delivered"),
+    "objection.filed": ("Keberatan diajukan", "Objection filed"),
+    "objection.explanation.requested": ("Penjelasan diminta", "Explanation requested"),
+    "objection.explanation.given": ("Penjelasan diberikan", "Explanation given"),
+    "objection.decided": ("Keputusan Atasan Pejabat Penilai (final)", "Decision of the Atasan (final)"),
+}
+
+
+def _thread_content(payload: dict[str, Any]) -> str:
+    """What a step says: reasons, the question and whom it asks, the explanation, the outcome and changes."""
+    parts = []
+    for key, label in (("outcome", "Putusan / outcome"), ("question", "Pertanyaan / question"),
+                       ("from_nips", "Kepada / asked"), ("given_by_nip", "Oleh / by"),
+                       ("explanation", "Penjelasan / explanation"), ("reasons", "Alasan / reasons"),
+                       ("modified_rating_hasil_kerja", "Rating hasil kerja"),
+                       ("modified_rating_perilaku", "Rating perilaku"), ("predikat", "Predikat")):
+        value = payload.get(key)
+        if value:
+            shown = ", ".join(map(str, value)) if isinstance(value, list) else str(value)
+            parts.append(f"{escape(label)}: <b>{escape(shown)}</b>")
+    for m in payload.get("modified_realisations") or ():
+        if isinstance(m, dict):
+            parts.append(f"Realisasi / realisation {_text(m.get('iki_id'))}: <b>{_text(m.get('value'))}</b>")
+    return "<br>".join(parts) or "—"
+
+
+def _thread_table(dossier: Dossier) -> str:
+    """§2.4: the objection from delivery to the final decision, refusals included, each step a ledger leaf."""
+    rows = []
+    for event in dossier.thread:
+        env = event.envelope or {}
+        payload = env.get("payload") or {}
+        if event.topic.endswith("rejections.v1"):
+            original = orjson.loads(base64.b64decode(str(payload.get("original_b64", ""))))
+            codes = ", ".join(str(r.get("code")) for r in payload.get("reasons") or ())
+            verdict = f"<span class=bad>{_both('ditolak gerbang', 'refused')}: {escape(codes)}</span>"
+            env, payload = original, original.get("payload") or {}
+        else:
+            verdict = f"<span class=ok>{_both('tercatat', 'recorded')}</span>"
+        step = _STEPS.get(str(env.get("type")), (str(env.get("type")), str(env.get("type"))))
+        rows.append(
+            f"<tr><td>{event.leaf_index}</td><td>{_text(env.get('occurred_at'))}</td><td>{_both(*step)}<br>"
+            f"<code>{_text(env.get('event_id'))}</code></td><td>{_text(env.get('source'))}</td>"
+            f"<td>{_thread_content(payload)}</td><td>{verdict}</td></tr>")
+    if not rows:
+        return f"<p>{_both('Tidak ada keberatan.', 'No objection.')}</p>"
+    head = (f"<tr><th>Leaf</th><th>{_both('Waktu', 'When')}</th><th>{_both('Langkah', 'Step')}</th>"
+            f"<th>{_both('Sumber', 'Source')}</th><th>{_both('Isi', 'Content')}</th><th>Status</th></tr>")
+    return f"<table id=keberatan>{head}{''.join(rows)}</table>"
+
+
 def _evidence_cell(event: DossierEvent) -> str:
     refs = []
     for ref in event.evidence:
@@ -168,6 +220,8 @@ def render_html(dossier: Dossier) -> str:
 {_identity(dossier)}
 <h2>{_both("Hasil dari waktu ke waktu", "Results over time")}</h2>
 {_results_table(dossier)}
+<h2>{_both("Keberatan: dari penyampaian hasil sampai keputusan", "Objection: from delivery to decision")}</h2>
+{_thread_table(dossier)}
 <h2>{_both("Peristiwa dan bukti", "Events and evidence")}</h2>
 <p>{_INTRO}</p>
 <table>{_EVENTS_HEAD}{events}</table>
