@@ -52,20 +52,22 @@ def _progress() -> Progress:
 # --- Kafka --------------------------------------------------------------------------------------------------
 
 
-async def _gate_read_upto(bootstrap: str) -> dict[int, int]:
-    """The evidence group's committed offset per partition of the submissions topic (empty when unknown)."""
-    from aiokafka.admin import AIOKafkaAdminClient
+async def _gate_read_upto(watcher: Any, partitions: set[int]) -> dict[int, int]:
+    """The evidence group's committed offset per partition of the submissions topic (what it has not answered
+    for is unknown). `watcher` is a consumer with the group's id that never joins it nor commits: it only asks
+    the coordinator (OffsetFetch). aiokafka's admin client cannot ask the embedded broker (Tansu) this."""
+    from aiokafka import TopicPartition
     from aiokafka.errors import KafkaError
 
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    try:
-        await admin.start()
-        offsets = await admin.list_consumer_group_offsets(EVIDENCE_GROUP)
-    except (KafkaError, OSError):
-        return {}
-    finally:
-        await admin.close()
-    return {tp.partition: meta.offset for tp, meta in offsets.items() if tp.topic == topics.SUBMISSIONS}
+    upto: dict[int, int] = {}
+    for partition in partitions:
+        try:
+            offset = await watcher.committed(TopicPartition(topics.SUBMISSIONS, partition))
+        except KafkaError:
+            continue
+        if isinstance(offset, int):
+            upto[partition] = offset
+    return upto
 
 
 async def publish_kafka(bootstrap: str, lines: tuple[Line, ...], wait: float, on_sent: Callable[[int], None],
@@ -101,30 +103,41 @@ async def publish_kafka(bootstrap: str, lines: tuple[Line, ...], wait: float, on
         finally:
             await producer.stop()
         await consumer.seek_to_beginning(*partitions)
-        deadline = time.monotonic() + wait
-        read_since: dict[int, float] = {}
-        next_check = 0.0
-        while answers.unanswered() and time.monotonic() < deadline:
-            batches = await consumer.getmany(timeout_ms=300, max_records=5000)
-            for tp, records in batches.items():
-                for r in records:
-                    fresh = r.offset >= snapshot[tp]
-                    if tp.topic == topics.EVIDENCE:
-                        answers.see_accepted(r.value or b"{}", fresh)
-                    else:
-                        answers.see_rejected(r.value or b"{}", fresh)
-            if time.monotonic() >= next_check:
-                next_check = time.monotonic() + 0.5
-                upto = await _gate_read_upto(bootstrap)
-                now = time.monotonic()
-                for number, (partition, offset) in placed.items():
-                    if upto.get(partition, -1) > offset:
-                        read_since.setdefault(number, now)
-                answers.mark_read({n for n, t in read_since.items() if now - t >= SETTLE_SECONDS})
-            on_answered(len(lines) - answers.unanswered())
+        watcher = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=EVIDENCE_GROUP, enable_auto_commit=False)
+        await watcher.start()
+        try:
+            await _collect(consumer, watcher, answers, snapshot, placed, time.monotonic() + wait,
+                           lambda: on_answered(len(lines) - answers.unanswered()))
+        finally:
+            await watcher.stop()
         return answers
     finally:
         await consumer.stop()
+
+
+async def _collect(consumer: Any, watcher: Any, answers: Answers, snapshot: dict[Any, int],
+                   placed: dict[int, tuple[int, int]], deadline: float, on_progress: Callable[[], None]) -> None:
+    """Read both output topics into `answers` until every line is answered or the deadline passes."""
+    read_since: dict[int, float] = {}
+    next_check = 0.0
+    while answers.unanswered() and time.monotonic() < deadline:
+        batches = await consumer.getmany(timeout_ms=300, max_records=5000)
+        for tp, records in batches.items():
+            for r in records:
+                fresh = r.offset >= snapshot[tp]
+                if tp.topic == topics.EVIDENCE:
+                    answers.see_accepted(r.value or b"{}", fresh)
+                else:
+                    answers.see_rejected(r.value or b"{}", fresh)
+        if time.monotonic() >= next_check:
+            next_check = time.monotonic() + 0.5
+            upto = await _gate_read_upto(watcher, {p for p, _ in placed.values()})
+            now = time.monotonic()
+            for number, (partition, offset) in placed.items():
+                if upto.get(partition, -1) > offset:
+                    read_since.setdefault(number, now)
+            answers.mark_read({n for n, t in read_since.items() if now - t >= SETTLE_SECONDS})
+        on_progress()
 
 
 async def _partitions(consumer: object, topic: str) -> set[int]:
