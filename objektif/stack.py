@@ -213,6 +213,7 @@ class Stack:
         if name == "scoring":
             env[prefix + "TOKEN_SECRET"] = self.token_secret()
             env[prefix + "AUDIT_URL"] = f"http://127.0.0.1:{self.http_ports.setdefault('audit', free_port())}"
+            env[prefix + "EVIDENCE_URL"] = f"http://127.0.0.1:{self.http_ports.setdefault('evidence', free_port())}"
         env[prefix + "HTTP_PORT"] = str(self.http_ports.setdefault(name, free_port()))
         return env
 

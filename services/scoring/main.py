@@ -19,7 +19,7 @@ from contracts import topics
 from services.scoring.adapters.policy_files import load_default_policies
 from services.scoring.adapters.read_model import ReadModel
 from services.scoring.adapters.store import ScoringStore
-from services.scoring.adapters.web import WebApi
+from services.scoring.adapters.web import WebApi, intake_forwarder
 from services.scoring.app.project import Projector
 from services.scoring.app.read import ReadService
 
@@ -37,6 +37,8 @@ class ScoringSettings(ServiceSettings):
         default=None, description="HMAC secret of the read API's tokens (`objektif token`); without it the API "
                                   "refuses every request")
     audit_url: str | None = Field(default=None, description="the audit service's HTTP base URL, for receipt links")
+    evidence_url: str | None = Field(
+        default=None, description="the evidence service's HTTP base URL: objections go to its POST /submissions")
 
 
 def build_app(settings: ScoringSettings) -> FastStream | HttpService:
@@ -97,6 +99,7 @@ def build_app(settings: ScoringSettings) -> FastStream | HttpService:
     reads = ReadService(ReadModel(lambda: held["pool"]), load_default_policies())  # type: ignore[arg-type,return-value]
     secret = settings.token_secret.get_secret_value() if settings.token_secret is not None else None
     web = WebApi(reads, secret, lambda raw, topic, key: broker.publish(raw, topic, key=key),
-                 audit_url=settings.audit_url)
+                 audit_url=settings.audit_url,
+                 forward=intake_forwarder(settings.evidence_url) if settings.evidence_url else None)
     return with_http(app, settings.http_port, metrics=metrics, routes=web.routes(),
                      checks=[database_check(lambda: held.get("pool")), broker_check(app)])

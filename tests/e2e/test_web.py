@@ -8,13 +8,12 @@ auditor sees the unit chart; the metrics and health endpoints answer, as the com
 from __future__ import annotations
 
 import asyncio
+import base64
 import io
 import os
-import struct
 import subprocess
 import sys
 import urllib.request
-import zlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -133,41 +132,33 @@ async def logged_in(browser: Browser, scene: Scene, token: str) -> Page:
     return page
 
 
-def png_pixels(data: bytes) -> tuple[int, int, list[bytes]]:
-    """Width, height and unfiltered rows of an 8-bit, non-interlaced RGB(A) PNG (what Chromium writes)."""
-    assert data[:8] == b"\x89PNG\r\n\x1a\n"
-    pos, idat, width = 8, b"", 0
-    while pos < len(data):
-        length, kind = struct.unpack(">I4s", data[pos:pos + 8])
-        chunk = data[pos + 8:pos + 8 + length]
-        if kind == b"IHDR":
-            width, height, depth, colour = struct.unpack(">IIBB", chunk[:10])
-            assert depth == 8 and colour in (2, 6), (depth, colour)
-            bpp = 4 if colour == 6 else 3
-        elif kind == b"IDAT":
-            idat += chunk
-        pos += 12 + length
-    raw, stride, rows, prev = zlib.decompress(idat), width * bpp, [], bytearray(width * bpp)
-    for y in range(height):
-        kind, line = raw[y * (stride + 1)], bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
-        for i in range(stride):
-            a = line[i - bpp] if i >= bpp else 0
-            b, c = prev[i], prev[i - bpp] if i >= bpp else 0
-            pred = {0: 0, 1: a, 2: b, 3: (a + b) // 2,
-                    4: min((a, b, c), key=lambda v: (abs(a + b - c - v), (a, b, c).index(v)))}[kind]
-            line[i] = (line[i] + pred) & 0xFF
-        rows.append(bytes(line))
-        prev = line
-    return width, height, rows
+#: The variance of a screenshot's grey levels, computed by Chromium itself (canvas): near zero when blank.
+GREY_VARIANCE = """async (png) => {
+  const img = new Image();
+  img.src = "data:image/png;base64," + png;
+  await img.decode();
+  const canvas = document.createElement("canvas");
+  canvas.width = img.width; canvas.height = img.height;
+  const context = canvas.getContext("2d");
+  context.drawImage(img, 0, 0);
+  const px = context.getImageData(0, 0, canvas.width, canvas.height).data;
+  let n = 0, sum = 0, squares = 0;
+  for (let i = 0; i < px.length; i += 4) {
+    const g = (px[i] + px[i + 1] + px[i + 2]) / 3;
+    n++; sum += g; squares += g * g;
+  }
+  const mean = sum / n;
+  return squares / n - mean * mean;
+}"""
 
 
-def grey_variance(png: bytes) -> float:
-    """The variance of the grey levels of a screenshot: near zero for a blank page."""
-    _w, _h, rows = png_pixels(png)
-    bpp = 4 if len(rows[0]) % 4 == 0 and len(rows[0]) // 4 == _w else 3
-    greys = [sum(row[i:i + 3]) / 3 for row in rows for i in range(0, len(row), bpp)]
-    mean = sum(greys) / len(greys)
-    return sum((g - mean) ** 2 for g in greys) / len(greys)
+async def grey_variance(browser: Browser, png: bytes) -> float:
+    """The variance of the grey levels of a screenshot (a blank page gives about 0), on a page of its own."""
+    page = await browser.new_page()
+    try:
+        return float(await page.evaluate(GREY_VARIANCE, base64.b64encode(png).decode()))
+    finally:
+        await page.close()
 
 
 # --- the browser ----------------------------------------------------------------------------------------------
@@ -190,7 +181,7 @@ async def test_an_employee_sees_her_breakdown_with_evidence_links_a_colleague_ge
     shot = await page.screenshot(full_page=True)
     shots = Path(os.environ.get(SCREENSHOTS, w.stack.data_dir))
     (shots / "web-employee.png").write_bytes(shot)
-    assert grey_variance(shot) > 200, "the screenshot is blank"
+    assert await grey_variance(browser, shot) > 200, "the screenshot is blank"
 
     peer = await logged_in(browser, scene, scene.token(w.peer, "employee"))
     await peer.goto(f"{scene.base}/#/appraisal/{w.employee}/{PERIOD}")
@@ -207,19 +198,24 @@ async def test_an_employee_sees_her_breakdown_with_evidence_links_a_colleague_ge
     assert "maks 70%" in chart_text
     shot = await auditor.screenshot(full_page=True)
     (shots / "web-unit.png").write_bytes(shot)
-    assert grey_variance(shot) > 200, "the screenshot is blank"
+    assert await grey_variance(browser, shot) > 200, "the screenshot is blank"
 
 
-async def test_an_objection_signed_in_the_browser_passes_the_gate_and_shows_as_filed(
+async def test_an_objection_signed_in_the_browser_is_answered_by_the_gate_and_shows_as_filed(
         scene: Scene, browser: Browser) -> None:
     w = scene.world
     page = await logged_in(browser, scene, scene.token(w.employee, "employee"))
     await page.goto(f"{scene.base}/#/appraisal/{w.employee}/{PERIOD}")
     await page.wait_for_selector("#objection-form")
     await page.fill("#objection-reasons", f"Bukti bulan September belum dihitung ({w.tag})")
+    # signed with the wrong key (the peer's): the gate refuses it, and the page says why, in Indonesian
+    await page.fill("#objection-key", b64(w.key(f"nip:{w.peer}").private_bytes_raw()))
+    await page.click("#objection-button")
+    await page.wait_for_selector("#objection-note[data-sent=rejected]")
+    assert "Tanda tangan tidak sah" in await page.inner_text("#objection-note")
     await page.fill("#objection-key", b64(w.key(f"nip:{w.employee}").private_bytes_raw()))
     await page.click("#objection-button")
-    await page.wait_for_selector("#objection-note[data-sent]")
+    await page.wait_for_selector("#objection-note[data-sent=accepted]")  # answered by the HTTP intake's gate
     filed = await wait_for(lambda: query_value(
         w.stack, "SELECT body FROM scoring.events WHERE type = 'objection.filed' AND subject = $1", w.employee),
         lambda b: b is not None)

@@ -11,8 +11,10 @@
 
 Every /api route needs `Authorization: Bearer <token>` (services/scoring/app/access.py): 401 without a valid
 token, 403 when the role does not allow it, 404 when nothing is recorded. An objection is signed in the browser
-with the employee's own key and published unchanged to the submissions topic, where the evidence service decides
-it like any submission (§2.4: only the appraised employee, within 14 days of delivery).
+with the employee's own key and filed unchanged through the intake: POSTed to the evidence service's
+`/submissions` when its URL is configured (the gate's answer, accepted or rejected with reasons, goes back to the
+page), else, or when that intake refuses or cannot be reached, published to the submissions topic, where the gate
+decides it like any submission (§2.4: only the appraised employee, within 14 days of delivery).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import httpx
 import orjson
 import structlog
 from pydantic import ValidationError
@@ -53,6 +56,11 @@ CSP = (
 MAX_OBJECTION_BYTES = 64 * 1024
 
 Publish = Callable[[bytes, str, bytes], Awaitable[object]]
+#: POST one submission to the evidence service's HTTP intake: (HTTP status, the gate's answer)
+Forward = Callable[[bytes], Awaitable[tuple[int, Any]]]
+#: The intake's answers that decide a submission (202 accepted or duplicate, 413/422 rejected and recorded);
+#: anything else (429, 503, a network error) recorded nothing, and the submission goes through Kafka instead.
+DECIDED = frozenset({202, 413, 422})
 log = structlog.get_logger()
 
 
@@ -76,12 +84,14 @@ class WebApi:
         publish: Publish,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         audit_url: str | None = None,
+        forward: Forward | None = None,
     ) -> None:
         self._service = service
         self._secret = secret
         self._publish = publish
         self._clock = clock
         self._audit_url = audit_url
+        self._forward = forward
 
     def principal(self, request: Request) -> Principal:
         """The verified bearer of the request's token; raises InvalidToken or TokenExpired."""
@@ -177,6 +187,17 @@ class WebApi:
             return _error(400, "bad_request", "expected a signed objection.filed envelope")
         if viewer.nip is None or envelope.subject != viewer.nip or envelope.source != f"nip:{viewer.nip}":
             raise Forbidden("an objection is filed by the appraised employee, in his or her own name (§2.4)")
+        event_id = str(envelope.event_id)
+        if self._forward is not None:
+            try:
+                status, answer = await self._forward(raw)
+            except httpx.HTTPError as exc:
+                log.warning("objection.intake_unreachable", event_id=event_id, error=str(exc)[:200])
+            else:
+                if status in DECIDED:
+                    log.info("objection.filed_http", event_id=event_id, subject=envelope.subject, answer=status)
+                    return _json({"event_id": event_id, "via": "http", "answer": answer,
+                                  "status": answer.get("status") if isinstance(answer, dict) else None}, status)
         await self._publish(raw, topics.SUBMISSIONS, envelope.subject.encode())
         log.info(
             "objection.submitted",
@@ -184,9 +205,7 @@ class WebApi:
             subject=envelope.subject,
             period=envelope.period,
         )
-        return _json(
-            {"event_id": str(envelope.event_id), "status": "submitted", "topic": topics.SUBMISSIONS}, 202
-        )
+        return _json({"event_id": event_id, "status": "submitted", "via": "kafka", "topic": topics.SUBMISSIONS}, 202)
 
     async def objections(self, request: Request, viewer: Principal) -> Response:
         open_only = request.query_params.get("open", "true").lower() not in ("false", "0", "no")
@@ -221,3 +240,20 @@ class WebApi:
             Route("/api/objections", g(self.objection), methods=["POST"]),
             Route("/api/objections", g(self.objections), methods=["GET"]),
         ]
+
+
+def intake_forwarder(base_url: str, timeout: float = 10.0) -> Forward:
+    """POST a submission to `<base_url>/submissions` (the evidence service's HTTP intake) and return its status
+    and JSON answer; raises httpx.HTTPError when the intake cannot be reached."""
+    url = base_url.rstrip("/") + "/submissions"
+
+    async def forward(raw: bytes) -> tuple[int, Any]:
+        async with httpx.AsyncClient(timeout=timeout) as client:
+            answer = await client.post(url, content=raw, headers={"Content-Type": "application/json"})
+        try:
+            body = answer.json()
+        except ValueError:
+            body = {"status": "error", "text": answer.text[:500]}
+        return answer.status_code, body
+
+    return forward

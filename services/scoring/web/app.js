@@ -50,6 +50,8 @@ const TEXT = {
   obj_button: ["Ajukan keberatan", "File an objection"],
   obj_sent: ["Keberatan terkirim ke gerbang bukti; statusnya muncul setelah diterima.",
     "Objection sent to the evidence gate; its status appears once accepted."],
+  obj_accepted: ["Keberatan diterima gerbang bukti dan dicatat.", "The evidence gate accepted and recorded the objection."],
+  obj_rejected: ["Keberatan ditolak gerbang bukti:", "The evidence gate rejected the objection:"],
   unit_title: ["Distribusi predikat unit", "Unit predicate distribution"],
   org_predicate: ["Predikat organisasi", "Organisation predicate"], curve: ["Kurva distribusi", "Distribution curve"],
   curve_ok: ["Sesuai kurva", "Within the curve"], curve_unchecked: ["Belum dapat diperiksa", "Not checkable yet"],
@@ -186,8 +188,15 @@ function objectionBlock(doc) {
     parts.push(h("form", { id: "objection-form", onsubmit: async (ev) => {
       ev.preventDefault();
       try {
-        await fileObjection(r, reasons.value.trim(), key.value.trim());
-        key.value = ""; note.textContent = t("obj_sent"); note.dataset.sent = "1";
+        const filed = await fileObjection(r, reasons.value.trim(), key.value.trim());
+        key.value = "";
+        note.dataset.sent = filed.status || "";
+        if (filed.status === "rejected") {  // the gate's answer, with its reasons in both languages
+          note.textContent = t("obj_rejected") + " " + (filed.answer.reasons || [])
+            .map((x) => (lang === "id" ? x.message_id : x.message_en)).join("; ");
+        } else {
+          note.textContent = filed.via === "http" ? t("obj_accepted") : t("obj_sent");
+        }
       } catch (err) { showError(err); }
     } }, h("label", { for: "objection-reasons" }, t("obj_reasons")), reasons,
     h("label", { for: "objection-key" }, t("obj_key")), key, note,
@@ -331,8 +340,12 @@ async function fileObjection(result, reasons, seedB64) {
     payload: { reasons } };
   const signature = await crypto.subtle.sign({ name: "Ed25519" }, key, new TextEncoder().encode(canonical(envelope)));
   envelope.signature = b64(signature);
-  await api("/api/objections", { method: "POST", headers: { "Content-Type": "application/json" },
-    body: JSON.stringify(envelope) });
+  const res = await fetch("/api/objections", { method: "POST", body: JSON.stringify(envelope),
+    headers: { "Content-Type": "application/json", Authorization: "Bearer " + token() } });
+  const answer = await res.json().catch(() => ({}));
+  if (res.status === 202) return answer;
+  if (answer.via === "http" && answer.answer) return { ...answer, status: "rejected" };
+  throw new ApiError(res.status, answer);
 }
 
 // --- routing ----------------------------------------------------------------------------------------------------

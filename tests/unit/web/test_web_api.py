@@ -9,6 +9,7 @@ import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
+import httpx
 import orjson
 import pytest
 from openpyxl import load_workbook
@@ -190,3 +191,57 @@ def test_without_a_configured_secret_the_api_refuses_every_request(read_service:
     with TestClient(Starlette(routes=api.routes())) as c:
         assert c.get("/api/me", headers=bearer(GURU_A, "employee")).status_code == 503
         assert c.get("/").status_code == 200
+
+
+class Intake:
+    """The evidence service's HTTP intake as the scoring service sees it: a fixed answer, or unreachable."""
+
+    def __init__(self, status: int, answer: dict | None) -> None:
+        self.status, self.answer, self.sent = status, answer, []
+
+    async def __call__(self, raw: bytes) -> tuple[int, dict]:
+        self.sent.append(raw)
+        if self.answer is None:
+            raise httpx.ConnectError("connection refused")
+        return self.status, self.answer
+
+
+def _with_intake(read_service: ReadService, intake: Intake, published: Published) -> TestClient:
+    return TestClient(Starlette(routes=WebApi(read_service, SECRET, published, clock=lambda: NOW,
+                                              forward=intake).routes()))
+
+
+def test_with_an_http_intake_the_objection_goes_there_and_the_gates_answer_comes_back(
+        read_service: ReadService, published: Published) -> None:
+    intake = Intake(202, {"event_id": "e", "status": "accepted", "sequence": 41})
+    raw = objection(GURU_A)
+    with _with_intake(read_service, intake, published) as c:
+        answer = c.post("/api/objections", content=raw, headers=bearer(GURU_A, "employee"))
+    assert answer.status_code == 202
+    assert answer.json()["via"] == "http"
+    assert answer.json()["answer"]["sequence"] == 41
+    assert intake.sent == [raw]
+    assert published == []
+
+
+def test_a_rejection_by_the_gate_is_passed_back_with_its_reasons(
+        read_service: ReadService, published: Published) -> None:
+    reasons = [{"code": "signature.invalid", "message_id": "Tanda tangan tidak sah",
+                "message_en": "Signature is invalid", "path": "signature"}]
+    intake = Intake(422, {"event_id": "e", "status": "rejected", "reasons": reasons})
+    with _with_intake(read_service, intake, published) as c:
+        answer = c.post("/api/objections", content=objection(GURU_A), headers=bearer(GURU_A, "employee"))
+    assert answer.status_code == 422
+    assert answer.json()["answer"]["reasons"] == reasons
+    assert published == []
+
+
+@pytest.mark.parametrize(("status", "answer"), [(503, {"status": "refused", "reasons": []}), (429, {}), (0, None)])
+def test_when_the_http_intake_records_nothing_the_objection_goes_through_kafka(
+        read_service: ReadService, published: Published, status: int, answer: dict | None) -> None:
+    raw = objection(GURU_A)
+    with _with_intake(read_service, Intake(status, answer), published) as c:
+        filed = c.post("/api/objections", content=raw, headers=bearer(GURU_A, "employee"))
+    assert filed.status_code == 202
+    assert filed.json()["via"] == "kafka"
+    assert published == [(raw, topics.SUBMISSIONS, GURU_A.encode())]
