@@ -259,6 +259,7 @@ def build(seed: int = 2025) -> Dataset:
     by_unit: dict[str, list[Person]] = {}
     for p in people:
         by_unit.setdefault(p.unit_id, []).append(p)
+    low_behaviour: list[str] = []  # whose raters were told to score low: the demo's objection (§2.4)
     for p in people:
         if p.penilai is None:
             continue
@@ -269,6 +270,8 @@ def build(seed: int = 2025) -> Dataset:
         raters += [(q.nip, "rekan", 0) for q in peers[:2]]
         raters += [(q.nip, "bawahan", 0) for q in subordinates[:2]]
         base = rng.choice((2, 2, 2, 3, 3)) if rng.random() < 0.95 else 1
+        if base == 1:
+            low_behaviour.append(p.nip)
         for rater, relation, bias in raters:
             for value in BERAKHLAK:
                 score = max(1, min(3, base + bias + rng.choice((0, 0, 0, 1, -1))))
@@ -291,4 +294,43 @@ def build(seed: int = 2025) -> Dataset:
             end + timedelta(days=1))
         add(bkpsdm, "period.closed", unit_id, {"closed_by": bkpsdm, "evaluation": "periodik"},
             end + timedelta(days=2))
+    _keberatan(data, add, low_behaviour, end + timedelta(days=5))
     return data
+
+
+def _keberatan(data: Dataset, add: Any, low_behaviour: list[str], delivered: datetime) -> None:
+    """Results delivered to everyone appraised, and one objection through its whole lifecycle (§2.4): an employee
+    rated low on behaviour objects on day 6; the Atasan Pejabat Penilai asks the Pejabat Penilai and the employee,
+    both explain, and on day 12 the Atasan accepts the objection and sets the behaviour rating to Sesuai."""
+    bkpsdm = "ekinerja.bkpsdm.semarang"
+    penilai = {p.nip: p.penilai for p in data.people}
+    for p in data.people:
+        if p.penilai is not None:
+            add(bkpsdm, "result.delivered", p.nip, {"evaluation": "periodik"}, delivered)
+    eligible = [nip for nip in low_behaviour if data.person_depth(nip) >= 2]
+    if not eligible:
+        return
+    nip = eligible[0]
+    pp = penilai[nip]
+    atasan = penilai.get(pp or "")
+    if pp is None or atasan is None:  # depth >= 2 guarantees both; kept explicit for the type checker
+        return
+    day = timedelta(days=1)
+    objection = add(f"nip:{nip}", "objection.filed", nip, {
+        "reasons": "Penilaian perilaku Di Bawah Ekspektasi tidak didukung catatan apa pun; mohon ditinjau."},
+        delivered + 6 * day)
+    request = add(f"nip:{atasan}", "objection.explanation.requested", nip, {
+        "objection_event_id": objection, "requested_by_nip": atasan, "from_nips": [pp, nip],
+        "question": "Mohon penjelasan dan bukti atas penilaian perilaku triwulan III."}, delivered + 8 * day)
+    add(f"nip:{pp}", "objection.explanation.given", nip, {
+        "request_event_id": request, "given_by_nip": pp,
+        "explanation": "Penilaian didasarkan pada keterlambatan laporan, tanpa teguran tertulis."}, delivered + 9 * day)
+    add(f"nip:{nip}", "objection.explanation.given", nip, {
+        "request_event_id": request, "given_by_nip": nip,
+        "explanation": "Laporan terlambat karena sistem puskesmas gangguan; tiket terlampir di Simpus."},
+        delivered + 10 * day)
+    add(f"nip:{atasan}", "objection.decided", nip, {
+        "objection_event_id": objection, "decided_by_nip": atasan, "outcome": "diterima",
+        "modified_rating_perilaku": "Sesuai Ekspektasi",
+        "reasons": "Keterlambatan di luar kendali pegawai; perilaku sesuai ekspektasi."}, delivered + 12 * day)
+    data.submissions[-1][1]["schema_version"] = 2  # objection.decided v2: modified ratings

@@ -76,6 +76,9 @@ def phases(data: candisari.Dataset, admin: Ed25519PrivateKey) -> list[tuple[str,
         ("realisasi dan penilaian perilaku", lambda t, _e: t in {"realisation.recorded", "behaviour.rated",
                                                                    "rating.pejabat_penilai", "feedback.given"}),
         ("predikat organisasi, tutup periode", lambda t, _e: t in {"org.predicate.set", "period.closed"}),
+        ("penyampaian hasil", lambda t, _e: t == "result.delivered"),
+        # one employee's keberatan, in order on its partition (§2.4): filed, explanations, the final decision
+        ("keberatan", lambda t, _e: t.startswith("objection.")),
     ]
     out = [("registrasi sumber", registrations(data, admin))]
     placed = 0

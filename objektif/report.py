@@ -53,10 +53,36 @@ def print_report(console: Console, admin_dsn: str) -> dict[str, Any]:
         units.add_row(u.get("unit_id", ""), u.get("period", ""), str(u.get("org_predicate") or "—"), counts,
                       f"{curve.get('verdict', '—')}{': ' + problems if problems else ''}")
     console.print(units)
+    print_objections(console, appraisals)
     same = sorted(replay.get("appraisals", []), key=lambda a: (a["nip"], a["period"])) == appraisals
     console.print(f"Read model = pure replay of the evidence: {'ya ✓' if same else 'TIDAK ✗'}"
                   f" ({len(appraisals)} appraisals)")
     return replay
+
+
+def print_objections(console: Console, appraisals: list[dict[str, Any]]) -> None:
+    """Keberatan (§2.4): each objection, its decision deadline, outcome, and the predikat before and after."""
+    table = Table(title="Keberatan (§2.4) — keputusan Atasan Pejabat Penilai bersifat final")
+    for col in ("NIP", "Nama", "Diajukan", "Batas keputusan", "Penjelasan", "Status", "Putusan", "Predikat"):
+        table.add_column(col, overflow="fold")
+    for a in appraisals:
+        o = a.get("objection")
+        if not isinstance(o, dict):
+            continue
+        original = (o.get("original") or {}).get("predikat") or a.get("predikat_computed")
+        explained = o.get("explanations") or {}
+        outcome = o.get("outcome") or "—"
+        if o.get("modified"):
+            outcome += " (" + ", ".join(f"{k} → {v}" for k, v in o["modified"].items() if v and k != "realisations")
+            outcome += ")"
+        table.add_row(a.get("nip", ""), a.get("name") or "", str(o.get("filed_at") or "—")[:10],
+                      str(o.get("decision_due") or "—") + (" (terlambat)" if o.get("decided_late") else ""),
+                      f"{explained.get('requested', 0)} diminta, {explained.get('given', 0)} diberikan",
+                      str(o.get("status")), outcome, f"{original} → {a.get('predikat')} ({a.get('status')})")
+    if table.row_count:
+        console.print(table)
+    else:
+        console.print("Keberatan (§2.4): tidak ada")
 
 
 def _used(rating: Any) -> str:
