@@ -121,7 +121,7 @@ def verify_token(token: str, secret: str | bytes, now: datetime) -> Principal:
     if not isinstance(claims, dict) or not isinstance(claims.get("exp"), int):
         raise InvalidToken("claims lack an expiry")
     try:
-        role = Role(claims.get("role"))
+        role = Role(str(claims.get("role")))
     except ValueError as exc:
         raise InvalidToken("unknown role") from exc
     nip = claims.get("nip")
