@@ -36,6 +36,9 @@ CREATE TABLE IF NOT EXISTS evidence.rejections (
   recorded_at         timestamptz NOT NULL
 );
 
+-- A redelivered submission whose bytes were refused before is answered by that refusal (adapters/store.py).
+CREATE INDEX IF NOT EXISTS rejections_submission ON evidence.rejections (submission_event_id);
+
 CREATE TABLE IF NOT EXISTS evidence.relay_cursors (name text PRIMARY KEY, pos bigint NOT NULL);
 INSERT INTO evidence.relay_cursors VALUES ('evidence', 0), ('rejections', 0) ON CONFLICT DO NOTHING;
 
