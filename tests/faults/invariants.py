@@ -111,7 +111,8 @@ async def _read_model(conn: asyncpg.Connection, found: Findings) -> None:
     policies = load_default_policies()
     stored = {(r["nip"], r["period"]): _norm(r["result"])
               for r in await conn.fetch("SELECT nip, period, result FROM scoring.appraisals")}
-    twice = [k for k, v in stored.items() if len(set(v.get("basis_event_ids", []))) != len(v.get("basis_event_ids", []))]
+    twice = [k for k, v in stored.items()
+             if len(set(v.get("basis_event_ids", []))) != len(v.get("basis_event_ids", []))]
     found.note("duplicated", len(twice), f"appraisals counting an event twice: {twice[:3]}")
     own = [Envelope.model_validate(_norm(r["body"])) for r in await conn.fetch(
         "SELECT body FROM scoring.events ORDER BY sequence, event_id")]

@@ -46,4 +46,4 @@ def table() -> list[str]:
                  f"{sum(r.duplicated for r in ROWS)} | {sum(r.mismatches for r in ROWS)} | "
                  f"{sum(r.seconds for r in ROWS):.0f} |")
     notes = [f"- {r.scenario}: {r.note}" for r in ROWS if r.note] + [f"- {n}" for n in NOTES]
-    return lines + ([""] + notes if notes else [])
+    return [*lines, "", *notes] if notes else lines
