@@ -20,8 +20,9 @@ without submissions, 503 while the service starts. A single envelope over the ga
 
 from __future__ import annotations
 
+import asyncio
 import time
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -49,7 +50,60 @@ NDJSON = "application/x-ndjson"
 class Answerer(Protocol):
     """What the routes need from the service's `Intake`."""
 
-    async def answer(self, raws: Sequence[bytes], received_from: str) -> tuple[Answer, ...]: ...
+    async def answer(self, raws: Sequence[bytes], received_from: str | Sequence[str]) -> tuple[Answer, ...]: ...
+
+
+@dataclass
+class _Waiting:
+    raws: Sequence[bytes]
+    received_from: str
+    answered: asyncio.Future[tuple[Answer, ...]]
+
+
+class GroupCommit:
+    """Requests that arrive while a batch is being decided and stored wait, then go together as the next batch:
+    one pass of the gate and one transaction for all of them (group commit), in arrival order, at most
+    `max_lines` submissions a batch. The Intake decides one batch at a time anyway (it is the single writer), so
+    without this concurrent single-envelope requests would each wait for their own commit."""
+
+    def __init__(self, max_lines: int) -> None:
+        self._max = max_lines
+        self._waiting: deque[_Waiting] = deque()
+        self._drainer: asyncio.Task[None] | None = None
+
+    async def answer(self, intake: Answerer, raws: Sequence[bytes], received_from: str) -> tuple[Answer, ...]:
+        """The answers to `raws`, decided in the next batch."""
+        waiting = _Waiting(raws, received_from, asyncio.get_running_loop().create_future())
+        self._waiting.append(waiting)
+        if self._drainer is None or self._drainer.done():
+            self._drainer = asyncio.create_task(self._drain(intake))
+        return await waiting.answered
+
+    async def _drain(self, intake: Answerer) -> None:
+        while self._waiting:
+            batch = [self._waiting.popleft()]
+            size = len(batch[0].raws)
+            while self._waiting and size + len(self._waiting[0].raws) <= self._max:
+                batch.append(self._waiting.popleft())
+                size += len(batch[-1].raws)
+            raws = [raw for w in batch for raw in w.raws]
+            origins = [w.received_from for w in batch for _ in w.raws]
+            try:
+                answers = await intake.answer(raws, origins)
+            except asyncio.CancelledError:  # the service is stopping: nobody gets an answer
+                for w in (*batch, *self._waiting):
+                    w.answered.cancel()
+                raise
+            except Exception as error:  # not swallowed: each request of the batch raises it (a 500)
+                for w in batch:
+                    if not w.answered.done():
+                        w.answered.set_exception(error)
+                continue  # the requests that came later are a batch of their own
+            start = 0
+            for w in batch:
+                if not w.answered.done():  # a client that went away no longer waits; its answer stands
+                    w.answered.set_result(answers[start : start + len(w.raws)])
+                start += len(w.raws)
 
 
 @dataclass(frozen=True)
@@ -153,6 +207,7 @@ def intake_routes(
     """`POST /submissions` over the service's intake (read when asked: it opens at startup) and
     `GET /openapi.json`. `on_stored` runs after each stored request (the service wakes its outbox relays)."""
     limiter = RateLimiter(limits.rate_per_second, limits.burst, limits.max_clients, clock)
+    group = GroupCommit(limits.max_lines)
     document = orjson.dumps(openapi_document(limits))
 
     async def submissions(request: Request) -> Response:
@@ -170,7 +225,7 @@ def intake_routes(
         if not bulk:
             # Read one byte past the gate's limit: the gate then refuses it as `oversize` and records its start.
             raw, _ = await _read_at_most(request.stream(), limits.max_envelope_bytes)
-            (answer,) = await intake.answer([raw], received_from)
+            (answer,) = await group.answer(intake, [raw], received_from)
             on_stored()
             body = answer_body(answer)
             status = 202 if answer.status != "rejected" else _rejection_status(answer)
@@ -190,7 +245,7 @@ def intake_routes(
         if len(lines) > limits.max_lines:
             return _refusal(413, "http.too_many_lines", "Terlalu banyak kiriman dalam satu permintaan",
                             "Too many submissions in one request", detail=f"{len(lines)} > {limits.max_lines}")
-        answers = await intake.answer(lines, received_from)
+        answers = await group.answer(intake, lines, received_from)
         on_stored()
         return _json(bulk_body(answers).model_dump(mode="json"), bulk_status(answers))
 

@@ -9,7 +9,7 @@ import asyncio
 import uuid
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Literal, Protocol
 from uuid import UUID
@@ -88,9 +88,9 @@ class Intake:
             _, outcome = await self._decide_and_store(raws, positions, received_from)
         return outcome
 
-    async def answer(self, raws: Sequence[bytes], received_from: str) -> tuple[Answer, ...]:
+    async def answer(self, raws: Sequence[bytes], received_from: str | Sequence[str]) -> tuple[Answer, ...]:
         """Decide and store submissions that arrived with no consumer position (HTTP), exactly as `handle` does,
-        and say what became of each, in order."""
+        and say what became of each, in order. `received_from` names where all came from, or each."""
         async with self._lock:
             decisions, outcome = await self._decide_and_store(raws, (), received_from)
         stored = {e.event_id: e.sequence for e in outcome.accepted if e.sequence is not None}
@@ -113,14 +113,20 @@ class Intake:
         return tuple(answers)
 
     async def _decide_and_store(
-        self, raws: Sequence[bytes], positions: Sequence[Position], received_from: str
+        self, raws: Sequence[bytes], positions: Sequence[Position], received_from: str | Sequence[str]
     ) -> tuple[tuple[Decision, ...], BatchOutcome]:
         await self.catch_up()
         received_at = self._clock()
-        decisions = decide_batch(raws, self._state, received_at=received_at, received_from=received_from)
+        one = received_from if isinstance(received_from, str) else ""
+        decisions = decide_batch(raws, self._state, received_at=received_at, received_from=one)
+        if not isinstance(received_from, str):  # one origin per submission (HTTP requests decided together)
+            decisions = tuple(
+                replace(d, received_from=origin) if isinstance(d, Rejected) else d
+                for d, origin in zip(decisions, received_from, strict=True)
+            )
         accepted = [(d.envelope, d.original) for d in decisions if isinstance(d, Accepted)]
         rejected = [
-            rejection_row(d, received_at, received_from) for d in decisions if isinstance(d, Rejected)
+            rejection_row(d, received_at, d.received_from) for d in decisions if isinstance(d, Rejected)
         ]
         outcome = await self._store.append_batch(accepted, rejected, positions)
         for d in decisions:

@@ -213,3 +213,51 @@ async def test_a_self_rating_as_atasan_is_answered_with_its_own_reason_code() ->
     async with service.client() as client:
         response = await client.post("/submissions", content=orjson.dumps(rating))
     assert [r["code"] for r in response.json()["reasons"]] == ["rater.self_as_atasan"]
+
+
+async def test_requests_that_arrive_while_a_batch_is_stored_go_together_in_the_next_one() -> None:
+    service = Service()
+    calls: list[int] = []
+    append = service.store.append_batch
+
+    async def counting(accepted, rejected, positions):  # type: ignore[no-untyped-def]
+        calls.append(len(accepted) + len(rejected))
+        return await append(accepted, rejected, positions)
+
+    service.store.append_batch = counting  # type: ignore[method-assign]
+    raws = [signed(service, str(80 + i)) for i in range(12)]
+    async with service.client() as client:
+        responses = await asyncio.gather(*(client.post("/submissions", content=r) for r in raws))
+    assert [r.json()["event_id"] for r in responses] == [orjson.loads(r)["event_id"] for r in raws]
+    assert sum(calls) == 12
+    assert len(calls) < 12
+
+
+async def test_each_refusal_in_a_shared_batch_records_the_client_it_came_from() -> None:
+    service = Service()
+    async with service.client("10.0.0.1") as one, service.client("10.0.0.2") as two:
+        await asyncio.gather(one.post("/submissions", content=b"one"), two.post("/submissions", content=b"two"),
+                             one.post("/submissions", content=b"three"))
+    origins = {base64.b64decode(r.envelope.payload["original_b64"]): r.envelope.payload["received_from"]
+               for r in service.store.rejections.values()}
+    assert origins == {b"one": "http:10.0.0.1", b"two": "http:10.0.0.2", b"three": "http:10.0.0.1"}
+
+
+async def test_a_batch_that_fails_to_store_fails_its_requests_and_the_next_request_is_stored() -> None:
+    service = Service()
+    append = service.store.append_batch
+    failures = [RuntimeError("database went away")]
+
+    async def flaky(accepted, rejected, positions):  # type: ignore[no-untyped-def]
+        if failures:
+            raise failures.pop()
+        return await append(accepted, rejected, positions)
+
+    service.store.append_batch = flaky  # type: ignore[method-assign]
+    raw = signed(service)
+    async with service.client() as client:
+        with pytest.raises(RuntimeError, match="database went away"):
+            await client.post("/submissions", content=raw)
+        response = await client.post("/submissions", content=raw)
+    assert response.status_code == 202
+    assert response.json()["status"] == "accepted"
