@@ -227,3 +227,12 @@ def test_an_explanation_in_someone_elses_name_is_rejected(world: World) -> None:
     body = {"request_event_id": str(request), "given_by_nip": KAPUS, "explanation": "Bukan saya"}
     env = world.envelope("objection.explanation.given", STAFF1, body, source=person(STAFF1))
     assert codes(world.submit(env, PERSON_KEYS[STAFF1])) == (Code.SCOPE_PERSON,)
+
+
+def test_a_v1_rejection_loses_the_predikat_it_never_applied_when_upcast() -> None:
+    from contracts.registry import upcast
+
+    v1 = {"objection_event_id": str(UUID(int=5)), "decided_by_nip": KADIS, "outcome": "ditolak",
+          "predikat": "Baik", "reasons": "Tetap"}
+    decided = ev.ObjectionDecidedV2.model_validate(upcast("objection.decided", 1, v1))
+    assert (decided.outcome, decided.predikat, decided.modifies) == ("ditolak", None, False)
