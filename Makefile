@@ -40,6 +40,8 @@ bench: setup
 
 schemas: setup
 	$(BIN)/python -m contracts.generate
+	$(BIN)/python -m services.evidence.adapters.http_openapi
+	$(BIN)/python -m objektif.asyncapi
 
 # contracts/asyncapi.yaml from the three FastStream apps; a unit test fails when it drifts
 asyncapi: setup
