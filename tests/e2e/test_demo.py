@@ -38,6 +38,7 @@ def test_the_demo_runs_the_whole_pipeline_and_prints_results(data_dir: Path) -> 
     assert "ditolak 0" in out  # every demo submission is authentic, authorised and valid
     assert "Penilaian kinerja ASN" in out and "Kurva distribusi per unit" in out
     assert "Read model = pure replay of the evidence: ya" in out
+    assert "Keberatan (§2.4) — keputusan Atasan" in out and "Kurang/Misconduct" in out  # the objection's outcome
     assert "utuh / intact" in out and ", 0 differ" in out  # the ledger verifies; every result replays
     for unit in ("disdik", "dinkes", "dinsos", "diskominfo", "kec-candisari"):
         assert unit in out
