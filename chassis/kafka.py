@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -204,3 +205,11 @@ def next_positions_of(records: Sequence[object]) -> tuple[Position, ...]:
         key = (r.topic, r.partition)  # type: ignore[attr-defined]
         last[key] = max(last.get(key, -1), r.offset)  # type: ignore[attr-defined]
     return tuple(Position(t, p, o + 1) for (t, p), o in sorted(last.items()))
+
+
+async def undecoded(msg: Any) -> Any:
+    """A FastStream decoder that leaves a batch's bodies as bytes: pass it as `decoder=` to a batch subscriber
+    whose handler reads `msg.raw_message` (every Objektif consumer). FastStream's default decoder builds a
+    message object per record and tries `json.loads` on every body, whose result those handlers never read:
+    measured (bench/, py-spy) at 5% of the evidence service's CPU, 4% of scoring's and 16% of audit's."""
+    return msg.body

@@ -9,7 +9,7 @@ from pydantic_settings import SettingsConfigDict
 
 from chassis.db import create_pool
 from chassis.http import HttpService, ServiceMetrics, broker_check, database_check, with_http
-from chassis.kafka import ensure_topics, make_broker, next_positions_of
+from chassis.kafka import ensure_topics, make_broker, next_positions_of, undecoded
 from chassis.logging import configure_logging
 from chassis.settings import ServiceSettings
 from contracts import topics
@@ -51,6 +51,7 @@ def build_app(settings: AuditSettings) -> FastStream | HttpService:
         batch_timeout_ms=settings.batch_timeout_ms,
         auto_offset_reset="earliest",
         ack_policy=AckPolicy.NACK_ON_ERROR,
+        decoder=undecoded,  # the handler reads raw records: skip FastStream's per-record decoding
     )
     async def on_events(msg: KafkaMessage) -> None:
         records = msg.raw_message

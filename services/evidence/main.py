@@ -12,7 +12,7 @@ from pydantic_settings import SettingsConfigDict
 
 from chassis.db import create_pool
 from chassis.http import HttpService, ServiceMetrics, broker_check, database_check, with_http
-from chassis.kafka import LogProbe, ensure_topics, make_broker, next_positions_of
+from chassis.kafka import LogProbe, ensure_topics, make_broker, next_positions_of, undecoded
 from chassis.logging import configure_logging
 from chassis.outbox import OutboxRelay, OutboxSpec
 from chassis.settings import ServiceSettings
@@ -56,6 +56,7 @@ def build_app(settings: EvidenceSettings) -> FastStream | HttpService:
         batch_timeout_ms=settings.batch_timeout_ms,
         auto_offset_reset="earliest",
         ack_policy=AckPolicy.NACK_ON_ERROR,  # commit only after the PostgreSQL transaction; redeliver on error
+        decoder=undecoded,  # the handler reads raw records: skip FastStream's per-record decoding
     )
     async def on_submissions(msg: KafkaMessage) -> None:
         records = msg.raw_message
