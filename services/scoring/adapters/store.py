@@ -13,9 +13,12 @@ import asyncpg
 from chassis.db import next_positions
 from chassis.kafka import Position
 from contracts.envelope import NIP_PATTERN, Envelope
+from services.scoring.adapters.stream_cache import StreamCache, stream_order
 from services.scoring.domain.stream import CONTEXT_TYPES
 
 _NIP = re.compile(NIP_PATTERN)
+#: Events of employees' streams the service keeps parsed between batches (about 1.7 kB each).
+DEFAULT_CACHE_EVENTS = 100_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,11 +47,12 @@ class Poison:
 class ScoringStore:
     """Reads and writes the scoring schema within a transaction opened by `transaction()`."""
 
-    def __init__(self, pool: asyncpg.Pool) -> None:
+    def __init__(self, pool: asyncpg.Pool, *, cache_events: int = DEFAULT_CACHE_EVENTS) -> None:
         self._pool = pool
+        self._cache = StreamCache(cache_events)
 
     def transaction(self) -> ScoringTransaction:
-        return ScoringTransaction(self._pool)
+        return ScoringTransaction(self._pool, self._cache)
 
     async def appraisals(self, period: str | None = None) -> list[dict]:
         """Every stored appraisal result (optionally of one period), ordered by NIP and period."""
@@ -63,8 +67,11 @@ class ScoringStore:
 class ScoringTransaction:
     """`async with store.transaction() as tx:` one batch's reads and writes, committed together."""
 
-    def __init__(self, pool: asyncpg.Pool) -> None:
+    def __init__(self, pool: asyncpg.Pool, cache: StreamCache | None = None) -> None:
         self._pool = pool
+        self._cache = cache or StreamCache(0)
+        self._added: dict[str, list[Envelope]] = {}  # events this transaction inserted, by subject
+        self._read: dict[str, tuple[Envelope, ...]] = {}  # streams this transaction read: cached once committed
 
     async def __aenter__(self) -> ScoringTransaction:
         self._conn_cm = self._pool.acquire()
@@ -77,6 +84,8 @@ class ScoringTransaction:
         try:
             if exc_type is None:
                 await self._tx.commit()
+                for subject, stream in self._read.items():
+                    self._cache.put(subject, stream)
             else:
                 await self._tx.rollback()
         finally:
@@ -101,6 +110,8 @@ class ScoringTransaction:
             "INSERT INTO scoring.events (sequence, event_id, type, subject, period, body) VALUES ($1,$2,$3,$4,$5,$6)",
             [(e.sequence or 0, e.event_id, e.type, e.subject, e.period, e.model_dump(mode="json")) for e in events],
         )
+        for e in events:
+            self._added.setdefault(e.subject, []).append(e)
 
     async def subject_events(self, subject: str) -> list[Envelope]:
         """Every stored event of one subject (all periods), in evidence-sequence order."""
@@ -108,6 +119,38 @@ class ScoringTransaction:
             "SELECT body FROM scoring.events WHERE subject = $1 ORDER BY sequence, event_id", subject
         )
         return [Envelope.model_validate(r["body"]) for r in rows]
+
+    async def subjects_events(self, subjects: Sequence[str]) -> dict[str, list[Envelope]]:
+        """`subject_events` of several subjects: subject → its events in sequence order. A stream cached by an
+        earlier batch is used when, with the events this transaction added, it has as many events as the table
+        holds for that subject (see `stream_cache`); the others are read in one round trip."""
+        counts = {
+            r["subject"]: r["n"]
+            for r in await self.conn.fetch(
+                "SELECT subject, count(*) AS n FROM scoring.events WHERE subject = ANY($1::text[]) GROUP BY subject",
+                list(subjects),
+            )
+        }
+        streams: dict[str, list[Envelope]] = {}
+        missing = []
+        for s in subjects:
+            cached, added = self._cache.get(s), self._added.get(s, [])
+            if cached is not None and len(cached) + len(added) == counts.get(s, 0):
+                streams[s] = sorted([*cached, *added], key=stream_order) if added else list(cached)
+            else:
+                missing.append(s)
+        if missing:
+            for s in missing:
+                streams[s] = []
+            rows = await self.conn.fetch(
+                "SELECT subject, body FROM scoring.events WHERE subject = ANY($1::text[])"
+                " ORDER BY subject, sequence, event_id",
+                missing,
+            )
+            for r in rows:
+                streams[r["subject"]].append(Envelope.model_validate(r["body"]))
+        self._read.update((s, tuple(streams[s])) for s in subjects)
+        return streams
 
     async def context_events(self) -> list[Envelope]:
         """The unit-level events that route into employees' streams (`services.scoring.domain.stream.route`):
@@ -139,13 +182,16 @@ class ScoringTransaction:
 
     async def save(self, appraisals: Iterable[StoredAppraisal]) -> int:
         """Upsert appraisals whose basis changed, and put their score events in the outbox. Returns how many."""
-        changed = []
-        for a in appraisals:
-            current = await self.conn.fetchval(
-                "SELECT basis_hash FROM scoring.appraisals WHERE nip = $1 AND period = $2", a.nip, a.period
-            )
-            if current != a.basis_hash:
-                changed.append(a)
+        candidates = list(appraisals)
+        if not candidates:
+            return 0
+        rows = await self.conn.fetch(  # one round trip for the batch, not one per appraisal
+            """SELECT a.nip, a.period, a.basis_hash FROM scoring.appraisals a
+               JOIN unnest($1::text[], $2::text[]) AS k(nip, period) ON a.nip = k.nip AND a.period = k.period""",
+            [a.nip for a in candidates], [a.period for a in candidates],
+        )
+        current = {(r["nip"], r["period"]): r["basis_hash"] for r in rows}
+        changed = [a for a in candidates if current.get((a.nip, a.period)) != a.basis_hash]
         if not changed:
             return 0
         await self.conn.executemany(

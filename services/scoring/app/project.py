@@ -23,6 +23,9 @@ from services.scoring.domain.stream import appraise_employee
 #: Score event ids derive from (NIP, period, basis hash): the same basis always announces the same event.
 SCORE_NAMESPACE = uuid.UUID("b0c7f0e2-57a1-4d4c-9d0c-2f3f1c9e6a11")
 SOURCE = "objektif.scoring"
+#: Employees whose streams are read in one round trip: few enough that a batch touching thousands of employees
+#: never holds all their histories in memory at once, many enough that the round trips stop mattering.
+SUBJECTS_PER_READ = 200
 
 log = structlog.get_logger()
 
@@ -75,8 +78,12 @@ class Projector:
             touched = await tx.employees_touched_by(fresh)
             context = await tx.context_events()
             results = []
-            for nip in sorted(touched):
-                results.extend(self._appraise_employee(nip, await tx.subject_events(nip), context))
+            ordered = sorted(touched)
+            for start in range(0, len(ordered), SUBJECTS_PER_READ):
+                group = ordered[start : start + SUBJECTS_PER_READ]
+                streams = await tx.subjects_events(group)
+                for nip in group:
+                    results.extend(self._appraise_employee(nip, streams[nip], context))
             changed = await tx.save(results)
             await tx.poison(poison)
             await tx.positions(positions)
