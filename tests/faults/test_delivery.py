@@ -4,6 +4,7 @@ nothing but what they should."""
 
 from __future__ import annotations
 
+import asyncio
 import random
 import time
 from dataclasses import replace
@@ -72,10 +73,11 @@ async def test_a_redelivery_of_everything_after_lost_commits_changes_nothing(
     counts = await quiet(fault_stack, check=lambda: services_alive(fault_stack))
     groups = ((("evidence", EVIDENCE_GROUP, (topics.SUBMISSIONS,)), ("scoring", SCORING_GROUP, (topics.EVIDENCE,)),
                ("audit", AUDIT_GROUP, (topics.EVIDENCE, topics.REJECTIONS, topics.SCORES))))
-    rewound = 0
-    for name, group, subscribed in groups:
+    for name, _group, _subscribed in groups:
         fault_stack.kill_service(name, restart=False)
-        rewound += await _rewind_group(fault_stack.kafka_bootstrap, group, subscribed)
+    rewound = sum(await asyncio.gather(*(_rewind_group(fault_stack.kafka_bootstrap, group, subscribed)
+                                         for _name, group, subscribed in groups)))
+    for name, _group, _subscribed in groups:
         fault_stack.spawn(name)
     marker = realisations(worlds, 1, random.Random(13))  # answered only after the redelivered backlog
     await submitter.submit(marker)

@@ -82,8 +82,8 @@ def _digest(s: Sent) -> bytes:
 
 
 async def quiet(stack: FaultStack, *, timeout: float = 120, check: Callable[[], None] | None = None) -> dict[str, int]:
-    """Wait until every accepted event is in scoring, and every event and score is in the ledger, twice in a
-    row; returns the counts."""
+    """Wait until every accepted event is in scoring, every event and score is in the ledger and a signed
+    checkpoint covers the whole ledger, twice in a row; returns the counts."""
     deadline = time.monotonic() + timeout
     last: dict[str, int] | None = None
     stable = 0
@@ -92,7 +92,8 @@ async def quiet(stack: FaultStack, *, timeout: float = 120, check: Callable[[], 
             check()
         counts = await _counts(stack.admin_dsn)
         done = (counts["scored"] == counts["accepted"]
-                and counts["ledgered"] == counts["accepted"] + counts["rejected"] + counts["scores"])
+                and counts["ledgered"] == counts["accepted"] + counts["rejected"] + counts["scores"]
+                and counts["checkpointed"] == counts["ledgered"])  # the audit service still signs checkpoints
         stable = stable + 1 if done and counts == last else 0
         if stable >= 2:
             return counts
@@ -106,14 +107,15 @@ async def _counts(dsn: str) -> dict[str, int]:
     try:
         conn = await asyncpg.connect(dsn)
     except (OSError, asyncpg.PostgresError):
-        return {"accepted": -1, "rejected": -1, "scored": -2, "scores": -1, "ledgered": -1}
+        return {"accepted": -1, "rejected": -1, "scored": -2, "scores": -1, "ledgered": -1, "checkpointed": -1}
     try:
         row = await conn.fetchrow(
             """SELECT (SELECT count(*) FROM evidence.events) AS accepted,
                       (SELECT count(*) FROM evidence.rejections) AS rejected,
                       (SELECT count(*) FROM scoring.events) AS scored,
                       (SELECT count(*) FROM scoring.outbox) AS scores,
-                      (SELECT count(*) FROM audit.leaves) AS ledgered""")
+                      (SELECT count(*) FROM audit.leaves) AS ledgered,
+                      (SELECT coalesce(max(size), 0) FROM audit.checkpoints) AS checkpointed""")
     finally:
         await conn.close()
     return dict(row)

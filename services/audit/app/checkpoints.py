@@ -140,7 +140,12 @@ class PeriodicCheckpoints:
             except AuditError as exc:
                 # A refused checkpoint is an alarm for the auditors, not a reason to stop ledgering.
                 self._log.error("checkpoint.refused", reason=str(exc))
-            except (OSError, asyncpg.PostgresConnectionError) as exc:
+            # A PostgreSQL restart answers new connections "the database system is shutting down" / "starting up"
+            # (CannotConnectNowError), ends open ones "due to administrator command" (AdminShutdownError) or
+            # leaves them closed (InterfaceError): none is a PostgresConnectionError, so each ended this task, and
+            # no checkpoint was signed again until the service restarted (the fault suite's PostgreSQL restart).
+            except (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError, asyncpg.AdminShutdownError,
+                    asyncpg.CannotConnectNowError) as exc:
                 self._log.warning("checkpoint.postponed", reason=str(exc))
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stop.wait(), self._interval)
