@@ -22,7 +22,15 @@ from contracts import events as ev
 from contracts.canonical import sha256_hex
 from contracts.envelope import PERIOD_PATTERN, Envelope
 from services.evidence.adapters.store import BatchOutcome, RejectionRow
-from services.evidence.domain import Accepted, Decision, Duplicate, IntakeState, Rejected, decide_batch, evolve
+from services.evidence.domain import (
+    Accepted,
+    Decision,
+    Duplicate,
+    IntakeState,
+    Rejected,
+    decide_batch_and_evolve,
+    evolve,
+)
 
 #: Rejection ids are derived from the refused bytes: the same bytes delivered twice are refused once.
 REJECTION_NAMESPACE = uuid.UUID("6f1d3c52-8a4e-4b8e-9a59-0b7d51e0a7c1")
@@ -118,7 +126,7 @@ class Intake:
         await self.catch_up()
         received_at = self._clock()
         one = received_from if isinstance(received_from, str) else ""
-        decisions = decide_batch(raws, self._state, received_at=received_at, received_from=one)
+        decisions, after = decide_batch_and_evolve(raws, self._state, received_at=received_at, received_from=one)
         if not isinstance(received_from, str):  # one origin per submission (HTTP requests decided together)
             decisions = tuple(
                 replace(d, received_from=origin) if isinstance(d, Rejected) else d
@@ -135,8 +143,19 @@ class Intake:
                 self.rejected_by_code.update(r.code for r in d.reasons)
             elif isinstance(d, Duplicate):
                 log.info("submission.duplicate", event_id=str(d.event_id))
+        self._advance(after, outcome)
         await self.catch_up()
         return decisions, outcome
+
+    def _advance(self, after: IntakeState, outcome: BatchOutcome) -> None:
+        """Take the state the gate evolved while deciding when the store holds exactly that: every event accepted
+        here was stored, right after the last one this instance had folded (the counter lock orders writers, so
+        contiguous sequences mean no other writer came between). Otherwise `catch_up` re-reads the store, as it
+        always may: this only spares reading back and re-parsing our own batch."""
+        stored = [e.sequence for e in outcome.accepted]
+        if stored and not outcome.duplicates and stored == list(range(self._seen_upto + 1, self._seen_upto + 1 +
+                                                                     len(stored))):
+            self._state, self._seen_upto = after, stored[-1]
 
 
 def rejection_row(decision: Rejected, received_at: datetime, received_from: str) -> RejectionRow:
