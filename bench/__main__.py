@@ -19,6 +19,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--ratings", type=int, default=d.ratings, help="singly signed submissions, one-by-one phase")
     p.add_argument("--latency-rate", type=float, default=d.latency_rate, help="offered submissions/s")
     p.add_argument("--latency-seconds", type=float, default=d.latency_seconds)
+    p.add_argument("--light-rate", type=float, default=d.light_rate, help="a second, light offered load (/s)")
     p.add_argument("--naive-records", type=int, default=d.naive_records)
     p.add_argument("--naive-seconds", type=float, default=d.naive_seconds)
     p.add_argument("--baseline-records", type=int, default=d.baseline_records)
@@ -35,7 +36,7 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     config = Config(events=args.events, ratings=args.ratings, latency_rate=args.latency_rate,
-                    latency_seconds=args.latency_seconds, naive_records=args.naive_records,
+                    latency_seconds=args.latency_seconds, light_rate=args.light_rate, naive_records=args.naive_records,
                     naive_seconds=args.naive_seconds, baseline_records=args.baseline_records,
                     verify_records=args.verify_records, timeout=args.timeout, data_dir=args.data_dir,
                     profile_dir=args.profile)

@@ -41,6 +41,7 @@ class Config:
     ratings: int = 3_000  # singly signed behaviour ratings in the one-by-one phase
     latency_rate: float = 1000.0  # offered submissions per second in the latency phase
     latency_seconds: float = 15.0
+    light_rate: float = 100.0  # a second, light offered load: the latency of the path itself, without a queue
     naive_records: int = 2_000
     naive_seconds: float = 15.0
     baseline_records: int = 50_000  # records for the Kafka and COPY baselines
@@ -178,14 +179,18 @@ class Run:
         self.log(f"one by one: {self.c.ratings} singly signed behaviour ratings")
         single = await self._backlog(stack, sampler, "single", [w.ratings(self.c.ratings)])
         self._rss_after("single")
-        count = int(self.c.latency_rate * self.c.latency_seconds)
-        self.log(f"latency: {count} singly signed realisations at {self.c.latency_rate:.0f}/s")
         sampler.phase = "latency"
-        lat = await latency.measure(stack.kafka_bootstrap, stack.partitions, w.live(count, "lat"),
-                                    self.c.latency_rate)
-        await self._settle(stack, "latency", count)
+        by_rate = []
+        for tag, rate in (("lat", self.c.latency_rate), ("light", self.c.light_rate)):
+            count = int(rate * self.c.latency_seconds)
+            self.log(f"latency: {count} singly signed realisations at {rate:.0f}/s")
+            measured = await latency.measure(stack.kafka_bootstrap, stack.partitions, w.live(count, tag), rate)
+            await self._settle(stack, "latency", count)
+            self.log(f"  {measured.to_json()}")
+            by_rate.append(measured)
+        lat = by_rate[0]
+        self.results["latency_by_rate"] = [m.to_json() for m in by_rate]
         self._rss_after("latency")
-        self.log(f"  {lat.to_json()}")
         sampler.phase = "naive"
         self.log(f"naive pipeline: up to {self.c.naive_records} submissions or {self.c.naive_seconds:.0f} s")
         admin_key = admin.public_key().public_bytes_raw()

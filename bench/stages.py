@@ -1,0 +1,168 @@
+"""Each service's batch handler on its own, without the broker: `python -m bench.stages [--events N]`.
+
+The end-to-end figures say how fast the pipeline is; these say where the time goes, and they move less when
+other work shares the machine, because they count this process's CPU time per event. Each stage runs the
+service's own use case and adapter against PostgreSQL (its own least-privilege role, a fresh database), fed
+with the batches the broker would hand it (`batch` records, the services' `batch_max_records`):
+
+- evidence: `Intake.handle` on the batch-signed bulk (the gate, one transaction per batch);
+- scoring: `Projector.handle` on the accepted events as published (read back from the evidence store);
+- audit: `Ledger.append` on the accepted events and the score events.
+
+PostgreSQL's own CPU is reported beside, when the server is the embedded one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import tempfile
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import orjson
+import psutil
+
+from bench.workload import Workload
+from chassis.db import create_pool
+from chassis.kafka import Position
+from contracts import topics
+from objektif.stack import SERVICES, Stack, with_database
+from services.audit.adapters.ledger import Ledger, entry_of
+from services.evidence.adapters.store import EvidenceStore, utc_now
+from services.evidence.app.intake import Intake
+from services.evidence.domain import initial_state
+from services.scoring.adapters.policy_files import load_default_policies
+from services.scoring.adapters.store import ScoringStore
+from services.scoring.app.project import Projector
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """What the handlers read of an aiokafka ConsumerRecord."""
+
+    topic: str
+    partition: int
+    offset: int
+    value: bytes
+
+
+def _records(topic: str, values: Sequence[tuple[bytes, bytes]], partitions: int, offsets: dict[int, int],
+             ) -> list[Record]:
+    out = []
+    for key, value in values:
+        p = hash(key) % partitions
+        out.append(Record(topic, p, offsets.get(p, 0), value))
+        offsets[p] = offsets.get(p, 0) + 1
+    return out
+
+
+def _positions(records: Sequence[Record]) -> tuple[Position, ...]:
+    last: dict[tuple[str, int], int] = {}
+    for r in records:
+        last[(r.topic, r.partition)] = r.offset
+    return tuple(Position(t, p, o + 1) for (t, p), o in sorted(last.items()))
+
+
+def _pg_cpu(pid: int | None) -> float:
+    if pid is None:
+        return 0.0
+    try:
+        server = psutil.Process(pid)
+        return sum(sum(p.cpu_times()[:2]) for p in [server, *server.children(recursive=True)])
+    except psutil.Error:
+        return 0.0
+
+
+async def _timed(name: str, count: int, pg: int | None, run: Callable[[], Awaitable[Any]]) -> dict[str, Any]:
+    wall, cpu, pg0 = time.perf_counter(), time.process_time(), _pg_cpu(pg)
+    await run()
+    wall, cpu, pg_cpu = time.perf_counter() - wall, time.process_time() - cpu, _pg_cpu(pg) - pg0
+    out = {"events": count, "seconds": round(wall, 3), "per_second": round(count / wall, 1),
+           "cpu_us_per_event": round(cpu / count * 1e6, 1), "postgres_cpu_us_per_event": round(pg_cpu / count * 1e6, 1)}
+    print(f"{name:<9} {count:>8} events {out['per_second']:>10,.0f}/s   this process"
+          f" {out['cpu_us_per_event']:7.1f} µs/event   PostgreSQL {out['postgres_cpu_us_per_event']:7.1f} µs/event",
+          flush=True)
+    return out
+
+
+async def measure(stack: Stack, events: int, batch: int) -> dict[str, Any]:
+    """Prepare a fresh database, run the setup through the intake, then time each stage."""
+    await stack.prepare(fresh=True)
+    pg = next((int(p.read_text().splitlines()[0]) for p in stack.data_dir.rglob("postmaster.pid")), None)
+    pools = {name: await create_pool(with_database(stack.admin_dsn, user=role)) for name, (_m, role, _p)
+             in SERVICES.items()}
+    w = Workload.for_events(events)
+    admin = stack.admin_key()
+    intake = Intake(EvidenceStore(pools["evidence"]), initial_state([admin.public_key().public_bytes_raw()]),
+                    clock=utc_now)
+    offsets: dict[int, int] = {}
+    for _name, submissions in w.setup_phases(admin):
+        values = [(s["subject"].encode(), orjson.dumps(s)) for s in submissions]
+        for start in range(0, len(values), batch):
+            records = _records(topics.SUBMISSIONS, values[start:start + batch], stack.partitions, offsets)
+            await intake.handle([r.value for r in records], _positions(records), received_from="bench")
+    bulk = [record for chunk in w.bulk(limit=events) for record in chunk]
+    results: dict[str, Any] = {"employees": w.employees, "batch": batch}
+
+    async def evidence() -> None:
+        for start in range(0, len(bulk), batch):
+            records = _records(topics.SUBMISSIONS, bulk[start:start + batch], stack.partitions, offsets)
+            await intake.handle([r.value for r in records], _positions(records), received_from="bench")
+
+    results["evidence"] = await _timed("evidence", len(bulk), pg, evidence)
+    conn = await asyncpg.connect(stack.admin_dsn)
+    accepted = [(r["key"].encode(), r["value"]) for r in await conn.fetch(
+        "SELECT key, value FROM evidence.events ORDER BY pos")]
+    projector = Projector(ScoringStore(pools["scoring"]), load_default_policies())
+    evidence_offsets: dict[int, int] = {}
+
+    async def scoring() -> None:
+        for start in range(0, len(accepted), batch):
+            records = _records(topics.EVIDENCE, accepted[start:start + batch], stack.partitions, evidence_offsets)
+            await projector.handle(records, _positions(records))
+
+    results["scoring"] = await _timed("scoring", len(accepted), pg, scoring)
+    scores = [(r["key"].encode(), r["value"]) for r in await conn.fetch(
+        "SELECT key, value FROM scoring.outbox ORDER BY pos")]
+    await conn.close()
+    results["scores"] = len(scores)
+    ledger = Ledger(pools["audit"])
+    ledgered = [(topics.EVIDENCE, v) for _k, v in accepted] + [(topics.SCORES, v) for _k, v in scores]
+
+    async def audit() -> None:
+        for start in range(0, len(ledgered), batch):
+            await ledger.append([entry_of(t, v) for t, v in ledgered[start:start + batch]], ())
+
+    results["audit"] = await _timed("audit", len(ledgered), pg, audit)
+    for pool in pools.values():
+        await pool.close()
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m bench.stages", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--events", type=int, default=20_000)
+    p.add_argument("--batch", type=int, default=2000, help="records per handler call (batch_max_records)")
+    p.add_argument("--json", type=Path, default=None)
+    args = p.parse_args(argv)
+    data_dir = Path(tempfile.mkdtemp(prefix="objektif-stages-"))
+    stack = Stack(data_dir, database="objektif_bench_stages")
+    try:
+        stack.start_infrastructure()
+        results = asyncio.run(measure(stack, args.events, args.batch))
+    finally:
+        stack.stop()
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=1) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
