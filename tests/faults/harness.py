@@ -179,10 +179,14 @@ class Submitter:
     resubmitted: int = 0
     producer_failures: int = 0
 
-    async def submit(self, items: Sequence[Sent], *, chunk: int = 500) -> None:
-        """Publish and wait for the broker's acknowledgement; remembered before sending (at least once)."""
+    def remember(self, items: Iterable[Sent]) -> None:
+        """Keep submissions until answered (before sending them: at least once)."""
         for s in items:
             self.sent.setdefault(hashlib.sha256(s.raw).digest(), s)
+
+    async def submit(self, items: Sequence[Sent], *, chunk: int = 500) -> None:
+        """Publish and wait for the broker's acknowledgement; remembered before sending (at least once)."""
+        self.remember(items)
         for start in range(0, len(items), chunk):
             await send_raw(self.bootstrap, [(s.key, s.raw) for s in items[start:start + chunk]])
 

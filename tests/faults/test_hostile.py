@@ -3,11 +3,13 @@ acknowledged, never retried forever), no service falls over, and old submissions
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 from typing import Any
 
 import asyncpg
+import httpx
 import orjson
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -97,3 +99,29 @@ async def test_hostile_input_is_rejected_with_reasons_and_breaks_nothing(
     assert all(reasons.values()), {w: r for w, r in reasons.items() if not r}
     assert found.ok, found.problems
     services_alive(fault_stack)
+
+
+async def test_the_http_intake_refuses_floods_and_oversize_bodies_and_stays_up(
+    fault_stack: FaultStack, submitter: Submitter
+) -> None:
+    started = time.monotonic()
+    url = f"http://127.0.0.1:{fault_stack.http_ports['evidence']}/submissions"
+    garbage = sent_of(b'{"not": "an envelope", "tag": "' + uuid.uuid4().hex.encode() + b'"}', "http", "rejected")
+    submitter.remember([garbage])  # it arrives over HTTP, not Kafka
+    async with httpx.AsyncClient(timeout=30) as client:
+        oversize = await client.post(url, content=b"x" * (9 * 1024 * 1024),
+                                     headers={"content-type": "application/x-ndjson"})
+        answers = await asyncio.gather(*(client.post(url, content=garbage.raw,
+                                                     headers={"content-type": "application/json"})
+                                         for _ in range(250)))
+    codes = sorted({a.status_code for a in answers})
+    await submitter.settle(30, check=lambda: services_alive(fault_stack))
+    await quiet(fault_stack, check=lambda: services_alive(fault_stack))
+    found = await check(fault_stack, submitter.sent.values())
+    summary.record("HTTP flood and oversize body", 251, "250 requests at once, a 9 MiB body", 1, found,
+                   time.monotonic() - started, note=f"answers: {oversize.status_code} for the 9 MiB body; "
+                   + ", ".join(f"{c} x{sum(a.status_code == c for a in answers)}" for c in codes) + " for the flood")
+    assert oversize.status_code == 413
+    assert 429 in codes  # the flood was rate limited
+    assert all(c < 500 for c in codes), codes
+    assert found.ok, found.problems

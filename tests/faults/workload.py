@@ -58,8 +58,7 @@ async def submit_through_outages(submitter: Submitter, items: list[Sent], chunk:
     retries = 0
     for start in range(0, len(items), chunk):
         part = items[start:start + chunk]
-        for s in part:
-            submitter.sent.setdefault(_digest(s), s)
+        submitter.remember(part)
         while True:
             try:
                 await send_raw(submitter.bootstrap, [(s.key, s.raw) for s in part])
@@ -73,12 +72,6 @@ async def submit_through_outages(submitter: Submitter, items: list[Sent], chunk:
                 await result
         await asyncio.sleep(pause)
     return retries
-
-
-def _digest(s: Sent) -> bytes:
-    import hashlib
-
-    return hashlib.sha256(s.raw).digest()
 
 
 async def quiet(stack: FaultStack, *, timeout: float = 120, check: Callable[[], None] | None = None) -> dict[str, int]:
