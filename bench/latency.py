@@ -83,7 +83,8 @@ async def measure(bootstrap: str, partitions: int, records: Sequence[tuple[str, 
     """Send `records` ((event id, subject, (key, value))) at `rate` per second and time each until a score
     covering it arrives."""
     tracker = Tracker(records)
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None)
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None,
+                                fetch_max_wait_ms=10)  # the receiver must not add a hop of its own
     await consumer.start()
     try:
         parts = [TopicPartition(topics.SCORES, p) for p in range(partitions)]
