@@ -42,9 +42,10 @@ async def test_services_killed_mid_batch_lose_nothing_and_count_nothing_twice(
     await quiet(fault_stack, timeout=120, check=lambda: services_alive(fault_stack))
     found = await check(fault_stack, submitter.sent.values())
     kills = sum(fault_stack.kills.values()) - kills_before
+    resubmitted = submitter.resubmitted - resubmitted_before
     summary.record("kill -9 mid-batch", kills, "SIGKILL + restart: " + ", ".join(
         f"{n} x{c}" for n, c in sorted(fault_stack.kills.items())), len(submitter.sent) - before, found,
-        time.monotonic() - started, note=f"seed {SEED}; {submitter.resubmitted - resubmitted_before} unanswered after 15 s and resubmitted")
+        time.monotonic() - started, note=f"seed {SEED}; {resubmitted} unanswered after 15 s and resubmitted")
     assert found.ok, found.problems
     assert kills >= 20
     assert all(fault_stack.kills.get(n, 0) >= 2 for n in ALL_SERVICES)

@@ -45,8 +45,9 @@ async def test_a_broker_that_restarts_empty_mid_stream_loses_nothing(
     await submitter.settle(150, resubmit_after=6, check=lambda: services_alive(fault_stack))
     await quiet(fault_stack, timeout=90, check=lambda: services_alive(fault_stack))
     found = await check(fault_stack, submitter.sent.values())
+    resubmitted = submitter.resubmitted - resubmitted_before
     summary.record("broker restarts empty", restarts, "Tansu SIGKILL, back empty", len(submitter.sent) - before,
-                   found, time.monotonic() - started, note=f"{submitter.resubmitted - resubmitted_before} resubmitted by the submitter")
+                   found, time.monotonic() - started, note=f"{resubmitted} resubmitted by the submitter")
     assert found.ok, found.problems
     assert restarts == 2
     services_alive(fault_stack)
