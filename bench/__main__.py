@@ -28,7 +28,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--data-dir", type=Path, default=None, help="keep the stack's data and logs here")
     p.add_argument("--profile", type=Path, default=None, help="write py-spy profiles of the services "
                    "(speedscope JSON) for the bulk and one-by-one phases into this directory")
-    p.add_argument("--json", type=Path, default=Path("bench-results/results.json"), help="results file")
+    p.add_argument("--json", type=Path, default=Path("bench/out/results.json"), help="results file")
     p.add_argument("--plot", type=Path, default=None, help="PNG (default: beside the JSON)")
     return p
 

@@ -14,7 +14,7 @@ import typer
 
 def bench(
     json_out: Annotated[Path, typer.Option("--json", help="where to write the results (JSON)")] = Path(
-        "bench-results/results.json"),
+        "bench/out/results.json"),
     plot_out: Annotated[Path | None, typer.Option("--plot", help="PNG plot (default: beside the JSON)")] = None,
     events: Annotated[int, typer.Option(help="batch-signed submissions in the bulk phase (e.g. 200000)")] = 20_000,
     ratings: Annotated[int, typer.Option(help="singly signed submissions in the one-by-one phase")] = 3_000,
