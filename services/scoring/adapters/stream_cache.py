@@ -51,6 +51,11 @@ class StreamCache:
             self._events -= len(evicted)
 
     @property
+    def max_events(self) -> int:
+        """The bound."""
+        return self._max
+
+    @property
     def events(self) -> int:
         """How many events the cache holds."""
         return self._events
