@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from faststream import AckPolicy, FastStream
+from faststream import FastStream
 from faststream.kafka.annotations import KafkaMessage
 from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
 from chassis.db import create_pool
 from chassis.http import HttpService, ServiceMetrics, broker_check, database_check, with_http
-from chassis.kafka import ensure_topics, make_broker, next_positions_of, undecoded
+from chassis.kafka import batch_subscription, ensure_topics, make_broker, next_positions_of
 from chassis.logging import configure_logging
 from chassis.settings import ServiceSettings
 from contracts import topics
@@ -43,16 +43,7 @@ def build_app(settings: AuditSettings) -> FastStream | HttpService:
     checkpoints = None if key is None else PeriodicCheckpoints(
         signer_from_seed(key.get_secret_value(), settings.checkpoint_origin), settings.checkpoint_interval_s)
 
-    @broker.subscriber(
-        *AUDITED,
-        group_id=GROUP_ID,
-        batch=True,
-        max_records=settings.batch_max_records,
-        batch_timeout_ms=settings.batch_timeout_ms,
-        auto_offset_reset="earliest",
-        ack_policy=AckPolicy.NACK_ON_ERROR,
-        decoder=undecoded,  # the handler reads raw records: skip FastStream's per-record decoding
-    )
+    @broker.subscriber(*AUDITED, **batch_subscription(settings, GROUP_ID))
     async def on_events(msg: KafkaMessage) -> None:
         records = msg.raw_message
         with metrics.batch(records, msg.consumer):

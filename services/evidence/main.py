@@ -5,14 +5,14 @@ from __future__ import annotations
 import asyncio
 import base64
 
-from faststream import AckPolicy, FastStream
+from faststream import FastStream
 from faststream.kafka.annotations import KafkaMessage
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from chassis.db import create_pool
 from chassis.http import HttpService, ServiceMetrics, broker_check, database_check, with_http
-from chassis.kafka import LogProbe, ensure_topics, make_broker, next_positions_of, undecoded
+from chassis.kafka import LogProbe, batch_subscription, ensure_topics, make_broker, next_positions_of
 from chassis.logging import configure_logging
 from chassis.outbox import OutboxRelay, OutboxSpec
 from chassis.settings import ServiceSettings
@@ -48,16 +48,7 @@ def build_app(settings: EvidenceSettings) -> FastStream | HttpService:
     held: dict[str, object] = {}
     metrics = ServiceMetrics("evidence")
 
-    @broker.subscriber(
-        topics.SUBMISSIONS,
-        group_id=GROUP_ID,
-        batch=True,
-        max_records=settings.batch_max_records,
-        batch_timeout_ms=settings.batch_timeout_ms,
-        auto_offset_reset="earliest",
-        ack_policy=AckPolicy.NACK_ON_ERROR,  # commit only after the PostgreSQL transaction; redeliver on error
-        decoder=undecoded,  # the handler reads raw records: skip FastStream's per-record decoding
-    )
+    @broker.subscriber(topics.SUBMISSIONS, **batch_subscription(settings, GROUP_ID))
     async def on_submissions(msg: KafkaMessage) -> None:
         records = msg.raw_message
         intake: Intake = held["intake"]  # type: ignore[assignment]
