@@ -20,13 +20,13 @@ import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
+from contracts import merkle as contracts_merkle
 from services.audit.domain.errors import FrontierError
 
 HASH_SIZE = 32
 """Bytes in a SHA-256 digest: every leaf hash, node hash and root."""
 
 _sha256 = hashlib.sha256
-_LEAF_PREFIX = b"\x00"
 _NODE_PREFIX = b"\x01"
 
 EMPTY_ROOT: bytes = _sha256(b"").digest()
@@ -42,14 +42,10 @@ GetNode = Callable[[int, int], bytes]
 """Returns the hash of the perfect subtree ``(level, index)``; only asked for subtrees inside the tree."""
 
 
-def leaf_hash(data: bytes) -> bytes:
-    """Hash the bytes a leaf commits to: ``SHA-256(0x00 || data)``."""
-    return _sha256(_LEAF_PREFIX + data).digest()
-
-
-def node_hash(left: bytes, right: bytes) -> bytes:
-    """Hash two child hashes into their parent: ``SHA-256(0x01 || left || right)``."""
-    return _sha256(_NODE_PREFIX + left + right).digest()
+# The hash primitives are the contracts' (contracts/merkle.py): signers, the evidence gate and the ledger hash
+# the same way, and a third party needs only one definition.
+leaf_hash = contracts_merkle.leaf_hash
+node_hash = contracts_merkle.node_hash
 
 
 def root_from_leaf_hashes(hashes: Sequence[bytes]) -> bytes:
