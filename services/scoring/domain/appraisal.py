@@ -149,6 +149,9 @@ class Appraisal:
     basis_hash: str
     annual_from: tuple[str, ...] = ()
     hasil_kerja_source: str = "evidence"
+    #: §1.4: whether the Pejabat Penilai's overall behaviour rating carries a written justification (what
+    #: decides, against a leniency-corrected aggregate, which rating is used); not part of the JSON form
+    perilaku_justified: bool = False
 
     @property
     def final(self) -> bool:

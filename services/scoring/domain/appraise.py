@@ -57,6 +57,7 @@ class _Scored:
     pp46: Any = None
     behaviour_scores: tuple[RaterScore, ...] = ()
     hasil_kerja_source: str = "evidence"
+    perilaku_justified: bool = False
     used: tuple[str, ...] = field(default=())
 
 
@@ -152,6 +153,7 @@ def project(state: State, policies: Mapping[str, Policy]) -> Appraisal:
         basis_event_ids=basis,
         basis_hash=basis_hash(basis),
         hasil_kerja_source=scored.hasil_kerja_source,
+        perilaku_justified=scored.perilaku_justified,
     )
 
 
@@ -188,7 +190,7 @@ def _as_decided(scored: _Scored, decided: ev.ObjectionDecidedV2, policy: Policy)
     )
 
 
-def _decide(
+def decide_rating(
     objective: Rating | None, pp: Rating | None, justified: bool, mode: str
 ) -> tuple[Rating | None, bool, bool]:
     """(rating used, divergent, justification missing) for one rating (§1.3, §1.4): the Pejabat Penilai's
@@ -250,8 +252,10 @@ def _permen(state: State, policy: Policy, leader: tuple[Rating, tuple[str, ...]]
     mode = settings.unjustified_divergence
     hk_pp = pp_hk.payload.rating_hasil_kerja if pp_hk else None
     p_pp = pp_p.payload.rating_perilaku if pp_p else None
-    hk_used, hk_div, hk_missing = _decide(evidence, hk_pp, bool(pp_hk and pp_hk.payload.justification), mode)
-    p_used, p_div, p_missing = _decide(
+    hk_used, hk_div, hk_missing = decide_rating(
+        evidence, hk_pp, bool(pp_hk and pp_hk.payload.justification), mode
+    )
+    p_used, p_div, p_missing = decide_rating(
         behaviour.rating, p_pp, bool(pp_p and pp_p.payload.justification), mode
     )
     missing = hk_missing or p_missing
@@ -273,6 +277,7 @@ def _permen(state: State, policy: Policy, leader: tuple[Rating, tuple[str, ...]]
         divergence=Divergence(hk_div, p_div, "\n".join(texts) or None, missing, note),
         behaviour_scores=current,
         hasil_kerja_source="unit" if leader is not None else "evidence",
+        perilaku_justified=bool(pp_p and pp_p.payload.justification),
         used=used,
     )
 

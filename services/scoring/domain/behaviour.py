@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -62,9 +62,23 @@ def latest_scores(scores: Sequence[RaterScore]) -> tuple[RaterScore, ...]:
     return tuple(latest.values())
 
 
+#: How many points a rater's score counts for: its score as given (§1.4), or corrected for the rater's
+#: leniency when a policy says so (`services.scoring.domain.correction`).
+Points = Callable[[RaterScore], Decimal]
+
+
+def as_given(score: RaterScore) -> Decimal:
+    """A score's points as the rater gave them."""
+    return Decimal(score.score)
+
+
 @exact
 def value_score(
-    scores: Sequence[RaterScore], value: str, policy: Behaviour, rounding: Rounding
+    scores: Sequence[RaterScore],
+    value: str,
+    policy: Behaviour,
+    rounding: Rounding,
+    points: Points = as_given,
 ) -> ValueResult:
     """§1.4 per value: raters of one relation are averaged first; each relation's mean then carries the
     relation's weight, renormalised over the relations present with a non-zero weight (self has weight 0)."""
@@ -73,7 +87,7 @@ def value_score(
     weighted = Decimal(0)
     total_weight = Decimal(0)
     for relation in RELATIONS:
-        of_relation = [Decimal(s.score) for s in scores if s.value == value and s.relation == relation]
+        of_relation = [points(s) for s in scores if s.value == value and s.relation == relation]
         if not of_relation:
             continue
         relation_mean = mean(of_relation)
@@ -90,13 +104,14 @@ def value_score(
 
 @exact
 def aggregate_behaviour(
-    scores: Sequence[RaterScore], policy: Behaviour, rounding: Rounding
+    scores: Sequence[RaterScore], policy: Behaviour, rounding: Rounding, points: Points = as_given
 ) -> BehaviourAggregate:
     """§1.4 overall: the mean of the per-value scores over the values rated (by anyone but self), rated with
-    the policy bands (>= 2.5 Di Atas, >= 1.5 Sesuai, else Di Bawah). `None` when nothing is scored."""
+    the policy bands (>= 2.5 Di Atas, >= 1.5 Sesuai, else Di Bawah). `None` when nothing is scored. `points`
+    reads each score (as given by default)."""
     current = latest_scores(scores)
     rated_values = [v.value for v in BerakhlakValue if any(s.value == v.value for s in current)]
-    per_value = tuple(value_score(current, value, policy, rounding) for value in rated_values)
+    per_value = tuple(value_score(current, value, policy, rounding, points) for value in rated_values)
     scored = [v.score for v in per_value if v.score is not None]
     if not scored:
         return BehaviourAggregate(per_value, None, None)

@@ -92,10 +92,13 @@ class Behaviour(_Model):
 
 
 class Bias(_Model):
-    """§1.4 rater bias: relations left out of bias measures, and the places alpha is shown with."""
+    """§1.4 rater bias: relations left out of bias measures, the places alpha is shown with, and whether the
+    unit summary corrects each rater's scores for his or her measured leniency ("A policy may correct
+    leniency"): `none` (measured and reported only) or `leniency` (`services.scoring.domain.correction`)."""
 
     exclude_relations: tuple[str, ...] = ("diri",)
     alpha_places: int = 3
+    correction: Literal["none", "leniency"] = "none"
 
 
 class PermenSettings(_Model):

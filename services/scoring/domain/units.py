@@ -11,6 +11,8 @@ from typing import Any
 from contracts.envelope import Envelope
 from services.scoring.domain.appraisal import Appraisal
 from services.scoring.domain.bias import BiasReport, measure_bias
+from services.scoring.domain.correction import Corrected, correct_unit
+from services.scoring.domain.issuance import Issuance, issue
 from services.scoring.domain.kurva import CurveVerdict, check_curve
 from services.scoring.domain.policy import Policy, select_policy
 from services.scoring.domain.predikat import PREDIKAT_ORDER
@@ -19,7 +21,9 @@ from services.scoring.domain.state import State, fold
 
 @dataclass(frozen=True, slots=True)
 class UnitSummary:
-    """One unit in one period; `provisional` counts the employees without a final predicate."""
+    """One unit in one period; `provisional` counts the employees without a final predicate. `corrected` is
+    set when the policy corrects rater leniency (§1.4), `issuance` when the unit runs the kurva in block mode
+    (§1.7): `(issued, per employee)`."""
 
     unit_id: str | None
     period: str
@@ -31,11 +35,14 @@ class UnitSummary:
     org_predicate_event_id: str | None
     curve: CurveVerdict
     bias: BiasReport | None
+    corrected: tuple[Corrected, ...] | None = None
+    issuance: tuple[bool, tuple[Issuance, ...]] | None = None
 
     def to_json(self) -> dict[str, Any]:
-        """JSON-ready form."""
+        """JSON-ready form; `bias_correction` and `corrected` appear only when the policy corrects leniency,
+        `issued` and `predikat_final` only in block mode (§1.7), so other results keep their form."""
         policy_id, version, content_hash = self.policy
-        return {
+        result: dict[str, Any] = {
             "unit_id": self.unit_id,
             "period": self.period,
             "policy": {"id": policy_id, "version": version, "content_hash": content_hash},
@@ -48,6 +55,13 @@ class UnitSummary:
             "kurva": self.curve.to_json(),
             "bias": None if self.bias is None else self.bias.to_json(),
         }
+        if self.corrected is not None:
+            result["bias_correction"] = "leniency"
+            result["corrected"] = [c.to_json() for c in self.corrected]
+        if self.issuance is not None:
+            result["issued"] = self.issuance[0]
+            result["predikat_final"] = [i.to_json() for i in self.issuance[1]]
+        return result
 
 
 def _unit_states(unit_events: Sequence[Envelope]) -> dict[tuple[str, str], State]:
@@ -85,24 +99,31 @@ def _summary(
 ) -> UnitSummary:
     policy = _policy_of(members, period, policies)
     unit_closed = bool(state.closures)
-    final = [a for a in members if (a.final or unit_closed) and a.predikat is not None]
-    seen = tuple(dict.fromkeys(a.predikat for a in final if a.predikat is not None))
-    labels: tuple[str, ...] = PREDIKAT_ORDER if policy.permenpanrb is not None else seen
-    counts = {label: sum(1 for a in final if a.predikat == label) for label in labels}
-    org = state.org_predicates[-1] if state.org_predicates else None
+    settings = policy.permenpanrb
     bias = None
-    if policy.permenpanrb is not None:
-        settings = policy.permenpanrb
-        curve = check_curve(
-            counts,
-            org.payload.predicate.value if org else None,
-            settings.kurva,
-            org.payload.curve_mode if org else None,
-        )
+    corrected = None
+    predikat_of = {a.nip: a.predikat for a in members}
+    if settings is not None:
         ratings = [(a.nip, s) for a in members for s in a.behaviour_scores]
         bias = measure_bias(
             ratings, settings.bias.exclude_relations, settings.bias.alpha_places, policy.rounding.places
         )
+        if settings.bias.correction == "leniency":
+            # §1.4: the corrected predikat is the final one; the uncorrected one stays beside it
+            corrected = correct_unit(members, bias, policy)
+            predikat_of = {c.nip: c.predikat_corrected for c in corrected}
+    final = {a.nip: p for a in members if (a.final or unit_closed) and (p := predikat_of[a.nip]) is not None}
+    seen = tuple(dict.fromkeys(final.values()))
+    labels: tuple[str, ...] = PREDIKAT_ORDER if settings is not None else seen
+    counts = {label: sum(1 for p in final.values() if p == label) for label in labels}
+    org = state.org_predicates[-1] if state.org_predicates else None
+    org_label = org.payload.predicate.value if org else None
+    issuance = None
+    if settings is not None:
+        curve = check_curve(counts, org_label, settings.kurva, org.payload.curve_mode if org else None)
+        if curve.mode == "block":
+            finals = [(a.nip, predikat_of[a.nip], a.final or unit_closed) for a in members]
+            issuance = issue(finals, curve, org_label)
     else:
         curve = CurveVerdict("ok", "warn", False, ())
     return UnitSummary(
@@ -112,10 +133,12 @@ def _summary(
         employees=tuple(a.nip for a in members),
         predikat_counts=tuple(counts.items()),
         provisional=len(members) - len(final),
-        org_predicate=org.payload.predicate.value if org else None,
+        org_predicate=org_label,
         org_predicate_event_id=org.event_id if org else None,
         curve=curve,
         bias=bias,
+        corrected=corrected,
+        issuance=issuance,
     )
 
 
