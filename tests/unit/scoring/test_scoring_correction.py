@@ -232,3 +232,11 @@ def test_correction_with_unbiased_raters_changes_nothing(
         assert entry["rating_perilaku_corrected"] == entry["rating_perilaku_uncorrected"]
         assert entry["predikat_corrected"] == entry["predikat_uncorrected"]
     assert _without_correction(corrected) == _without_correction(plain)
+
+
+def test_in_block_mode_the_corrected_predikat_is_the_one_withheld(policies: Mapping[str, Policy]) -> None:
+    events = [*lenient_unit()[:-1], *org("Istimewa", "block")]
+    assert unit_json(events, policies)["issued"] is True  # uncorrected: Sangat Baik 2 of 3, allowed
+    unit = unit_json(events, with_correction(policies))
+    assert unit["issued"] is False
+    assert [(e["predikat"], e["predikat_final"]) for e in unit["predikat_final"]] == [("Baik", None)] * 3
