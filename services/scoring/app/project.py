@@ -1,7 +1,8 @@
 """The projection use case: a batch of accepted evidence in, re-scored appraisals and score events out.
 
 parse → drop what was seen (event_id) → store → for each touched (employee, period): load its stream, fold it
-with the pure core (`services.scoring.domain.appraise`) → one transaction with the consumer's positions.
+with the pure core (`services.scoring.domain.appraise`; only its new events when they extend what the last batch
+folded, `services.scoring.domain.incremental`) → one transaction with the consumer's positions.
 """
 
 from __future__ import annotations
@@ -17,8 +18,9 @@ from contracts import events as ev
 from contracts.canonical import canonical_bytes
 from contracts.envelope import Envelope
 from services.scoring.adapters.store import Poison, ScoringStore, StoredAppraisal
+from services.scoring.app.fold_cache import FoldCache
 from services.scoring.domain import Appraisal, Policy
-from services.scoring.domain.stream import appraise_employee
+from services.scoring.domain.incremental import appraise_employee_folded
 
 #: Score event ids derive from (NIP, period, basis hash): the same basis always announces the same event.
 SCORE_NAMESPACE = uuid.UUID("b0c7f0e2-57a1-4d4c-9d0c-2f3f1c9e6a11")
@@ -60,9 +62,12 @@ def score_bytes(envelope: Envelope) -> bytes:
 class Projector:
     """Folds batches of evidence into the read model."""
 
-    def __init__(self, store: ScoringStore, policies: Mapping[str, Policy]) -> None:
+    def __init__(
+        self, store: ScoringStore, policies: Mapping[str, Policy], folds: FoldCache | None = None
+    ) -> None:
         self._store = store
         self._policies = policies
+        self._folds = folds if folds is not None else FoldCache()
 
     async def handle(self, records: Sequence[object], positions: Sequence[Position]) -> int:
         """Project one batch of ConsumerRecords; returns how many appraisals changed."""
@@ -95,9 +100,14 @@ class Projector:
         self, nip: str, own: Sequence[Envelope], context: Sequence[Envelope]
     ) -> list[StoredAppraisal]:
         """Every appraisal of one employee, routed exactly as `score_stream` routes a whole log (so the read
-        model always equals a replay)."""
+        model always equals a replay), folding only the events new since the employee's last batch when they
+        extend what was folded then (`FoldCache`)."""
         stored = []
-        for (_, period), stream, appraisal in appraise_employee([*own, *context], nip, self._policies):
+        appraised, folded = appraise_employee_folded(
+            [*own, *context], nip, self._policies, self._folds.get(nip)
+        )
+        self._folds.put(nip, folded)
+        for (_, period), stream, appraisal in appraised:
             announced = score_event(appraisal, stream)
             result = appraisal.to_json()
             stored.append(StoredAppraisal(

@@ -1,0 +1,124 @@
+"""Folding only what is new (`services.scoring.domain.incremental`, `services.scoring.app.fold_cache`): the
+appraisals equal `appraise_employee`'s from scratch whatever was folded before, including context events
+(policies, a leader's position and unit predicate) and assignments routed into the middle of a stream."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from scoring_events import ATASAN, NIP_A, UNIT, VALUES, Stream, iki, rhk
+
+from contracts.envelope import Envelope
+from services.scoring.adapters.policy_files import load_default_policies
+from services.scoring.app.fold_cache import FoldCache
+from services.scoring.domain import Policy
+from services.scoring.domain.incremental import Folded, appraise_employee_folded, folded_onto
+from services.scoring.domain.state import State, fold
+from services.scoring.domain.stream import appraise_employee
+
+POLICIES: Mapping[str, Policy] = load_default_policies()
+FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def _log(draw: st.DrawFn) -> list[Envelope]:
+    """One employee's events in two periods and the unit's context, in a drawn global order, numbered."""
+    pieces: list[Envelope] = []
+    for period in ("2025-Q1", "2025"):
+        s = Stream(NIP_A, period)
+        s.assigned(position_id="kepala")
+        s.plan(rhk("r1", iki("a", "100"), iki("b", "80")))
+        for _ in range(draw(st.integers(0, 4))):
+            made = s.realised(draw(st.sampled_from(["a", "b"])), str(draw(st.integers(50, 130))))
+            if draw(st.booleans()):
+                s.realised(made.payload["iki_id"], "99", supersedes=made)
+        for value in draw(st.lists(st.sampled_from(VALUES), max_size=4)):
+            s.rated(ATASAN, "atasan", value, draw(st.integers(1, 3)))
+        if draw(st.booleans()):
+            s.closed()
+        pieces += s.events
+    u = Stream(UNIT, "2025")
+    u.env("org.position.registered", {"position_id": "kepala", "unit_id": UNIT, "title": "Kepala Dinas",
+                                      "jenis": "struktural", "is_unit_leader": True})
+    u.env("org.predicate.set", {"unit_id": UNIT, "predicate": "Baik", "set_by_nip": ATASAN})
+    pieces += u.events
+    if draw(st.booleans()):
+        permen = POLICIES["permenpanrb-6-2022"]
+        p = Stream("*", "2025")
+        p.env("policy.adopted", {"policy_id": permen.id, "policy_version": permen.version,
+                                 "content_hash": permen.content_hash})
+        pieces += p.events
+    order = draw(st.permutations(range(len(pieces))))
+    return [pieces[i].model_copy(update={"sequence": n}) for n, i in enumerate(order, 1)]
+
+
+@st.composite
+def employee_log(draw: st.DrawFn) -> list[Envelope]:
+    return _log(draw)
+
+
+def _json(results: tuple) -> list:
+    return [(key, [str(e.event_id) for e in stream], a.to_json()) for key, stream, a in results]
+
+
+@FAST
+@given(events=employee_log(), data=st.data())
+def test_appraising_after_any_earlier_batch_equals_appraising_from_scratch(
+    events: list[Envelope], data: st.DataObject
+) -> None:
+    earlier = data.draw(st.lists(st.sampled_from(events), unique_by=lambda e: e.event_id))
+    _, kept = appraise_employee_folded(earlier, NIP_A, POLICIES, {})
+    results, _ = appraise_employee_folded(events, NIP_A, POLICIES, kept)
+    assert _json(results) == _json(appraise_employee(events, NIP_A, POLICIES))
+
+
+@FAST
+@given(events=employee_log(), data=st.data())
+def test_appraising_batch_after_batch_equals_appraising_from_scratch(
+    events: list[Envelope], data: st.DataObject
+) -> None:
+    ordered = sorted(events, key=lambda e: e.sequence or 0)
+    cuts = sorted(data.draw(st.lists(st.integers(0, len(ordered)), max_size=4)))
+    kept: Mapping = {}
+    for cut in cuts:
+        _, kept = appraise_employee_folded(ordered[:cut], NIP_A, POLICIES, kept)
+    results, _ = appraise_employee_folded(ordered, NIP_A, POLICIES, kept)
+    assert _json(results) == _json(appraise_employee(ordered, NIP_A, POLICIES))
+
+
+def _stream(n: int) -> list[Envelope]:
+    s = Stream(NIP_A, "2025")
+    s.assigned()
+    s.plan(rhk("r1", iki("a", "100")))
+    for i in range(n):
+        s.realised("a", str(90 + i))
+    return s.events
+
+
+def test_a_stream_that_only_grew_is_folded_onto_the_kept_state() -> None:
+    events = _stream(3)
+    kept = Folded(tuple(str(e.event_id) for e in events[:2]), State())  # a State the prefix never gives
+    grown = folded_onto(events, kept)
+    assert grown.state.applied == 3  # only the tail was folded, onto the kept State
+    assert grown.event_ids == tuple(str(e.event_id) for e in events)
+
+
+def test_a_stream_that_does_not_begin_with_what_was_kept_is_folded_from_scratch() -> None:
+    events = _stream(3)
+    kept = Folded((str(events[1].event_id),), State())
+    assert folded_onto(events, kept).state == fold(events)
+    longer = Folded(tuple(str(e.event_id) for e in [*events, *_stream(6)[-1:]]), State())
+    assert folded_onto(events, longer).state == fold(events)
+
+
+def test_the_fold_cache_keeps_at_most_its_bound_least_recently_used_out() -> None:
+    cache = FoldCache(max_events=10)
+    four = {(NIP_A, "2025"): Folded(("a", "b", "c", "d"), State())}
+    cache.put("1", four)
+    cache.put("2", four)
+    assert cache.get("1") == four  # "1" is now the most recently used
+    cache.put("3", four)
+    assert (cache.get("2"), cache.get("1"), cache.events) == ({}, four, 8)
+    cache.put("4", {(NIP_A, "2025"): Folded(tuple("abcdefghijk"), State())})  # larger than the bound
+    assert (cache.get("4"), cache.events) == ({}, 8)
