@@ -163,6 +163,14 @@ class Stack:
         await prepare_servers(self._server_dsn, self.database, self.kafka_bootstrap, self.partitions,
                               fresh=fresh)
 
+
+    async def drop_database(self) -> None:
+        """Drop this stack's database (tests' clean-up), disconnecting whoever still uses it."""
+        conn = await asyncpg.connect(self._server_dsn)
+        try:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{self.database}" WITH (FORCE)')
+        finally:
+            await conn.close()
     # --- keys ---------------------------------------------------------------------------------------------------
 
     def admin_key(self) -> Ed25519PrivateKey:

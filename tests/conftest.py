@@ -75,15 +75,6 @@ def stack(servers: None) -> Iterator[Stack]:
     finally:
         s.stop()
         with contextlib.suppress(Exception):
-            asyncio.run(_drop_database(s))
+            asyncio.run(s.drop_database())
         data_dirs.close()
 
-
-async def _drop_database(s: Stack) -> None:
-    import asyncpg
-
-    conn = await asyncpg.connect(s._server_dsn)
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{s.database}" WITH (FORCE)')
-    finally:
-        await conn.close()

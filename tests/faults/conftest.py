@@ -33,19 +33,10 @@ def fault_stack() -> Iterator[FaultStack]:
     finally:
         s.stop()
         if not own_postgres:  # our database on the environment's server
-            asyncio.run(_drop(s))
+            asyncio.run(s.drop_database())
         if not os.environ.get("OBJEKTIF_KEEP_FAULT_LOGS"):
             shutil.rmtree(data_dir, ignore_errors=True)
 
-
-async def _drop(s: FaultStack) -> None:
-    import asyncpg
-
-    conn = await asyncpg.connect(s._server_dsn)
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{s.database}" WITH (FORCE)')
-    finally:
-        await conn.close()
 
 
 @pytest.fixture(scope="session")
