@@ -107,12 +107,17 @@ def _print_tables(document: dict[str, Any]) -> None:
         "Status",
     ):
         table.add_column(column)
+    withheld = {
+        (i["nip"], u["period"]) for u in document["units"] if u.get("issued") is False
+        for i in u.get("predikat_final", ()) if i["predikat"] is not None and i["predikat_final"] is None
+    }  # fmt: skip
     for a in document["appraisals"]:
         hk, beh = a["rating_hasil_kerja"], a["rating_perilaku"]
         diverged = " (!)" if a["divergence"]["hasil_kerja"] or a["divergence"]["perilaku"] else ""
+        held = " (withheld)" if (a["nip"], a["period"]) in withheld else ""
         table.add_row(
             a["nip"], a["name"] or "-", a["period"], a["policy"]["id"], _short(hk["used"]),
-            _short(beh["used"]) + diverged, str(a["predikat"] or "-"), str(a["nilai"] or "-"),
+            _short(beh["used"]) + diverged, str(a["predikat"] or "-") + held, str(a["nilai"] or "-"),
             a["status"],
         )  # fmt: skip
     console.print(table)
@@ -136,6 +141,50 @@ def _print_tables(document: dict[str, Any]) -> None:
             u["kurva"]["verdict"] if u["kurva"]["checked"] else "unchecked", shares or "-", alpha,
         )  # fmt: skip
     console.print(units)
+    flagged = [u for u in document["units"] if "issued" in u or "bias_correction" in u]
+    if flagged:
+        issuance = Table(title="Issuance and correction")
+        for column in ("Unit", "Period", "Predicates issued", "Leniency correction"):
+            issuance.add_column(column)
+        for u in flagged:
+            issuance.add_row(str(u["unit_id"]), u["period"], _issued(u), _correction(u))
+        console.print(issuance)
+    for line in unit_notes(document):
+        console.print(line, markup=False, highlight=False)
+
+
+def _issued(unit: dict[str, Any]) -> str:
+    """§1.7: `withheld` when a block-mode unit's kurva withholds its final predicates, `yes` when a block-mode
+    unit issues them, `-` in warn mode (always issued, nothing to say)."""
+    if "issued" not in unit:
+        return "-"
+    return "yes" if unit["issued"] else "withheld (block)"
+
+
+def _correction(unit: dict[str, Any]) -> str:
+    """§1.4: the leniency correction, when the policy applies it, and how many predikat it changed."""
+    if "bias_correction" not in unit:
+        return "-"
+    changed = sum(1 for c in unit.get("corrected", ()) if c["predikat_uncorrected"] != c["predikat_corrected"])
+    return f"{unit['bias_correction']} ({changed} predikat changed)"
+
+
+def unit_notes(document: dict[str, Any]) -> list[str]:
+    """What the tables can only hint at, one line each: a block-mode unit's withheld predicates with the reason
+    (§1.7), and each predikat a leniency correction changed (§1.4)."""
+    lines = []
+    for u in document["units"]:
+        name = f"Unit {u['unit_id']} {u['period']}"
+        if u.get("issued") is False:
+            reasons = sorted({i["reason"] for i in u.get("predikat_final", ()) if i["predikat_final"] is None})
+            lines.append(f"{name}: final predicates withheld (kurva block mode, §1.7). " + " | ".join(reasons))
+        for c in u.get("corrected", ()):
+            if c["predikat_uncorrected"] != c["predikat_corrected"]:
+                lines.append(
+                    f"{name}: {c['nip']} predikat {c['predikat_uncorrected']} -> {c['predikat_corrected']} "
+                    f"after {u['bias_correction']} correction (§1.4)"
+                )
+    return lines
 
 
 def score(

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
-from scoring_events import NIP_A, NIP_B, employee
+from scoring_events import ATASAN, NIP_A, NIP_B, NIP_C, UNIT, Stream, employee
 from typer.testing import CliRunner
 
 from objektif.cli import app
@@ -88,3 +88,26 @@ def test_without_json_it_prints_tables(events_file: Path) -> None:
     code, out, _ = run(str(events_file))
     assert code == 0
     assert b"Sangat Baik" in out
+
+
+def _table_text(path: Path) -> str:
+    code, out, _ = run(str(path))
+    assert code == 0
+    return " ".join(out.decode().split())
+
+
+def test_the_table_says_a_block_mode_units_final_predicates_are_withheld_and_why(tmp_path: Path) -> None:
+    u = Stream(UNIT)
+    u.env("org.predicate.set", {"unit_id": UNIT, "predicate": "Istimewa", "set_by_nip": ATASAN, "curve_mode": "block"})
+    events = [*(e for nip in (NIP_A, NIP_B, NIP_C) for e in employee(nip, "120", 3)), *u.events]
+    path = tmp_path / "block.jsonl"
+    path.write_text("".join(e.model_dump_json() + "\n" for e in events), encoding="utf-8")
+    text = _table_text(path)
+    assert "withheld (block)" in text
+    assert f"Unit {UNIT} " in text and "final predicates withheld (kurva block mode, §1.7)" in text
+    assert "at_most Sangat Baik is 3/3, more than 70%" in text
+
+
+def test_the_table_of_a_warn_mode_unit_says_nothing_is_withheld(events_file: Path) -> None:
+    text = _table_text(events_file)
+    assert "withheld" not in text
