@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import re
-from datetime import datetime, timedelta
+import urllib.request
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,7 @@ from objektif.pipeline import publish
 from objektif.stack import Stack
 from services.audit.app.dossier import gather, render_html
 from services.audit.domain.merkle import verify_inclusion
+from services.scoring.app.access import mint_token
 from tests.e2e.world import AT, PERIOD, World, _nip, query_value, wait_for
 
 pytestmark = pytest.mark.e2e
@@ -83,6 +85,13 @@ def event_id_of(output: str) -> str:
     found = re.search(r"objection\.[a-z.]+ ([0-9a-f-]{36}): accepted", output)
     assert found, output
     return found.group(1)
+
+
+def read_api(url: str, token: str) -> dict[str, Any]:
+    """GET a read API document with a bearer token."""
+    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})
+    with urllib.request.urlopen(request, timeout=10) as answer:
+        return orjson.loads(answer.read())  # type: ignore[no-any-return]
 
 
 async def appraisal(stack: Stack, nip: str) -> dict[str, Any] | None:
@@ -161,6 +170,15 @@ async def test_an_objection_is_filed_examined_decided_rescored_and_proven(stack:
     assert after["objection"]["original"]["predikat"] == "Kurang/Misconduct"
     assert after["objection"]["explanations"] == {"requested": 1, "given": 1}
     assert not after["objection"]["decided_late"]
+
+    # the web page's API shows the result before the decision beside the final one, and what the decision set
+    url = f"http://127.0.0.1:{stack.http_ports['scoring']}/api/appraisals/{employee}/{PERIOD}"
+    token = mint_token(employee, "employee", datetime.now(UTC) + timedelta(hours=1), stack.token_secret())
+    shown = await wait_for(lambda: asyncio.to_thread(read_api, url, token),
+                           lambda d: (d["objection"].get("final") or {}).get("predikat") == "Baik")
+    assert shown["objection"]["original"]["predikat"] == "Kurang/Misconduct"
+    assert shown["objection"]["final"]["from_decision"] is True
+    assert shown["objection"]["modified"]["rating_perilaku"] == "Sesuai Ekspektasi"
 
     # the dossier holds the thread: delivery, filing, the late refusal, request, explanation, decision
     conn = await asyncpg.connect(stack.admin_dsn)

@@ -192,6 +192,42 @@ def objection_status(events: Sequence[Mapping[str, Any]], result: Mapping[str, A
         "examination": examination,
         "decisions": decided,
         "applied": result.get("objection"),
+        **decision_outcome(result),
+    }
+
+
+def _summary(result: Mapping[str, Any]) -> dict[str, Any]:
+    """The result's predikat, ratings used and numbers, in the shape of `objection.original`."""
+    return {
+        "predikat": result.get("predikat"),
+        "rating_hasil_kerja": (result.get("rating_hasil_kerja") or {}).get("used"),
+        "rating_perilaku": (result.get("rating_perilaku") or {}).get("used"),
+        "capaian_hasil_kerja": result.get("capaian_hasil_kerja"),
+        "nilai": result.get("nilai"),
+        "iki": [
+            {"iki_id": i.get("iki_id"), "realisasi": i.get("realisasi"), "capaian": i.get("capaian")}
+            for i in result.get("iki", ())
+        ],
+    }
+
+
+def decision_outcome(result: Mapping[str, Any]) -> dict[str, Any]:
+    """What the scored objection (`result.objection`, services/scoring/domain/objection.py) says about the
+    decision (§2.4): `overdue` (no decision by the due day, as the stream shows), `decision_due`, `decided_late`,
+    `modified` (the ratings and realisations the Atasan Pejabat Penilai set) and, when the decision changed the
+    result, `original` (the result before it) beside `final` (the result now, `from_decision` true: it came from
+    the Atasan's decision and is final)."""
+    applied = result.get("objection") or {}
+    original = applied.get("original")
+    return {
+        "overdue": applied.get("status") == "overdue",
+        "overdue_as_of": applied.get("overdue_as_of"),
+        "decision_due": applied.get("decision_due"),
+        "decided_at": applied.get("decided_at"),
+        "decided_late": bool(applied.get("decided_late")),
+        "modified": applied.get("modified"),
+        "original": original,
+        "final": None if original is None else {**_summary(result), "from_decision": True},
     }
 
 

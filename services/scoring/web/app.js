@@ -52,6 +52,17 @@ const TEXT = {
     "Objection sent to the evidence gate; its status appears once accepted."],
   obj_accepted: ["Keberatan diterima gerbang bukti dan dicatat.", "The evidence gate accepted and recorded the objection."],
   obj_rejected: ["Keberatan ditolak gerbang bukti:", "The evidence gate rejected the objection:"],
+  decision_due: ["Batas keputusan Atasan", "Decision deadline"],
+  obj_overdue: ["Terlambat: batas waktu keputusan Atasan Pejabat Penilai telah lewat tanpa keputusan.",
+    "Overdue: the deadline for the decision of the appraiser's superior has passed without a decision."],
+  obj_decided_late: ["Keputusan diberikan setelah batas waktunya (terlambat).",
+    "The decision was given after its deadline (late)."],
+  obj_modified: ["Diubah oleh keputusan", "Changed by the decision"],
+  obj_before: ["Sebelum keputusan", "Before the decision"],
+  obj_after: ["Hasil akhir (final)", "Final result"],
+  obj_from_decision: ["Hasil akhir ditetapkan oleh keputusan Atasan Pejabat Penilai atas keberatan (final, §2.4).",
+    "The final result was set by the decision of the appraiser's superior on the objection (final, §2.4)."],
+  outcome_diterima: ["Diterima", "Accepted"], outcome_ditolak: ["Ditolak", "Rejected"],
   unit_title: ["Distribusi predikat unit", "Unit predicate distribution"],
   org_predicate: ["Predikat organisasi", "Organisation predicate"], curve: ["Kurva distribusi", "Distribution curve"],
   curve_ok: ["Sesuai kurva", "Within the curve"], curve_unchecked: ["Belum dapat diperiksa", "Not checkable yet"],
@@ -170,15 +181,17 @@ function objectionBlock(doc) {
   const status = { none: t("obj_none"), filed: t("obj_filed"), examined: t("obj_examined"),
     decided: t("obj_decided") }[o.status];
   const parts = [h("h3", {}, t("objection")), h("p", { "data-testid": "objection-status", "data-status": o.status }, status),
-    kv([[t("delivered"), fmtTime(o.delivered_at)], [t("last_day"), o.last_day]])];
+    o.overdue ? h("p", { class: "alert", "data-testid": "objection-overdue" }, t("obj_overdue")) : null,
+    kv([[t("delivered"), fmtTime(o.delivered_at)], [t("last_day"), o.last_day],
+      ...(o.decision_due ? [[t("decision_due"), o.decision_due]] : [])])];
   for (const x of o.examination || []) {
     parts.push(h("p", { class: "muted" }, `${fmtTime(x.occurred_at)} · ${x.by_nip}: ${x.text}`));
   }
   for (const d of o.decisions) {
-    const changed = [d.predikat, d.modified_rating_hasil_kerja, d.modified_rating_perilaku,
-      ...(d.modified_realisations || []).map((m) => `${m.iki_id} = ${m.value}`)].filter(Boolean);
-    parts.push(h("p", {}, `${d.outcome}: ${d.reasons}`, changed.length ? ` → ${changed.join(", ")}` : ""));
+    parts.push(h("p", {}, h("strong", {}, t("outcome_" + d.outcome)), ` (${fmtTime(d.occurred_at)}): ${d.reasons}`));
   }
+  if (o.decided_late) parts.push(h("p", { class: "alert", "data-testid": "objection-decided-late" }, t("obj_decided_late")));
+  parts.push(...decisionChanges(o));
   // §2.4: the appraised employee, once the result was delivered, until the last day (the gate decides for sure)
   const open = o.delivered_at && o.last_day && new Date().toISOString().slice(0, 10) <= o.last_day;
   if (me && me.nip === r.nip && o.status === "none" && open) {
@@ -205,6 +218,39 @@ function objectionBlock(doc) {
   return parts;
 }
 
+// §2.4: what the Atasan Pejabat Penilai's decision set, and the result before it beside the final one.
+function decisionChanges(o) {
+  const out = [], m = o.modified;
+  if (m) {
+    const items = [m.rating_hasil_kerja && `${t("hasil_kerja")}: ${m.rating_hasil_kerja}`,
+      m.rating_perilaku && `${t("perilaku")}: ${m.rating_perilaku}`,
+      ...(m.realisations || []).map((x) => `${t("realisasi")} ${x.iki_id}: ${x.value}`)].filter(Boolean);
+    const direct = (o.decisions || []).map((d) => d.predikat).filter(Boolean);
+    items.push(...direct.map((p) => `${t("predikat")}: ${p}`));
+    if (items.length) {
+      out.push(h("h3", {}, t("obj_modified")),
+        h("ul", { class: "plain", "data-testid": "objection-modified" }, items.map((x) => h("li", {}, x))));
+    }
+  }
+  if (o.original && o.final) {
+    const a = o.original, b = o.final;
+    const row = (label, x, y, id) => h("tr", {}, h("th", {}, label), h("td", id ? { "data-testid": `objection-original-${id}` } : {}, x ?? "—"),
+      h("td", id ? { "data-testid": `objection-final-${id}` } : {}, h("strong", {}, y ?? "—")));
+    const ikiBefore = Object.fromEntries((a.iki || []).map((i) => [i.iki_id, i]));
+    out.push(h("div", { class: "scroll" }, h("table", { class: "compare", "data-testid": "objection-compare" },
+      h("thead", {}, h("tr", {}, h("th", {}, ""), h("th", {}, t("obj_before")), h("th", {}, t("obj_after")))),
+      h("tbody", {}, row(t("predikat"), a.predikat, b.predikat, "predikat"),
+        row(t("hasil_kerja"), a.rating_hasil_kerja, b.rating_hasil_kerja),
+        row(t("perilaku"), a.rating_perilaku, b.rating_perilaku),
+        row(t("capaian_total"), a.capaian_hasil_kerja, b.capaian_hasil_kerja),
+        a.nilai || b.nilai ? row(t("value"), a.nilai, b.nilai) : null,
+        ...(b.iki || []).map((i) => row(`${t("realisasi")} ${i.iki_id}`, (ikiBefore[i.iki_id] || {}).realisasi,
+          i.realisasi))))),
+    h("p", { class: "decision-note", "data-testid": "objection-from-decision" }, t("obj_from_decision")));
+  }
+  return out;
+}
+
 async function renderAppraisal(nip, period) {
   const doc = await getJson(`/api/appraisals/${encodeURIComponent(nip)}/${encodeURIComponent(period)}`);
   const r = doc.result, d = r.divergence || {};
@@ -228,7 +274,8 @@ async function renderAppraisal(nip, period) {
       [t("unit"), r.unit_id ? h("a", { href: `#/unit/${r.unit_id}/${r.period}` }, r.unit_id) : "—"],
       [t("pejabat_penilai"), r.pejabat_penilai_nip], [t("status"), t(r.status)], [t("capaian_total"), r.capaian_hasil_kerja],
       [t("policy"), `${r.policy.id} ${r.policy.version}`]]),
-    h("h3", {}, t("predikat")), ratingTable(r), divergence),
+    h("h3", {}, t("predikat")), ratingTable(r), divergence,
+    doc.objection.final ? h("p", { class: "decision-note" }, t("obj_from_decision")) : null),
   h("div", { class: "card" }, h("h2", {}, t("iki_title")), ikis),
   h("div", { class: "card" }, behaviourBlock(doc), ...feedback),
   h("div", { class: "card" }, objectionBlock(doc)));
