@@ -20,22 +20,7 @@ from services.audit.domain.merkle import (
     verify_consistency,
     verify_inclusion,
 )
-
-VECTORS = Path(__file__).resolve().parents[2] / "data" / "rfc6962"
-PROBES = sorted(VECTORS.rglob("*.json"))
-CLASSIC_LEAVES = [
-    bytes.fromhex(h)
-    for h in (
-        "",
-        "00",
-        "10",
-        "2021",
-        "3031",
-        "40414243",
-        "5051525354555657",
-        "606162636465666768696a6b6c6d6e6f",
-    )
-]
+from tests.rfc6962 import CLASSIC_LEAVES, PROBES, VECTORS
 
 
 def _load(path: Path) -> dict[str, Any]:

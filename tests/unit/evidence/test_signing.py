@@ -30,18 +30,11 @@ from contracts.signing import (
     signing_bytes,
     verify_envelope,
 )
+from tests.rfc6962 import CLASSIC_LEAVES as CLASSIC_LEAF_BYTES
+from tests.rfc6962 import VECTORS as ALL_VECTORS
 
-VECTORS = sorted((Path(__file__).parents[2] / "data" / "rfc6962" / "inclusion").rglob("*.json"))
-CLASSIC_LEAVES = [
-    "",
-    "00",
-    "10",
-    "2021",
-    "3031",
-    "40414243",
-    "5051525354555657",
-    "606162636465666768696a6b6c6d6e6f",
-]
+VECTORS = sorted((ALL_VECTORS / "inclusion").rglob("*.json"))
+CLASSIC_LEAVES = [b.hex() for b in CLASSIC_LEAF_BYTES]
 
 
 def test_signing_bytes_leave_out_the_signature_and_the_fields_the_service_assigns() -> None:
