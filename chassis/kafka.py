@@ -8,9 +8,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaConnectionError, KafkaError
+from aiokafka.partitioner import murmur2
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 
@@ -18,6 +19,10 @@ from chassis.settings import ServiceSettings
 
 #: How old the clients' view of topics and partitions may get (see `make_broker`).
 METADATA_MAX_AGE_MS = 5000
+#: Bytes a producer buffers per partition before sending: 1 MiB, not aiokafka's 16 kB, so a relay's thousands of
+#: ~1 kB records go out in a few produce requests rather than one per 16 records (the broker's CPU per record
+#: measured 15 → 5 µs on Tansu).
+MAX_BATCH_BYTES = 1 << 20
 
 
 def make_broker(bootstrap: str, *, client_id: str) -> KafkaBroker:
@@ -37,9 +42,61 @@ def make_broker(bootstrap: str, *, client_id: str) -> KafkaBroker:
         acks="all",
         enable_idempotence=False,
         linger_ms=5,
+        max_batch_size=MAX_BATCH_BYTES,
         max_request_size=4 * 1024 * 1024,
         logger=None,
     )
+
+
+class KeyedBatchProducer:
+    """Publishes many keyed records at once, as few produce requests as the partitions allow: what the outbox
+    relays use instead of one FastStream `publish` per record (measured on Tansu, 20k records of 1 kB: 70 µs of
+    the relay's CPU per record through `publish`, 47 through aiokafka's `send`, 13 through batches built here).
+
+    Records are partitioned exactly as aiokafka's (and the Java client's) default partitioner does for a keyed
+    record, murmur2 of the key over all the topic's partitions, so an employee's events land in the partition
+    any other producer would put them in, in order. Acks from all in-sync replicas; no idempotence (Tansu)."""
+
+    def __init__(self, bootstrap: str, *, client_id: str = "objektif-relay") -> None:
+        self._bootstrap = bootstrap
+        self._client_id = client_id
+        self._producer: AIOKafkaProducer | None = None
+
+    async def send(self, topic: str, records: Sequence[tuple[bytes, bytes]]) -> None:
+        """Publish (key, value) records in their order within each partition; returns once the broker has
+        acknowledged every one (raises aiokafka's `KafkaError` otherwise: the caller retries the lot)."""
+        if self._producer is None:
+            producer = AIOKafkaProducer(
+                bootstrap_servers=self._bootstrap, client_id=self._client_id, acks="all",
+                enable_idempotence=False, linger_ms=5, max_batch_size=MAX_BATCH_BYTES,
+                max_request_size=4 * 1024 * 1024, metadata_max_age_ms=METADATA_MAX_AGE_MS,
+            )
+            await producer.start()
+            self._producer = producer
+        producer = self._producer
+        partitions = sorted(await producer.partitions_for(topic))
+        building: dict[int, Any] = {}
+        sent = []
+        for key, value in records:
+            partition = partitions[(murmur2(key) & 0x7FFFFFFF) % len(partitions)]
+            batch = building.get(partition)
+            if batch is None:
+                batch = building[partition] = producer.create_batch()
+            if batch.append(key=key, value=value, timestamp=None) is None:  # full: send it, start the next
+                sent.append(await producer.send_batch(batch, topic, partition=partition))
+                batch = building[partition] = producer.create_batch()
+                if batch.append(key=key, value=value, timestamp=None) is None:
+                    raise ValueError(f"a record of {len(value)} bytes exceeds the producer's batch size")
+        for partition, batch in building.items():
+            sent.append(await producer.send_batch(batch, topic, partition=partition))
+        await asyncio.gather(*sent)
+
+    async def close(self) -> None:
+        """Flush and close the connection (idempotent); the next `send` opens a new one."""
+        producer, self._producer = self._producer, None
+        if producer is not None:
+            with contextlib.suppress(Exception):
+                await producer.stop()
 
 
 #: Kafka's error code for a topic that exists already (CreateTopics): the goal of `ensure_topics` is met.
@@ -228,6 +285,11 @@ def batch_subscription(settings: ServiceSettings, group_id: str) -> dict[str, An
         "batch": True,
         "max_records": settings.batch_max_records,
         "batch_timeout_ms": settings.batch_timeout_ms,
+        # Apache Kafka answers a fetch as soon as a record arrives (fetch_min_bytes 1), so the wait only bounds
+        # idle polling there; Tansu holds every fetch for the whole wait even when records arrive meanwhile, so
+        # aiokafka's 500 ms default added up to half a second per hop (produce → consume p50 measured: 202 ms at
+        # 500, 28 ms at 100, 5 ms at 10). 20 ms by default (ServiceSettings).
+        "fetch_max_wait_ms": settings.fetch_max_wait_ms,
         "auto_offset_reset": "earliest",
         "ack_policy": AckPolicy.NACK_ON_ERROR,
         "decoder": undecoded,

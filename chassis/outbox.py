@@ -28,9 +28,8 @@ from dataclasses import dataclass
 import asyncpg
 import structlog
 from aiokafka.errors import KafkaError
-from faststream.kafka import KafkaBroker
 
-from chassis.kafka import LogProbe
+from chassis.kafka import KeyedBatchProducer, LogProbe
 from contracts.topics import DEFAULT_PARTITIONS
 
 #: Errors that an outage of PostgreSQL or of the broker causes, and that end when it is back.
@@ -63,7 +62,7 @@ class OutboxRelay:
     def __init__(
         self,
         pool: asyncpg.Pool,
-        broker: KafkaBroker,
+        producer: KeyedBatchProducer,
         spec: OutboxSpec,
         *,
         batch: int = 5000,
@@ -72,7 +71,7 @@ class OutboxRelay:
         on_reset: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self._pool = pool
-        self._broker = broker
+        self._producer = producer
         self._spec = spec
         self._batch = batch
         self._probe = probe
@@ -164,10 +163,8 @@ class OutboxRelay:
         )
         if not rows:
             return 0
-        pending = [
-            await self._broker.publish(r["value"], s.topic, key=r["key"].encode(), no_confirm=True) for r in rows
-        ]
-        await asyncio.gather(*pending)  # the broker acknowledged every record (acks=all)
+        # a few produce requests for the lot; returns when the broker acknowledged every record (acks=all)
+        await self._producer.send(s.topic, [(r["key"].encode(), r["value"]) for r in rows])
         await conn.execute(
             f"UPDATE {s.cursor_table} SET pos = $2 WHERE name = $1", s.name, rows[-1]["pos"]  # noqa: S608
         )
@@ -182,7 +179,8 @@ class OutboxRelay:
         self.notify()
 
     async def close(self) -> None:
-        """Close the probe's connections."""
+        """Close the producer's and the probe's connections."""
+        await self._producer.close()
         if self._probe is not None:
             await self._probe.close()
 

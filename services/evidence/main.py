@@ -12,7 +12,14 @@ from pydantic_settings import SettingsConfigDict
 
 from chassis.db import create_pool
 from chassis.http import HttpService, ServiceMetrics, broker_check, database_check, with_http
-from chassis.kafka import LogProbe, batch_subscription, ensure_topics, make_broker, next_positions_of
+from chassis.kafka import (
+    KeyedBatchProducer,
+    LogProbe,
+    batch_subscription,
+    ensure_topics,
+    make_broker,
+    next_positions_of,
+)
 from chassis.logging import configure_logging
 from chassis.outbox import OutboxRelay, OutboxSpec
 from chassis.settings import ServiceSettings
@@ -74,13 +81,14 @@ def build_app(settings: EvidenceSettings) -> FastStream | HttpService:
     async def start_relays() -> None:
         pool = held["pool"]
         # Each relay watches its topic and republishes its store when the broker lost it (ARCHITECTURE.md).
+        kafka = settings.kafka_bootstrap
         relays = [
-            OutboxRelay(pool, broker, OutboxSpec("evidence", "evidence.events", "evidence.relay_cursors",
-                                                 topics.EVIDENCE),
-                        probe=LogProbe(settings.kafka_bootstrap), on_reset=recreate_topics),
-            OutboxRelay(pool, broker, OutboxSpec("rejections", "evidence.rejections", "evidence.relay_cursors",
-                                                 topics.REJECTIONS),
-                        probe=LogProbe(settings.kafka_bootstrap), on_reset=recreate_topics),
+            OutboxRelay(pool, KeyedBatchProducer(kafka), OutboxSpec("evidence", "evidence.events",
+                                                                  "evidence.relay_cursors", topics.EVIDENCE),
+                        probe=LogProbe(kafka), on_reset=recreate_topics),
+            OutboxRelay(pool, KeyedBatchProducer(kafka), OutboxSpec("rejections", "evidence.rejections",
+                                                                  "evidence.relay_cursors", topics.REJECTIONS),
+                        probe=LogProbe(kafka), on_reset=recreate_topics),
         ]
         held["relays"] = relays
         held["tasks"] = [asyncio.create_task(r.run(stop)) for r in relays]

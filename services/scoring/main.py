@@ -11,7 +11,14 @@ from pydantic_settings import SettingsConfigDict
 
 from chassis.db import create_pool
 from chassis.http import HttpService, ServiceMetrics, broker_check, database_check, with_http
-from chassis.kafka import LogProbe, batch_subscription, ensure_topics, make_broker, next_positions_of
+from chassis.kafka import (
+    KeyedBatchProducer,
+    LogProbe,
+    batch_subscription,
+    ensure_topics,
+    make_broker,
+    next_positions_of,
+)
 from chassis.logging import configure_logging
 from chassis.outbox import OutboxRelay, OutboxSpec
 from chassis.settings import ServiceSettings
@@ -67,8 +74,8 @@ def build_app(settings: ScoringSettings) -> FastStream | HttpService:
         pool = await create_pool(settings.database_url)
         held.update(pool=pool, projector=Projector(ScoringStore(pool), load_default_policies()))
         # The relay watches its topic and republishes the outbox when the broker lost it (ARCHITECTURE.md).
-        held["relay"] = OutboxRelay(pool, broker, OutboxSpec("scores", "scoring.outbox", "scoring.relay_cursors",
-                                                             topics.SCORES),
+        held["relay"] = OutboxRelay(pool, KeyedBatchProducer(settings.kafka_bootstrap),
+                                    OutboxSpec("scores", "scoring.outbox", "scoring.relay_cursors", topics.SCORES),
                                     probe=LogProbe(settings.kafka_bootstrap), on_reset=recreate_topics)
 
     async def start_relay() -> None:
