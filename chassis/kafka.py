@@ -48,6 +48,11 @@ def make_broker(bootstrap: str, *, client_id: str) -> KafkaBroker:
     )
 
 
+def partition_of(key: bytes, partitions: Sequence[int]) -> int:
+    """The partition a keyed record goes to under aiokafka's and the Java client's default partitioner."""
+    return partitions[(murmur2(key) & 0x7FFFFFFF) % len(partitions)]
+
+
 class KeyedBatchProducer:
     """Publishes many keyed records at once, as few produce requests as the partitions allow: what the outbox
     relays use instead of one FastStream `publish` per record (measured on Tansu, 20k records of 1 kB: 70 µs of
@@ -78,7 +83,7 @@ class KeyedBatchProducer:
         building: dict[int, Any] = {}
         sent = []
         for key, value in records:
-            partition = partitions[(murmur2(key) & 0x7FFFFFFF) % len(partitions)]
+            partition = partition_of(key, partitions)
             batch = building.get(partition)
             if batch is None:
                 batch = building[partition] = producer.create_batch()
