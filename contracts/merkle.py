@@ -7,20 +7,52 @@ shared by signers, the evidence gate and any third-party verifier.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import NamedTuple
 
-_LEAF, _NODE = b"\x00", b"\x01"
+# SHA-256 states that have absorbed the one-byte prefix: copying one and feeding it the rest costs less than
+# concatenating the prefix onto the data (a copy of the whole leaf) and hashing that.
+_LEAF_STATE, _NODE_STATE = hashlib.sha256(b"\x00"), hashlib.sha256(b"\x01")
 
 
 def leaf_hash(data: bytes) -> bytes:
     """RFC 6962 leaf hash: SHA-256(0x00 ‖ data); `data` is a submission's signing bytes."""
-    return hashlib.sha256(_LEAF + data).digest()
+    h = _LEAF_STATE.copy()
+    h.update(data)
+    return h.digest()
 
 
 def node_hash(left: bytes, right: bytes) -> bytes:
     """RFC 6962 interior node hash: SHA-256(0x01 ‖ left ‖ right)."""
-    return hashlib.sha256(_NODE + left + right).digest()
+    h = _NODE_STATE.copy()
+    h.update(left)
+    h.update(right)
+    return h.digest()
+
+
+def leaf_hashes(datas: Iterable[bytes]) -> list[bytes]:
+    """`leaf_hash` of each of ``datas``, in order (one loop, for whole ledgers and batches)."""
+    copy, out = _LEAF_STATE.copy, []
+    append = out.append
+    for data in datas:
+        h = copy()
+        h.update(data)
+        append(h.digest())
+    return out
+
+
+def _pair_level(level: Sequence[bytes]) -> list[bytes]:
+    """The level above ``level``: adjacent pairs hashed left to right, an odd last node carried up as is."""
+    copy, pairs, upper = _NODE_STATE.copy, iter(level), []
+    append = upper.append
+    for left, right in zip(pairs, pairs, strict=False):
+        h = copy()
+        h.update(left)
+        h.update(right)
+        append(h.digest())
+    if len(level) & 1:
+        append(level[-1])
+    return upper
 
 
 def tree_levels(leaves: Sequence[bytes]) -> list[list[bytes]]:
@@ -31,17 +63,19 @@ def tree_levels(leaves: Sequence[bytes]) -> list[list[bytes]]:
     if not leaves:
         raise ValueError("a batch holds at least one submission")
     levels = [list(leaves)]
-    while len(level := levels[-1]) > 1:
-        paired = [node_hash(level[i], level[i + 1]) for i in range(0, len(level) - 1, 2)]
-        if len(level) % 2:
-            paired.append(level[-1])
-        levels.append(paired)
+    while len(levels[-1]) > 1:
+        levels.append(_pair_level(levels[-1]))
     return levels
 
 
 def merkle_root(leaves: Sequence[bytes]) -> bytes:
-    """The RFC 6962 root over already hashed leaves (at least one)."""
-    return tree_levels(leaves)[-1][0]
+    """The RFC 6962 root over already hashed leaves (at least one), keeping one level at a time."""
+    if not leaves:
+        raise ValueError("a batch holds at least one submission")
+    level = leaves
+    while len(level) > 1:
+        level = _pair_level(level)
+    return level[0]
 
 
 def _path(levels: list[list[bytes]], index: int) -> tuple[bytes, ...]:

@@ -26,10 +26,7 @@ from services.audit.domain.errors import FrontierError
 HASH_SIZE = 32
 """Bytes in a SHA-256 digest: every leaf hash, node hash and root."""
 
-_sha256 = hashlib.sha256
-_NODE_PREFIX = b"\x01"
-
-EMPTY_ROOT: bytes = _sha256(b"").digest()
+EMPTY_ROOT: bytes = hashlib.sha256(b"").digest()
 """The root of the empty tree, ``SHA-256()`` (RFC 9162 §2.1.1)."""
 
 NodeId = tuple[int, int]
@@ -45,27 +42,18 @@ GetNode = Callable[[int, int], bytes]
 # The hash primitives are the contracts' (contracts/merkle.py): signers, the evidence gate and the ledger hash
 # the same way, and a third party needs only one definition.
 leaf_hash = contracts_merkle.leaf_hash
+leaf_hashes = contracts_merkle.leaf_hashes
 node_hash = contracts_merkle.node_hash
 
 
 def root_from_leaf_hashes(hashes: Sequence[bytes]) -> bytes:
     """Compute the Merkle Tree Hash (RFC 9162 §2.1.1) of a whole sequence of leaf hashes.
 
-    Bottom-up, level by level: pairs are hashed and an unpaired last node is carried up unchanged. This builds
-    exactly the left-balanced RFC tree (the carried node is the right edge's ephemeral subtree) without
-    recursion, at about a million leaves a second in CPython.
+    Bottom-up, level by level (`contracts.merkle.merkle_root`): pairs are hashed and an unpaired last node is
+    carried up unchanged. This builds exactly the left-balanced RFC tree (the carried node is the right edge's
+    ephemeral subtree) without recursion, at about two million leaves a second in CPython.
     """
-    if not hashes:
-        return EMPTY_ROOT
-    level = list(hashes)
-    sha, prefix = _sha256, _NODE_PREFIX
-    while len(level) > 1:
-        pairs = iter(level)
-        upper = [sha(prefix + left + right).digest() for left, right in zip(pairs, pairs, strict=False)]
-        if len(level) & 1:
-            upper.append(level[-1])
-        level = upper
-    return level[0]
+    return contracts_merkle.merkle_root(hashes) if hashes else EMPTY_ROOT
 
 
 def fold_right(hashes: Sequence[bytes]) -> bytes:
@@ -115,7 +103,7 @@ def _push(hashes: list[bytes], size: int, leaf_hash: bytes, completed: list[Comp
     completed.append((0, size, leaf_hash))
     current, level = leaf_hash, 0
     while (size >> level) & 1:
-        current = _sha256(_NODE_PREFIX + hashes.pop() + current).digest()
+        current = node_hash(hashes.pop(), current)
         level += 1
         completed.append((level, size >> level, current))
     hashes.append(current)
