@@ -31,7 +31,7 @@ class StoredAppraisal:
     unit_id: str | None
     result: dict
     basis_hash: str
-    score_event: Envelope
+    score_event_id: UUID
     score_bytes: bytes
     upto_sequence: int
 
@@ -205,13 +205,13 @@ class ScoringTransaction:
                ON CONFLICT (nip, period) DO UPDATE SET unit_id = excluded.unit_id, result = excluded.result,
                  basis_hash = excluded.basis_hash, score_event_id = excluded.score_event_id,
                  upto_sequence = excluded.upto_sequence""",
-            [(a.nip, a.period, a.unit_id, a.result, a.basis_hash, a.score_event.event_id, a.upto_sequence)
+            [(a.nip, a.period, a.unit_id, a.result, a.basis_hash, a.score_event_id, a.upto_sequence)
              for a in changed],
         )
         start = await next_positions(self.conn, "scoring.counters", "scores", len(changed))
         await self.conn.executemany(
             "INSERT INTO scoring.outbox (pos, event_id, key, value) VALUES ($1,$2,$3,$4) ON CONFLICT DO NOTHING",
-            [(start + i, a.score_event.event_id, a.nip, a.score_bytes) for i, a in enumerate(changed)],
+            [(start + i, a.score_event_id, a.nip, a.score_bytes) for i, a in enumerate(changed)],
         )
         return len(changed)
 

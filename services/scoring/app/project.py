@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
 
 import structlog
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 from chassis.kafka import Position
 from contracts import events as ev
@@ -19,7 +21,8 @@ from contracts.canonical import canonical_bytes
 from contracts.envelope import Envelope
 from services.scoring.adapters.store import Poison, ScoringStore, StoredAppraisal
 from services.scoring.app.fold_cache import FoldCache
-from services.scoring.domain import Appraisal, Policy
+from services.scoring.domain import Policy
+from services.scoring.domain.context import context_for
 from services.scoring.domain.incremental import appraise_employee_folded
 
 #: Score event ids derive from (NIP, period, basis hash): the same basis always announces the same event.
@@ -32,31 +35,37 @@ SUBJECTS_PER_READ = 200
 log = structlog.get_logger()
 
 
-def score_event(appraisal: Appraisal, basis: Sequence[Envelope]) -> Envelope:
-    """The `score.computed` event announcing an appraisal; deterministic (no clock: occurred_at is the latest
-    basis event's time), so a replay produces the identical event."""
-    result = appraisal.to_json()
-    payload = ev.ScoreComputed(
-        result=result,
-        basis_event_ids=tuple(result["basis_event_ids"]),
-        basis_hash=result["basis_hash"],
-        policy=result["policy"]["id"] if isinstance(result.get("policy"), dict) else str(result.get("policy")),
-    )
-    return Envelope(
-        event_id=uuid.uuid5(SCORE_NAMESPACE, f"{result['nip']}|{result['period']}|{result['basis_hash']}"),
-        type=ev.ScoreComputed.TYPE,
-        occurred_at=max(e.occurred_at for e in basis),
-        source=SOURCE,
-        subject=result["nip"],
-        period=result["period"],
-        payload=payload.model_dump(mode="json"),
-        correlation_id=str(basis[-1].event_id),
-    )
+#: Envelope timestamps in JSON as pydantic writes them (UTC as "Z"): the score event's occurred_at.
+_TIMESTAMP: TypeAdapter[datetime] = TypeAdapter(datetime)
 
 
-def score_bytes(envelope: Envelope) -> bytes:
-    """Exact bytes of a score event, as published and ledgered."""
-    return canonical_bytes(envelope.model_dump(mode="json", exclude_none=True))
+def score_event(result: Mapping[str, Any], basis: Sequence[Envelope]) -> tuple[uuid.UUID, bytes]:
+    """The `score.computed` event announcing an appraisal (`result`: its `to_json()`), as its id and the exact
+    bytes published and ledgered; deterministic (no clock: occurred_at is the latest basis event's time), so a
+    replay produces the identical event.
+
+    Written as canonical JSON directly: the bytes `Envelope(payload=ScoreComputed(...))` dumps with
+    `exclude_none` (a test compares both over the demo data), without validating again what the scoring core
+    built, which cost more than the appraisal itself."""
+    event_id = uuid.uuid5(SCORE_NAMESPACE, f"{result['nip']}|{result['period']}|{result['basis_hash']}")
+    policy = result["policy"]
+    envelope = {
+        "event_id": str(event_id),
+        "type": ev.ScoreComputed.TYPE,
+        "schema_version": 1,
+        "occurred_at": _TIMESTAMP.dump_python(max(e.occurred_at for e in basis), mode="json"),
+        "source": SOURCE,
+        "subject": result["nip"],
+        "period": result["period"],
+        "payload": {
+            "result": result,
+            "basis_event_ids": result["basis_event_ids"],
+            "basis_hash": result["basis_hash"],
+            "policy": policy["id"] if isinstance(policy, dict) else str(policy),
+        },
+        "correlation_id": str(basis[-1].event_id),
+    }
+    return event_id, canonical_bytes(envelope)
 
 
 class Projector:
@@ -104,15 +113,15 @@ class Projector:
         extend what was folded then (`FoldCache`)."""
         stored = []
         appraised, folded = appraise_employee_folded(
-            [*own, *context], nip, self._policies, self._folds.get(nip)
+            [*own, *context_for(own, context)], nip, self._policies, self._folds.get(nip)
         )
         self._folds.put(nip, folded)
         for (_, period), stream, appraisal in appraised:
-            announced = score_event(appraisal, stream)
             result = appraisal.to_json()
+            event_id, announced = score_event(result, stream)
             stored.append(StoredAppraisal(
                 nip=nip, period=period, unit_id=result.get("unit_id"), result=result,
-                basis_hash=result["basis_hash"], score_event=announced, score_bytes=score_bytes(announced),
+                basis_hash=result["basis_hash"], score_event_id=event_id, score_bytes=announced,
                 upto_sequence=max(e.sequence or 0 for e in stream),
             ))
         return stored
