@@ -21,6 +21,8 @@ CREATE TABLE IF NOT EXISTS scoring.events (
   body     jsonb NOT NULL
 );
 CREATE INDEX IF NOT EXISTS events_stream ON scoring.events (subject, period, sequence);
+-- Every batch looks up the unit-level context events (a few per unit): by index, not by a scan of the log.
+CREATE INDEX IF NOT EXISTS events_type ON scoring.events (type, sequence);
 
 -- The read model: one appraisal per employee and period, with its explanation and basis.
 CREATE TABLE IF NOT EXISTS scoring.appraisals (

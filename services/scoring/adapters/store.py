@@ -51,9 +51,11 @@ class ScoringStore:
     def __init__(self, pool: asyncpg.Pool, *, cache_events: int = DEFAULT_CACHE_EVENTS) -> None:
         self._pool = pool
         self._cache = StreamCache(cache_events)
+        #: context events parsed once (few: per unit and period); only those the table lists are ever used
+        self._context: dict[UUID, Envelope] = {}
 
     def transaction(self) -> ScoringTransaction:
-        return ScoringTransaction(self._pool, self._cache)
+        return ScoringTransaction(self._pool, self._cache, self._context)
 
     async def appraisals(self, period: str | None = None) -> list[dict]:
         """Every stored appraisal result (optionally of one period), ordered by NIP and period."""
@@ -68,9 +70,12 @@ class ScoringStore:
 class ScoringTransaction:
     """`async with store.transaction() as tx:` one batch's reads and writes, committed together."""
 
-    def __init__(self, pool: asyncpg.Pool, cache: StreamCache | None = None) -> None:
+    def __init__(
+        self, pool: asyncpg.Pool, cache: StreamCache | None = None, context: dict[UUID, Envelope] | None = None
+    ) -> None:
         self._pool = pool
         self._cache = cache or StreamCache(0)
+        self._context = context if context is not None else {}
         self._added: dict[str, list[Envelope]] = {}  # events this transaction inserted, by subject
         self._read: dict[str, tuple[Envelope, ...]] = {}  # streams this transaction read: cached once committed
         self._staged = 0
@@ -161,11 +166,19 @@ class ScoringTransaction:
         """The unit-level events that route into employees' streams (`services.scoring.domain.stream.route`):
         policy adoptions for "*" or a unit, positions (who leads a unit), and units' predicates (§1.3: a leader
         takes the unit's performance). They are few: one per unit and period, not per employee."""
-        rows = await self.conn.fetch(
-            "SELECT body FROM scoring.events WHERE type = ANY($1::text[]) AND subject !~ $2 ORDER BY sequence",
-            list(CONTEXT_TYPES), NIP_PATTERN,
-        )
-        return [Envelope.model_validate(r["body"]) for r in rows]
+        ids = [
+            r["event_id"]
+            for r in await self.conn.fetch(
+                "SELECT event_id FROM scoring.events WHERE type = ANY($1::text[]) AND subject !~ $2 ORDER BY sequence",
+                list(CONTEXT_TYPES), NIP_PATTERN,
+            )
+        ]
+        if missing := [i for i in ids if i not in self._context]:  # parsed once, not on every batch
+            for r in await self.conn.fetch(
+                "SELECT event_id, body FROM scoring.events WHERE event_id = ANY($1::uuid[])", missing
+            ):
+                self._context[r["event_id"]] = Envelope.model_validate(r["body"])
+        return [self._context[i] for i in ids]
 
     async def employees_touched_by(self, fresh: Sequence[Envelope]) -> set[str]:
         """NIPs whose appraisals may change: the subjects of new employee events and, for a new unit-level event,
