@@ -94,6 +94,16 @@ class ServiceMetrics:
         self.batches_failed = Counter(
             "objektif_batches_failed", "Batches whose handling raised (redelivered)", registry=self.registry
         )
+        self.record_age_seconds = Histogram(
+            "objektif_record_age_seconds",
+            "How long a batch's oldest record waited between its producer and the handler (the broker's timestamp; "
+            "a queue growing shows here before the lag does)",
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        #: the last batch's handling time and its oldest record's wait, in ms (for the services' batch log lines)
+        self.last_batch_ms = 0.0
+        self.last_wait_ms = 0.0
 
     def track_outboxes(self, read: Callable[[], Mapping[str, int]]) -> None:
         """Expose `objektif_outbox_relayed_total{outbox}` from `read()`: outbox name → records relayed so far."""
@@ -117,12 +127,17 @@ class ServiceMetrics:
         """Time one batch of ConsumerRecords; on success count them per topic and update the consumer lag of
         their partitions from the consumer's high watermarks (aiokafka `highwater`)."""
         started = time.perf_counter()
+        stamps = [t for r in records if (t := getattr(r, "timestamp", None)) is not None and t > 0]
+        waited = max(time.time() - min(stamps) / 1000, 0.0) if stamps else 0.0
         try:
             yield
         except BaseException:
             self.batches_failed.inc()
             raise
-        self.batch_seconds.observe(time.perf_counter() - started)
+        took = time.perf_counter() - started
+        self.batch_seconds.observe(took)
+        self.record_age_seconds.observe(waited)
+        self.last_batch_ms, self.last_wait_ms = round(took * 1000, 1), round(waited * 1000, 1)
         per_topic: dict[str, int] = {}
         last: dict[tuple[str, int], int] = {}
         for r in records:

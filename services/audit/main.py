@@ -50,7 +50,8 @@ def build_app(settings: AuditSettings) -> FastStream | HttpService:
             appended = await held["ledger"].append(
                 [entry_of(r.topic, r.value or b"") for r in records], next_positions_of(records)
             )
-        log.info("batch.ledgered", records=len(records), appended=appended)
+        log.info("batch.ledgered", records=len(records), appended=appended, ms=metrics.last_batch_ms,
+                 waited_ms=metrics.last_wait_ms)
 
     async def open_resources() -> None:
         # Subscribing to a topic that does not exist yet would let a broker that auto-creates topics choose

@@ -65,7 +65,7 @@ def build_app(settings: EvidenceSettings) -> FastStream | HttpService:
         for relay in held["relays"]:  # type: ignore[attr-defined]
             relay.notify()
         log.info("batch.stored", records=len(records), accepted=len(outcome.accepted), rejected=outcome.rejected,
-                 duplicates=len(outcome.duplicates))
+                 duplicates=len(outcome.duplicates), ms=metrics.last_batch_ms, waited_ms=metrics.last_wait_ms)
 
     async def recreate_topics() -> None:
         await ensure_topics(settings.kafka_bootstrap, OWN_TOPICS, topics.DEFAULT_PARTITIONS)

@@ -64,7 +64,8 @@ def build_app(settings: ScoringSettings) -> FastStream | HttpService:
         with metrics.batch(records, msg.consumer):
             changed = await projector.handle(records, next_positions_of(records))
         held["relay"].notify()  # type: ignore[attr-defined]
-        log.info("batch.projected", records=len(records), appraisals_changed=changed)
+        log.info("batch.projected", records=len(records), appraisals_changed=changed, ms=metrics.last_batch_ms,
+                 waited_ms=metrics.last_wait_ms)
 
     async def recreate_topics() -> None:
         await ensure_topics(settings.kafka_bootstrap, OWN_TOPICS, topics.DEFAULT_PARTITIONS)

@@ -165,3 +165,22 @@ def test_sigterm_stops_the_server_gracefully_runs_the_shutdown_hooks_and_exits_z
             proc.kill()
     assert proc.returncode == 0, err.decode()
     assert b"shutdown hook ran" in out
+
+
+@dataclass(frozen=True)
+class StampedRecord:
+    topic: str
+    partition: int
+    offset: int
+    timestamp: int  # ms since the epoch, as the broker hands it
+
+
+def test_a_batch_reports_how_long_its_oldest_record_waited() -> None:
+    metrics = ServiceMetrics("evidence")
+    now_ms = int(time.time() * 1000)
+    with metrics.batch([StampedRecord("t", 0, 1, now_ms - 300), StampedRecord("t", 0, 2, now_ms - 100)]):
+        pass
+    assert 300 <= metrics.last_wait_ms < 300 + 60_000
+    got = samples(metrics)
+    assert got[("objektif_record_age_seconds_count", (("service", "evidence"),))] == 1
+    assert got[("objektif_record_age_seconds_sum", (("service", "evidence"),))] >= 0.3
