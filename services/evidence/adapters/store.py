@@ -19,6 +19,7 @@ from chassis.db import lock_counter, next_positions
 from chassis.kafka import Position
 from contracts.canonical import canonical_bytes
 from contracts.envelope import Envelope
+from services.evidence.domain import SeenEvent
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,6 +151,19 @@ class EvidenceStore:
             ],
         )
         return len(fresh)
+
+    async def accepted_among(self, event_ids: Sequence[UUID]) -> dict[UUID, SeenEvent]:
+        """Which of these event ids are stored, with what the gate's duplicate and supersession checks need: one
+        lookup in the unique index per batch, instead of every accepted id held in memory."""
+        if not event_ids:
+            return {}
+        async with self._pool.acquire() as conn:
+            rows = await conn.fetch(
+                "SELECT event_id, source, type, subject, period FROM evidence.events"
+                " WHERE event_id = ANY($1::uuid[])",
+                list(event_ids),
+            )
+        return {r["event_id"]: SeenEvent(r["source"], r["type"], r["subject"], r["period"]) for r in rows}
 
     async def sequences_of(self, event_ids: Sequence[UUID]) -> dict[UUID, int]:
         """The sequence of each of these event ids that is stored (an idempotent answer names the first one)."""

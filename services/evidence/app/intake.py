@@ -28,8 +28,10 @@ from services.evidence.domain import (
     Duplicate,
     IntakeState,
     Rejected,
-    decide_batch_and_evolve,
+    SeenEvent,
+    decide_screened,
     evolve,
+    screen,
 )
 
 #: Rejection ids are derived from the refused bytes: the same bytes delivered twice are refused once.
@@ -49,6 +51,8 @@ class Store(Protocol):
     ) -> BatchOutcome: ...
 
     async def sequences_of(self, event_ids: Sequence[UUID]) -> dict[UUID, int]: ...
+
+    async def accepted_among(self, event_ids: Sequence[UUID]) -> dict[UUID, SeenEvent]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,9 +128,12 @@ class Intake:
         self, raws: Sequence[bytes], positions: Sequence[Position], received_from: str | Sequence[str]
     ) -> tuple[tuple[Decision, ...], BatchOutcome]:
         await self.catch_up()
+        screened = screen(raws)
+        references = screened.references()
+        known = await self._store.accepted_among(list(references)) if references else {}
         received_at = self._clock()
         one = received_from if isinstance(received_from, str) else ""
-        decisions, after = decide_batch_and_evolve(raws, self._state, received_at=received_at, received_from=one)
+        decisions, after = decide_screened(screened, self._state, known, received_at=received_at, received_from=one)
         if not isinstance(received_from, str):  # one origin per submission (HTTP requests decided together)
             decisions = tuple(
                 replace(d, received_from=origin) if isinstance(d, Rejected) else d

@@ -10,13 +10,17 @@ from services.evidence.domain.gate import (
     Accepted,
     Decision,
     Duplicate,
+    Known,
     Rejected,
+    Screened,
     decide,
     decide_batch,
     decide_batch_and_evolve,
+    decide_screened,
+    screen,
 )
 from services.evidence.domain.reasons import MESSAGES, Code
-from services.evidence.domain.state import IntakeState, evolve, evolve_parsed, initial_state
+from services.evidence.domain.state import IntakeState, SeenEvent, evolve, evolve_parsed, initial_state
 
 __all__ = [
     "MAX_BYTES",
@@ -26,11 +30,16 @@ __all__ = [
     "Decision",
     "Duplicate",
     "IntakeState",
+    "Known",
     "Rejected",
+    "Screened",
+    "SeenEvent",
     "decide",
     "decide_batch",
     "decide_batch_and_evolve",
+    "decide_screened",
     "evolve",
     "evolve_parsed",
     "initial_state",
+    "screen",
 ]

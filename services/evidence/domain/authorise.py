@@ -11,14 +11,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
+from uuid import UUID
 
 from contracts import events as ev
 from contracts.envelope import Envelope
 from services.evidence.domain import objections
 from services.evidence.domain.authenticate import ADMIN_TYPES
 from services.evidence.domain.reasons import Code, reason
-from services.evidence.domain.state import IntakeState, Source
+from services.evidence.domain.state import IntakeState, SeenEvent, Source
 
 #: §2.4: an objection at most 14 days after the result was received (`objections.filing_time` says when).
 OBJECTION_DAYS = objections.OBJECTION_DAYS
@@ -184,11 +186,12 @@ def authorise(envelope: Envelope, payload: ev.Payload, state: IntakeState, recei
     return (reason(Code.SCOPE_KIND, f"{source.kind.value} → {envelope.type}", path="type"),)
 
 
-def supersession(envelope: Envelope, state: IntakeState) -> Reasons:
-    """A correction must name an accepted event of the same source, type and subject."""
+def supersession(envelope: Envelope, known: Mapping[UUID, SeenEvent]) -> Reasons:
+    """A correction must name an accepted event of the same source, type and subject (`known`: the accepted
+    events among the ids the batch names)."""
     if envelope.supersedes is None:
         return ()
-    original = state.seen.get(envelope.supersedes)
+    original = known.get(envelope.supersedes)
     if original is None:
         return (reason(Code.SUPERSEDES_UNKNOWN, str(envelope.supersedes), path="supersedes"),)
     if original.source != envelope.source:

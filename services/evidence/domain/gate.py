@@ -3,12 +3,16 @@
 Pure: the clock (`received_at`) and the transport (`received_from`) arrive as arguments, the state as a value.
 The order of checks is cheapest first: structure (parse), duplicate, subject consistency, signature (the
 costly step), supersession, authorisation.
+
+Which event ids were accepted before is not part of the state (it would grow with the log): a batch is first
+screened (`screen`), its caller looks up the ids it names (`Screened.references`, one query to the store's
+unique index) and hands them to `decide_screened` as `known`.
 """
 
 from __future__ import annotations
 
 import base64
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
@@ -18,7 +22,7 @@ from contracts.envelope import Envelope
 from services.evidence.domain.authenticate import BatchMemo, authenticate
 from services.evidence.domain.authorise import authorise, supersession
 from services.evidence.domain.parse import Parsed, Unparsed, parse
-from services.evidence.domain.state import IntakeState, evolve_parsed
+from services.evidence.domain.state import IntakeState, SeenEvent, evolve_parsed
 
 #: Default request size limit (also the HTTP intake's).
 MAX_BYTES = 256 * 1024
@@ -72,6 +76,35 @@ class Duplicate:
 
 Decision = Accepted | Rejected | Duplicate
 
+#: Accepted events by id, as far as the checks need them (the store's answer for the ids a batch names).
+Known = Mapping[UUID, SeenEvent]
+_NONE_KNOWN: Known = {}
+
+
+@dataclass(frozen=True)
+class Screened:
+    """A batch parsed, before any decision: what `decide_screened` needs, and which ids it will ask about."""
+
+    raws: tuple[bytes, ...]
+    parsed: tuple[Parsed | Unparsed, ...]
+    max_bytes: int
+
+    def references(self) -> set[UUID]:
+        """The accepted event ids the decisions may depend on: each submission's own (a duplicate) and the one
+        it supersedes. Unparsed submissions name none: they are refused before either check."""
+        ids: set[UUID] = set()
+        for p in self.parsed:
+            if isinstance(p, Parsed):
+                ids.add(p.envelope.event_id)
+                if p.envelope.supersedes is not None:
+                    ids.add(p.envelope.supersedes)
+        return ids
+
+
+def screen(raws: Sequence[bytes], *, max_bytes: int = MAX_BYTES) -> Screened:
+    """Parse every submission of a batch (structure only: nothing here depends on the state)."""
+    return Screened(tuple(raws), tuple(parse(raw, max_bytes=max_bytes) for raw in raws), max_bytes)
+
 
 def _require_aware(received_at: datetime) -> None:
     if received_at.utcoffset() is None:
@@ -79,38 +112,72 @@ def _require_aware(received_at: datetime) -> None:
 
 
 def _decide(
-    raw: bytes, state: IntakeState, received_at: datetime, received_from: str, max_bytes: int, memo: BatchMemo
+    raw: bytes,
+    parsed: Parsed | Unparsed,
+    state: IntakeState,
+    known: Known,
+    received_at: datetime,
+    received_from: str,
+    max_bytes: int,
+    memo: BatchMemo,
 ) -> Decision:
-    def rejected(event_id: UUID | None, reasons: tuple[ev.RejectionReason, ...]) -> Rejected:
-        return Rejected(event_id, reasons, raw, received_at, received_from)
-
-    parsed: Parsed | Unparsed = parse(raw, max_bytes=max_bytes)
     if isinstance(parsed, Unparsed):
         if len(raw) > max_bytes:
             return Rejected(None, parsed.reasons, raw[:max_bytes], received_at, received_from)
-        return rejected(parsed.event_id, parsed.reasons)
+        return Rejected(parsed.event_id, parsed.reasons, raw, received_at, received_from)
     envelope = parsed.envelope
-    if envelope.event_id in state.seen:
+    if envelope.event_id in known:
         return Duplicate(envelope.event_id)
     reasons = (
         authenticate(parsed, state, received_at, memo)
-        or supersession(envelope, state)
+        or supersession(envelope, known)
         or authorise(envelope, parsed.payload, state, received_at)
     )
     if reasons:
-        return rejected(envelope.event_id, reasons)
+        return Rejected(envelope.event_id, reasons, raw, received_at, received_from)
     return Accepted(envelope.model_copy(update={"recorded_at": received_at}), raw, parsed.payload)
 
 
 def decide(
-    raw: bytes, state: IntakeState, *, received_at: datetime, received_from: str, max_bytes: int = MAX_BYTES
+    raw: bytes,
+    state: IntakeState,
+    *,
+    received_at: datetime,
+    received_from: str,
+    max_bytes: int = MAX_BYTES,
+    known: Known = _NONE_KNOWN,
 ) -> Decision:
     """Accept, reject or recognise as duplicate one submission's raw bytes. Never raises on any `raw`.
 
-    `received_at` must carry a UTC offset (it is compared with key validity and objection deadlines).
+    `received_at` must carry a UTC offset (it is compared with key validity and objection deadlines). `known`
+    holds the accepted events among the ids the submission names (see `Screened.references`), or more.
     """
     _require_aware(received_at)
-    return _decide(raw, state, received_at, received_from, max_bytes, BatchMemo())
+    parsed = parse(raw, max_bytes=max_bytes)
+    return _decide(raw, parsed, state, known, received_at, received_from, max_bytes, BatchMemo())
+
+
+def decide_screened(
+    screened: Screened, state: IntakeState, known: Known, *, received_at: datetime, received_from: str
+) -> tuple[tuple[Decision, ...], IntakeState]:
+    """Decide each screened submission in order, evolving the state after each acceptance; also return the final
+    state. `known` holds the accepted events among `screened.references()` (or more).
+
+    An event earlier in the batch counts for later ones (a registration, an assignment, a key revocation, its
+    event id for a duplicate, the event a correction supersedes), and a signed batch's Ed25519 signature is
+    verified once however many of its members arrive here.
+    """
+    _require_aware(received_at)
+    memo = BatchMemo()
+    earlier = dict(known)
+    decisions: list[Decision] = []
+    for raw, parsed in zip(screened.raws, screened.parsed, strict=True):
+        decision = _decide(raw, parsed, state, earlier, received_at, received_from, screened.max_bytes, memo)
+        if isinstance(decision, Accepted):
+            state = evolve_parsed(state, decision.envelope, decision.payload)
+            earlier[decision.envelope.event_id] = SeenEvent.of(decision.envelope)
+        decisions.append(decision)
+    return tuple(decisions), state
 
 
 def decide_batch_and_evolve(
@@ -120,21 +187,13 @@ def decide_batch_and_evolve(
     received_at: datetime,
     received_from: str,
     max_bytes: int = MAX_BYTES,
+    known: Known = _NONE_KNOWN,
 ) -> tuple[tuple[Decision, ...], IntakeState]:
-    """Decide each submission in order, evolving the state after each acceptance; also return the final state.
-
-    An event earlier in the batch counts for later ones (a registration, an assignment, a key revocation), and
-    a signed batch's Ed25519 signature is verified once however many of its members arrive here.
-    """
+    """`screen` then `decide_screened`, for a caller that holds `known` already (or needs none)."""
     _require_aware(received_at)
-    memo = BatchMemo()
-    decisions: list[Decision] = []
-    for raw in raws:
-        decision = _decide(raw, state, received_at, received_from, max_bytes, memo)
-        if isinstance(decision, Accepted):
-            state = evolve_parsed(state, decision.envelope, decision.payload)
-        decisions.append(decision)
-    return tuple(decisions), state
+    return decide_screened(
+        screen(raws, max_bytes=max_bytes), state, known, received_at=received_at, received_from=received_from
+    )
 
 
 def decide_batch(
@@ -144,9 +203,10 @@ def decide_batch(
     received_at: datetime,
     received_from: str,
     max_bytes: int = MAX_BYTES,
+    known: Known = _NONE_KNOWN,
 ) -> tuple[Decision, ...]:
     """Decide each submission in order, as `decide_batch_and_evolve`, returning only the decisions."""
     decisions, _ = decide_batch_and_evolve(
-        raws, state, received_at=received_at, received_from=received_from, max_bytes=max_bytes
+        raws, state, received_at=received_at, received_from=received_from, max_bytes=max_bytes, known=known
     )
     return decisions

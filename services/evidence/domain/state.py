@@ -93,14 +93,21 @@ class ExplanationRequest:
     asked: frozenset[str]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SeenEvent:
-    """An accepted event, as far as supersession needs to know it."""
+    """An accepted event, as far as the duplicate and supersession checks need to know it. Not part of the
+    state: the evidence store answers for the ids a batch names (its unique index), so memory stays flat as the
+    log grows."""
 
     source: str
     type: str
     subject: str
     period: str
+
+    @classmethod
+    def of(cls, envelope: Envelope) -> SeenEvent:
+        """What the checks need of an accepted envelope."""
+        return cls(envelope.source, envelope.type, envelope.subject, envelope.period)
 
 
 @dataclass(frozen=True)
@@ -118,7 +125,9 @@ class IntakeState:
     - `objection_of`: (NIP, period) → the objection filed against the delivered result (one each, §2.4).
     - `decided`: objection event id → the event id of its decision (final, §2.4).
     - `explanation_requests`: request event id → the objection and whom it asks (§2.4).
-    - `seen`: accepted event id → what supersession checks need; its keys are the duplicate check.
+
+    Which event ids were accepted is not kept here: the gate is told, per batch, about the ids it names
+    (`gate.decide_screened`).
     """
 
     admin_keys: tuple[SourceKey, ...]
@@ -128,7 +137,6 @@ class IntakeState:
     plans: HashTrieMap[tuple[str, str], frozenset[str]]
     deliveries: HashTrieMap[tuple[str, str], Delivery]
     objections: HashTrieMap[UUID, tuple[str, str]]
-    seen: HashTrieMap[UUID, SeenEvent]
     objection_of: HashTrieMap[tuple[str, str], UUID]
     decided: HashTrieMap[UUID, UUID]
     explanation_requests: HashTrieMap[UUID, ExplanationRequest]
@@ -175,7 +183,6 @@ def initial_state(admin_public_keys: tuple[bytes, ...] | list[bytes]) -> IntakeS
         plans=HashTrieMap(),
         deliveries=HashTrieMap(),
         objections=HashTrieMap(),
-        seen=HashTrieMap(),
         objection_of=HashTrieMap(),
         decided=HashTrieMap(),
         explanation_requests=HashTrieMap(),
@@ -275,7 +282,4 @@ def evolve(state: IntakeState, accepted: Envelope) -> IntakeState:
 
 def evolve_parsed(state: IntakeState, accepted: Envelope, payload: ev.Payload) -> IntakeState:
     """`evolve` for a caller holding the typed payload already (`Accepted.payload`): no second validation."""
-    when = accepted.recorded_at or accepted.occurred_at
-    seen = SeenEvent(accepted.source, accepted.type, accepted.subject, accepted.period)
-    state = replace(state, seen=state.seen.insert(accepted.event_id, seen))
-    return _learn(state, accepted, payload, when)
+    return _learn(state, accepted, payload, accepted.recorded_at or accepted.occurred_at)

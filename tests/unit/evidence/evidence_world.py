@@ -24,6 +24,7 @@ from services.evidence.domain import (
     Decision,
     IntakeState,
     Rejected,
+    SeenEvent,
     decide,
     decide_batch_and_evolve,
     evolve,
@@ -60,12 +61,14 @@ def person(nip: str) -> str:
 
 @dataclass
 class World:
-    """The gate's state plus a clock and an event-id counter; `submit` signs, decides and evolves."""
+    """The gate's state plus a clock and an event-id counter; `submit` signs, decides and evolves. `known` is
+    what the evidence store would answer for accepted event ids (duplicates, supersession)."""
 
     state: IntakeState
     now: datetime = T0
     counter: int = 0
     accepted: list[Accepted] = field(default_factory=list)
+    known: dict[UUID, SeenEvent] = field(default_factory=dict)
 
     def next_id(self) -> UUID:
         self.counter += 1
@@ -95,10 +98,11 @@ class World:
         }
 
     def decide_raw(self, raw: bytes) -> Decision:
-        decision = decide(raw, self.state, received_at=self.now, received_from="test")
+        decision = decide(raw, self.state, received_at=self.now, received_from="test", known=self.known)
         if isinstance(decision, Accepted):
             self.state = evolve(self.state, decision.envelope)
             self.accepted.append(decision)
+            self.known[decision.envelope.event_id] = SeenEvent.of(decision.envelope)
         return decision
 
     def submit(self, envelope: Mapping[str, Any], signer: Ed25519PrivateKey) -> Decision:
@@ -109,8 +113,12 @@ class World:
     ) -> tuple[Decision, ...]:
         raws = [orjson.dumps(e) for e in sign_batch(envelopes, signer)]
         decisions, self.state = decide_batch_and_evolve(
-            raws, self.state, received_at=self.now, received_from="test"
+            raws, self.state, received_at=self.now, received_from="test", known=self.known
         )
+        for d in decisions:
+            if isinstance(d, Accepted):
+                self.accepted.append(d)
+                self.known[d.envelope.event_id] = SeenEvent.of(d.envelope)
         return decisions
 
     def must_accept(self, envelope: Mapping[str, Any], signer: Ed25519PrivateKey) -> Accepted:

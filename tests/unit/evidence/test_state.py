@@ -41,9 +41,9 @@ def test_a_prefix_then_the_rest_equals_the_whole(world: World) -> None:
 
 def test_evolving_leaves_the_earlier_state_unchanged(world: World) -> None:
     before = _replay([a.envelope for a in world.accepted[:5]])
-    snapshot = (len(before.sources), len(before.seen))
+    snapshot = (len(before.sources), len(before.units), len(before.assignments))
     evolve(before, world.accepted[5].envelope)
-    assert (len(before.sources), len(before.seen)) == snapshot
+    assert (len(before.sources), len(before.units), len(before.assignments)) == snapshot
 
 
 def test_the_pejabat_penilai_is_looked_up_at_a_time(world: World) -> None:

@@ -16,6 +16,7 @@ from contracts.envelope import Envelope
 from services.evidence.adapters.http_intake import HttpIntakeLimits, intake_routes
 from services.evidence.adapters.store import BatchOutcome, RejectionRow, accepted_bytes
 from services.evidence.app.intake import Intake
+from services.evidence.domain import SeenEvent
 from tests.unit.evidence.evidence_world import World, build_world
 
 
@@ -62,6 +63,10 @@ class MemoryStore:
             return BatchOutcome(tuple(stored), tuple(duplicates), kept)
         finally:
             self._writing -= 1
+
+    async def accepted_among(self, event_ids: Sequence[UUID]) -> dict[UUID, SeenEvent]:
+        wanted = set(event_ids)
+        return {e: SeenEvent.of(Envelope.model_validate_json(v)) for _, e, v in self.events if e in wanted}
 
     async def sequences_of(self, event_ids: Sequence[UUID]) -> dict[UUID, int]:
         wanted = set(event_ids)
