@@ -64,9 +64,13 @@ class CoreScorer:
         self._policies = load_default_policies()
 
     def appraise(self, events: Sequence[Envelope], nip: str, period: str) -> Mapping[str, Any]:
-        """One employee and period, routed and appraised as the scoring service does."""
-        from services.scoring.domain.stream import appraise_employee
+        """One employee and period, routed and appraised as the scoring service does (with the context events
+        that can reach the employee's streams, `context_for`: the same appraisals, without routing a city's)."""
+        from services.scoring.domain.context import context_for
+        from services.scoring.domain.stream import appraise_employee, is_context
 
+        reaching = {id(e) for e in context_for(events, [e for e in events if is_context(e)])}
+        events = [e for e in events if id(e) in reaching or not is_context(e)]
         for (_, p), _stream, appraisal in appraise_employee(events, nip, self._policies):
             if p == period:
                 return appraisal.to_json()
