@@ -40,6 +40,11 @@ class ScoringSettings(ServiceSettings):
 
     model_config = SettingsConfigDict(env_prefix="OBJEKTIF_SCORING_", extra="ignore", frozen=True)
 
+    batch_max_records: int = Field(
+        default=10_000, ge=1, le=100_000,
+        description="larger than the other services': a batch re-appraises each employee it touches once, so "
+                    "under a backlog bigger batches re-appraise less (bench.stages, 20k events: 390 µs/event at "
+                    "2,000, 196 at 8,000); under a light load batches stay small whatever the bound")
     token_secret: SecretStr | None = Field(
         default=None, description="HMAC secret of the read API's tokens (`objektif token`); without it the API "
                                   "refuses every request")
