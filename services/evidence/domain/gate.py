@@ -168,7 +168,7 @@ def decide_screened(
     verified once however many of its members arrive here.
     """
     _require_aware(received_at)
-    memo = BatchMemo()
+    memo = BatchMemo.over([(p.batch, p.leaf) for p in screened.parsed if isinstance(p, Parsed) and p.batch])
     earlier = dict(known)
     decisions: list[Decision] = []
     for raw, parsed in zip(screened.raws, screened.parsed, strict=True):

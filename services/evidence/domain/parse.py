@@ -19,8 +19,10 @@ from pydantic import ValidationError
 
 from contracts import events as ev
 from contracts.envelope import Envelope
+from contracts.merkle import leaf_hash
 from contracts.registry import SUBMITTABLE, UnknownEventType, UnsupportedSchemaVersion, parse_payload
-from contracts.signing import MAX_SAFE_INTEGER
+from contracts.signing import BATCH_PREFIX, MAX_SAFE_INTEGER, BatchSignature, signing_bytes
+from services.evidence.domain.batches import parse_batch_signature
 from services.evidence.domain.reasons import Code, reason
 
 #: Deepest nesting a submission may have; the deepest contract (an SKP plan's target) needs 6.
@@ -31,13 +33,18 @@ _MAX_PATH = 200
 _SERVER_FIELDS = ("sequence", "recorded_at")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Parsed:
-    """A structurally valid submission: the JSON object as sent, its envelope and its typed payload."""
+    """A structurally valid submission: the JSON object as sent, its envelope and its typed payload, and what
+    authentication reads: the signing bytes and, for a `batch:` signature, its parts (None when malformed) and
+    the member's leaf hash."""
 
     data: dict[str, Any]
     envelope: Envelope
     payload: ev.Payload
+    message: bytes
+    batch: BatchSignature | None = None
+    leaf: bytes = b""
 
 
 @dataclass(frozen=True)
@@ -169,4 +176,8 @@ def parse(raw: bytes, *, max_bytes: int) -> Parsed | Unparsed:
     naive = _naive_datetimes(payload)
     if naive:
         return Unparsed(event_id, naive)
-    return Parsed(data, envelope, payload)
+    message = signing_bytes(data)
+    signature = envelope.signature
+    if signature is not None and signature.startswith(BATCH_PREFIX):
+        return Parsed(data, envelope, payload, message, parse_batch_signature(signature), leaf_hash(message))
+    return Parsed(data, envelope, payload, message)

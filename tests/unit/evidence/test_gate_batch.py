@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import random
 
 import orjson
@@ -55,13 +56,35 @@ def test_each_member_of_a_batch_verifies_on_its_own(world: World, size: int) -> 
 def test_verifying_a_whole_batch_in_any_order_costs_one_ed25519_verification_and_n_hashes(
     world: World,
 ) -> None:
-    memo = BatchMemo()
-    parsed = [parse(orjson.dumps(m), max_bytes=10**6) for m in _batch(world, 50)]
+    parsed = [p for m in _batch(world, 50) if isinstance(p := parse(orjson.dumps(m), max_bytes=10**6), Parsed)]
     random.Random(7).shuffle(parsed)
-    results = [authenticate(p, world.state, world.now, memo) for p in parsed if isinstance(p, Parsed)]
+    memo = BatchMemo.over([(p.batch, p.leaf) for p in parsed if p.batch])
+    results = [authenticate(p, world.state, world.now, memo) for p in parsed]
     assert results == [()] * 50
     assert memo.ed25519_checks == 1
     assert memo.node_hashes == 49  # every interior node of the tree once; plus one leaf hash per member
+
+
+def test_a_batch_split_over_two_calls_costs_one_verification_in_each(world: World) -> None:
+    members = [orjson.dumps(m) for m in _batch(world, 20)]
+    for part in (members[:13], members[13:]):
+        memo = BatchMemo()
+        parsed = [p for raw in part if isinstance(p := parse(raw, max_bytes=10**6), Parsed)]
+        assert [authenticate(p, world.state, world.now, memo) for p in parsed] == [()] * len(part)
+        assert memo.ed25519_checks == 1
+
+
+def test_a_member_whose_audit_path_is_altered_is_rejected_though_its_batch_is_complete(world: World) -> None:
+    members = _batch(world, 8)
+    parts = str(members[6]["signature"]).split(":")
+    path = bytearray(base64.b64decode(parts[4]))
+    path[-1] ^= 1  # the top sibling: the leaf is in the signed tree, but this path does not prove it
+    members[6]["signature"] = ":".join([*parts[:4], base64.b64encode(bytes(path)).decode()])
+    decisions = decide_batch(
+        [orjson.dumps(m) for m in members], world.state, received_at=world.now, received_from="t"
+    )
+    assert [type(d).__name__ for d in decisions] == ["Accepted"] * 6 + ["Rejected", "Accepted"]
+    assert codes(decisions[6]) == (Code.SIGNATURE_INVALID,)
 
 
 def test_a_batch_by_the_wrong_key_costs_one_failed_verification_not_one_per_member(world: World) -> None:
