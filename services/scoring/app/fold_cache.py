@@ -1,51 +1,56 @@
-"""Each employee's folded streams, kept between batches so that a batch folds only an employee's new events
-(`services.scoring.domain.incremental`), not the whole history again.
+"""What appraising each employee left (`services.scoring.domain.incremental.Kept`) and the appraisals announced
+from it, kept between batches so that a batch redoes only what its new events change: routing, folding,
+projecting and writing the score event of one employee's one stream, not of the whole history again.
 
-What is kept is checked before use, not trusted: a kept State is only folded onto when the stream read now, in
-fold order, begins with exactly the events it was folded from; otherwise the stream is folded from scratch. So
-a stale entry (a transaction that rolled back, another instance's events meanwhile, a context event routed
-into the middle of a stream) costs a full fold, never a wrong score. Bounded by a number of folded events,
-least recently used employee first out, so memory stays flat however long the log grows.
+What is kept is checked before use, not trusted: `appraise_employee_folded` reuses a kept routing, fold or
+appraisal only where the events read now provably give the same; otherwise it computes them again. So a stale
+entry (a transaction that rolled back, another instance's events meanwhile, a context event routed into the
+middle of a stream) costs a full appraisal, never a wrong score. Bounded by a number of folded events, least
+recently used employee first out, so memory stays flat however long the log grows.
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Mapping
+from typing import Generic, TypeVar
 
-from services.scoring.domain.incremental import Folded, Key
+from services.scoring.domain.incremental import Kept, Key
 
 #: Folded events kept in all: each holds its parsed payload (as the stream cache holds its envelope).
 DEFAULT_FOLDED_EVENTS = 50_000
 
+A = TypeVar("A")
 
-class FoldCache:
-    """NIP → its streams' `Folded`, at most `max_events` folded events in all (LRU by employee)."""
+
+class FoldCache(Generic[A]):
+    """NIP → (its `Kept`, what was announced per stream), at most `max_events` folded events in all (LRU by
+    employee)."""
 
     def __init__(self, max_events: int = DEFAULT_FOLDED_EVENTS) -> None:
         self._max = max_events
-        self._employees: OrderedDict[str, tuple[dict[Key, Folded], int]] = OrderedDict()
+        self._employees: OrderedDict[str, tuple[Kept, Mapping[Key, A], int]] = OrderedDict()
         self._events = 0
 
-    def get(self, nip: str) -> Mapping[Key, Folded]:
-        """What was kept for `nip` (empty when nothing), marking it recently used."""
+    def get(self, nip: str) -> tuple[Kept | None, Mapping[Key, A]]:
+        """What was kept for `nip` (None and nothing when nothing), marking it recently used."""
         kept = self._employees.get(nip)
         if kept is None:
-            return {}
+            return None, {}
         self._employees.move_to_end(nip)
-        return kept[0]
+        return kept[0], kept[1]
 
-    def put(self, nip: str, folded: Mapping[Key, Folded]) -> None:
-        """Keep `nip`'s streams as just folded (replacing what was kept), evicting beyond the bound."""
+    def put(self, nip: str, kept: Kept, announced: Mapping[Key, A]) -> None:
+        """Keep `nip`'s appraisal as just done (replacing what was kept), evicting beyond the bound."""
         old = self._employees.pop(nip, None)
-        self._events -= old[1] if old is not None else 0
-        size = sum(len(f.event_ids) for f in folded.values())
+        self._events -= old[2] if old is not None else 0
+        size = kept.size
         if size > self._max:
             return
-        self._employees[nip] = (dict(folded), size)
+        self._employees[nip] = (kept, announced, size)
         self._events += size
         while self._events > self._max:
-            _, (_evicted, evicted_size) = self._employees.popitem(last=False)
+            _, (_kept, _announced, evicted_size) = self._employees.popitem(last=False)
             self._events -= evicted_size
 
     @property

@@ -21,7 +21,7 @@ from contracts.canonical import canonical_bytes
 from contracts.envelope import Envelope
 from services.scoring.adapters.store import Poison, ScoringStore, StoredAppraisal
 from services.scoring.app.fold_cache import FoldCache
-from services.scoring.domain import Policy
+from services.scoring.domain import Appraisal, Policy
 from services.scoring.domain.context import context_for
 from services.scoring.domain.incremental import appraise_employee_folded
 
@@ -72,7 +72,10 @@ class Projector:
     """Folds batches of evidence into the read model."""
 
     def __init__(
-        self, store: ScoringStore, policies: Mapping[str, Policy], folds: FoldCache | None = None
+        self,
+        store: ScoringStore,
+        policies: Mapping[str, Policy],
+        folds: FoldCache[tuple[Appraisal, StoredAppraisal]] | None = None,
     ) -> None:
         self._store = store
         self._policies = policies
@@ -109,19 +112,24 @@ class Projector:
         self, nip: str, own: Sequence[Envelope], context: Sequence[Envelope]
     ) -> list[StoredAppraisal]:
         """Every appraisal of one employee, routed exactly as `score_stream` routes a whole log (so the read
-        model always equals a replay), folding only the events new since the employee's last batch when they
-        extend what was folded then (`FoldCache`)."""
-        stored = []
-        appraised, folded = appraise_employee_folded(
-            [*own, *context_for(own, context)], nip, self._policies, self._folds.get(nip)
+        model always equals a replay), redoing only what the events new since the employee's last batch change
+        (`FoldCache`): an appraisal that is the very one announced last time keeps its row and score event."""
+        kept, announced = self._folds.get(nip)
+        appraised, kept = appraise_employee_folded(
+            [*own, *context_for(own, context)], nip, self._policies, kept
         )
-        self._folds.put(nip, folded)
-        for (_, period), stream, appraisal in appraised:
+        now: dict[tuple[str, str], tuple[Appraisal, StoredAppraisal]] = {}
+        for key, stream, appraisal in appraised:
+            before = announced.get(key)
+            if before is not None and before[0] is appraisal:
+                now[key] = before
+                continue
             result = appraisal.to_json()
-            event_id, announced = score_event(result, stream)
-            stored.append(StoredAppraisal(
-                nip=nip, period=period, unit_id=result.get("unit_id"), result=result,
-                basis_hash=result["basis_hash"], score_event_id=event_id, score_bytes=announced,
+            event_id, announcement = score_event(result, stream)
+            now[key] = (appraisal, StoredAppraisal(
+                nip=nip, period=key[1], unit_id=result.get("unit_id"), result=result,
+                basis_hash=result["basis_hash"], score_event_id=event_id, score_bytes=announcement,
                 upto_sequence=max(e.sequence or 0 for e in stream),
             ))
-        return stored
+        self._folds.put(nip, kept, now)
+        return [stored for _appraisal, stored in now.values()]

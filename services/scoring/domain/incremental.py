@@ -1,12 +1,21 @@
-"""Re-appraising one employee while folding only what is new: `appraise_employee` with, per employee-period
-stream, the State folded last time and the events it was folded from.
+"""Re-appraising one employee while redoing only what changed: `appraise_employee`, given what the last call for
+the same employee kept (`Kept`).
 
-A fold is a left fold (`fold(a + b) == fold(b, fold(a))`), so when a stream's events in fold order begin with
-exactly the events folded last time, folding only the rest onto the kept State gives the State a full fold
-gives. Whenever they do not (`route` now sends an earlier policy, position or unit predicate into the stream,
-an assignment moved it, an event is missing, or the order changed), the stream is folded from scratch. The
-appraisal is then computed from the State and the annual policy (§1.8) applied over all the employee's
-periods, exactly as `services.scoring.domain.stream.appraise_employee` does: same results, byte for byte.
+Each step reuses what it kept only where that provably equals what doing the step again gives:
+
+- routing: when the events, in route order, are the events routed last time followed by new facts of the
+  employee's existing streams (not assignments, policy adoptions or unit-level events), `route` would append
+  each new event to its own stream and route every earlier event as before (the streams' keys, hence the
+  positions held and everything routed by them, are unchanged); any other change routes everything again;
+- folding: a fold is a left fold (`fold(a + b) == fold(b, fold(a))`), so a stream that in fold order begins
+  with exactly the events folded last time is folded onto the kept State, only the rest; any other stream
+  (an earlier policy, position or unit predicate routed into it, an assignment moved it, an event missing, the
+  order changed) is folded from scratch;
+- projecting: a stream's appraisal is a function of its State and the policies, so an unchanged State (the
+  same object) under the same policies keeps its appraisal.
+
+The annual policy (§1.8) is then applied over all the employee's periods, exactly as
+`services.scoring.domain.stream.appraise_employee` does: same results, byte for byte.
 """
 
 from __future__ import annotations
@@ -20,7 +29,7 @@ from services.scoring.domain.appraisal import Appraisal
 from services.scoring.domain.appraise import project
 from services.scoring.domain.policy import Policy
 from services.scoring.domain.state import State, fold
-from services.scoring.domain.stream import route
+from services.scoring.domain.stream import is_own_fact, route, route_order
 
 Key = tuple[str, str]
 
@@ -31,6 +40,23 @@ class Folded:
 
     event_ids: tuple[str, ...]
     state: State
+
+
+@dataclass(frozen=True, slots=True)
+class Kept:
+    """What appraising one employee leaves for the next time: the events routed (in route order), the
+    employee's streams, each stream's `Folded` and its appraisal before the annual policy, under `policies`."""
+
+    routed: tuple[Envelope, ...]
+    streams: Mapping[Key, tuple[Envelope, ...]]
+    folded: Mapping[Key, Folded]
+    projected: Mapping[Key, Appraisal]
+    policies: Mapping[str, Policy]
+
+    @property
+    def size(self) -> int:
+        """How many folded events this holds (what bounds a cache of them)."""
+        return sum(len(f.event_ids) for f in self.folded.values())
 
 
 def fold_order(stream: Sequence[Envelope]) -> list[Envelope]:
@@ -51,13 +77,59 @@ def folded_onto(stream: Sequence[Envelope], before: Folded | None) -> Folded:
     return Folded(ids, fold(ordered))
 
 
+def _extended(kept: Kept, ordered: Sequence[Envelope]) -> dict[Key, list[Envelope]] | None:
+    """The events appended to each kept stream when `ordered` (in route order) is what `kept` routed followed
+    by facts of the employee's existing streams only (then `route` would only append them); else None."""
+    before = kept.routed
+    if len(ordered) < len(before):
+        return None
+    for old, now in zip(before, ordered, strict=False):
+        if old is not now and old.event_id != now.event_id:
+            return None
+    appended: dict[Key, list[Envelope]] = {}
+    for event in ordered[len(before):]:
+        key = (event.subject, event.period)
+        if key not in kept.streams or not is_own_fact(event):
+            return None
+        appended.setdefault(key, []).append(event)
+    return appended
+
+
 def appraise_employee_folded(
-    events: Iterable[Envelope], nip: str, policies: Mapping[str, Policy], folded: Mapping[Key, Folded]
-) -> tuple[tuple[tuple[Key, tuple[Envelope, ...], Appraisal], ...], dict[Key, Folded]]:
-    """`appraise_employee(events, nip, policies)`, folding each stream onto its entry in `folded` when that
-    entry is a prefix of it; also returns each stream's new `Folded`, for the next call."""
-    streams, _unit_events = route(events)
-    mine = sorted(key for key in streams if key[0] == nip)
-    now = {key: folded_onto(streams[key], folded.get(key)) for key in mine}
-    appraisals = apply_annual_policy(tuple(project(now[k].state, policies) for k in mine), policies)
-    return tuple((k, tuple(streams[k]), a) for k, a in zip(mine, appraisals, strict=True)), now
+    events: Iterable[Envelope], nip: str, policies: Mapping[str, Policy], kept: Kept | None
+) -> tuple[tuple[tuple[Key, tuple[Envelope, ...], Appraisal], ...], Kept]:
+    """`appraise_employee(events, nip, policies)`, reusing what `kept` (the last call's, for `nip`) provably
+    still holds; also returns what to keep for the next call."""
+    ordered = route_order(events)
+    appended = _extended(kept, ordered) if kept is not None else None
+    folded: dict[Key, Folded] = {}
+    if kept is not None and appended is not None:
+        streams = dict(kept.streams)
+        # in sequence order throughout, each stream's fold order is its route order: the new events come last
+        sequenced = all(e.sequence is not None for e in ordered)
+        for key, new in appended.items():
+            streams[key] = (*streams[key], *new)
+            before = kept.folded[key]
+            folded[key] = (
+                Folded((*before.event_ids, *(str(e.event_id) for e in new)), fold(new, before.state))
+                if sequenced
+                else folded_onto(streams[key], before)
+            )
+        mine = sorted(streams)
+        folded = {key: folded.get(key) or kept.folded[key] for key in mine}
+    else:
+        routed, _unit_events = route(ordered)
+        mine = sorted(key for key in routed if key[0] == nip)
+        streams = {key: tuple(routed[key]) for key in mine}
+        earlier = kept.folded if kept is not None else {}
+        folded = {key: folded_onto(streams[key], earlier.get(key)) for key in mine}
+    projected = {}
+    for key in mine:
+        state = folded[key].state
+        same = kept is not None and kept.policies is policies and key in kept.folded
+        projected[key] = (
+            kept.projected[key] if same and kept.folded[key].state is state else project(state, policies)  # type: ignore[union-attr]
+        )
+    appraisals = apply_annual_policy(tuple(projected[k] for k in mine), policies)
+    results = tuple((k, streams[k], a) for k, a in zip(mine, appraisals, strict=True))
+    return results, Kept(tuple(ordered), streams, folded, projected, policies)

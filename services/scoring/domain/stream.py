@@ -46,7 +46,8 @@ def _is_employee(event: Envelope) -> bool:
     return event.type not in _UNIT_TYPES and bool(_NIP.match(event.subject))
 
 
-def _in_order(events: Iterable[Envelope]) -> list[Envelope]:
+def route_order(events: Iterable[Envelope]) -> list[Envelope]:
+    """The order `route` takes events in: evidence sequence when every event carries one, else as given."""
     ordered = list(events)
     if ordered and all(e.sequence is not None for e in ordered):
         ordered.sort(key=lambda e: e.sequence or 0)
@@ -73,7 +74,7 @@ def route(events: Iterable[Envelope]) -> tuple[dict[tuple[str, str], list[Envelo
     other than an assignment. It also receives the employee's assignments up to the period's end (the position
     held then); policy adoptions for its period addressed to "*" or to the employee's unit; and, for a unit's
     leader, the leader position's registration and the unit's predicate for the period (§1.3)."""
-    ordered = _in_order(events)
+    ordered = route_order(events)
     keys: set[tuple[str, str]] = set()
     assignments: dict[str, list[ev.EmployeeAssigned]] = defaultdict(list)
     leading: dict[str, bool] = {}
@@ -130,6 +131,15 @@ def _unit(place: tuple[str, str] | None) -> str | None:
 #: Unit-level event types that `route` sends into employees' streams: a service re-appraising one employee
 #: needs these beside the employee's own events (they are few: per unit and period, not per employee).
 CONTEXT_TYPES: frozenset[str] = frozenset({ev.PolicyAdopted.TYPE, ev.PositionRegistered.TYPE, ev.OrgPredicateSet.TYPE})
+
+
+#: Employee facts `route` may send beyond their own (NIP, period) stream, or that create no stream.
+_ROUTED_WIDER: frozenset[str] = _UNIT_TYPES | {ev.EmployeeAssigned.TYPE, ev.PolicyAdopted.TYPE}
+
+
+def is_own_fact(event: Envelope) -> bool:
+    """Whether `route` sends an event to its own (NIP, period) stream and nowhere else."""
+    return event.type not in _ROUTED_WIDER and bool(_NIP.match(event.subject))
 
 
 def is_context(event: Envelope) -> bool:

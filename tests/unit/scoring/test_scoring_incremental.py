@@ -14,7 +14,7 @@ from contracts.envelope import Envelope
 from services.scoring.adapters.policy_files import load_default_policies
 from services.scoring.app.fold_cache import FoldCache
 from services.scoring.domain import Policy
-from services.scoring.domain.incremental import Folded, appraise_employee_folded, folded_onto
+from services.scoring.domain.incremental import Folded, Kept, appraise_employee_folded, folded_onto
 from services.scoring.domain.state import State, fold
 from services.scoring.domain.stream import appraise_employee
 
@@ -68,7 +68,7 @@ def test_appraising_after_any_earlier_batch_equals_appraising_from_scratch(
     events: list[Envelope], data: st.DataObject
 ) -> None:
     earlier = data.draw(st.lists(st.sampled_from(events), unique_by=lambda e: e.event_id))
-    _, kept = appraise_employee_folded(earlier, NIP_A, POLICIES, {})
+    _, kept = appraise_employee_folded(earlier, NIP_A, POLICIES, None)
     results, _ = appraise_employee_folded(events, NIP_A, POLICIES, kept)
     assert _json(results) == _json(appraise_employee(events, NIP_A, POLICIES))
 
@@ -80,7 +80,7 @@ def test_appraising_batch_after_batch_equals_appraising_from_scratch(
 ) -> None:
     ordered = sorted(events, key=lambda e: e.sequence or 0)
     cuts = sorted(data.draw(st.lists(st.integers(0, len(ordered)), max_size=4)))
-    kept: Mapping = {}
+    kept: Kept | None = None
     for cut in cuts:
         _, kept = appraise_employee_folded(ordered[:cut], NIP_A, POLICIES, kept)
     results, _ = appraise_employee_folded(ordered, NIP_A, POLICIES, kept)
@@ -112,13 +112,47 @@ def test_a_stream_that_does_not_begin_with_what_was_kept_is_folded_from_scratch(
     assert folded_onto(events, longer).state == fold(events)
 
 
+def _kept(events: list[Envelope]) -> Kept:
+    return appraise_employee_folded(events, NIP_A, POLICIES, None)[1]
+
+
 def test_the_fold_cache_keeps_at_most_its_bound_least_recently_used_out() -> None:
-    cache = FoldCache(max_events=10)
-    four = {(NIP_A, "2025"): Folded(("a", "b", "c", "d"), State())}
-    cache.put("1", four)
-    cache.put("2", four)
-    assert cache.get("1") == four  # "1" is now the most recently used
-    cache.put("3", four)
-    assert (cache.get("2"), cache.get("1"), cache.events) == ({}, four, 8)
-    cache.put("4", {(NIP_A, "2025"): Folded(tuple("abcdefghijk"), State())})  # larger than the bound
-    assert (cache.get("4"), cache.events) == ({}, 8)
+    cache: FoldCache[str] = FoldCache(max_events=10)
+    four = _kept(_stream(2))  # an assignment, a plan and two realisations: four folded events
+    cache.put("1", four, {})
+    cache.put("2", four, {})
+    assert cache.get("1") == (four, {})  # "1" is now the most recently used
+    cache.put("3", four, {})
+    assert (cache.get("2"), cache.get("1"), cache.events) == ((None, {}), (four, {}), 8)
+    cache.put("4", _kept(_stream(9)), {})  # larger than the bound
+    assert (cache.get("4"), cache.events) == ((None, {}), 8)
+
+
+@FAST
+@given(events=employee_log(), data=st.data())
+def test_batch_after_batch_without_sequence_numbers_equals_appraising_from_scratch(
+    events: list[Envelope], data: st.DataObject
+) -> None:
+    ordered = [e.model_copy(update={"sequence": None}) for e in sorted(events, key=lambda e: e.sequence or 0)]
+    cuts = sorted(data.draw(st.lists(st.integers(0, len(ordered)), max_size=4)))
+    kept: Kept | None = None
+    for cut in cuts:
+        _, kept = appraise_employee_folded(ordered[:cut], NIP_A, POLICIES, kept)
+    results, _ = appraise_employee_folded(ordered, NIP_A, POLICIES, kept)
+    assert _json(results) == _json(appraise_employee(ordered, NIP_A, POLICIES))
+
+
+def test_a_new_fact_of_one_period_leaves_the_other_periods_appraisals_as_they_were() -> None:
+    quarter, year = Stream(NIP_A, "2025-Q1"), Stream(NIP_A, "2025")
+    for s in (quarter, year):
+        s.assigned()
+        s.plan(rhk("r1", iki("a", "100")))
+        s.realised("a", "90")
+    events = [e.model_copy(update={"sequence": n}) for n, e in enumerate([*quarter.events, *year.events], 1)]
+    before, kept = appraise_employee_folded(events, NIP_A, POLICIES, None)
+    more = quarter.realised("a", "95").model_copy(update={"sequence": len(events) + 1})
+    after, _ = appraise_employee_folded([*events, more], NIP_A, POLICIES, kept)
+    assert [key for key, _, _ in after] == [(NIP_A, "2025"), (NIP_A, "2025-Q1")]
+    assert after[0][2] is before[0][2]  # the year's stream did not change: its appraisal is the one kept
+    assert after[1][1] == (*before[1][1], more)
+    assert _json(after) == _json(appraise_employee([*events, more], NIP_A, POLICIES))
