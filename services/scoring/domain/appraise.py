@@ -17,17 +17,19 @@ from services.scoring.domain.appraisal import Appraisal, Divergence, Pp30Detail
 from services.scoring.domain.behaviour import RaterScore, ValueResult, aggregate_behaviour, latest_scores
 from services.scoring.domain.capaian import rating_from_bands
 from services.scoring.domain.hasil import HasilKerja, hasil_kerja
-from services.scoring.domain.numbers import rounded
+from services.scoring.domain.numbers import exact, rounded
 from services.scoring.domain.objection import objection_view, original_summary, with_decided_realisations
 from services.scoring.domain.older import pp30_nilai, pp30_predikat
 from services.scoring.domain.older_stream import pp46_detail
 from services.scoring.domain.policy import Policy, select_policy
 from services.scoring.domain.predikat import predikat as matrix_predikat
-from services.scoring.domain.state import Fact, State, fold
+from services.scoring.domain.state import FACT_SLOTS, Fact, State, fold
 from services.scoring.domain.timeline import assignment_in_force
 
 #: Facts whose subject is not the appraised employee (policies for "*" or a unit; unit predicates; positions).
 _NOT_EMPLOYEE_SLOTS = ("policies", "org_predicates", "positions")
+#: The slots of the employee's own facts (every fact is in one slot only).
+_EMPLOYEE_SLOTS = tuple(slot for slot in FACT_SLOTS if slot not in _NOT_EMPLOYEE_SLOTS)
 
 
 class StreamError(ValueError):
@@ -76,8 +78,7 @@ def appraise(events: Sequence[Envelope], policies: Mapping[str, Policy]) -> Appr
 def identity(state: State) -> tuple[str, str]:
     """The stream's employee (NIP) and period. Assignments may come from an earlier period (the position held
     since then); every other employee fact must agree on both."""
-    other = {f.event_id for slot in _NOT_EMPLOYEE_SLOTS for f in getattr(state, slot)}
-    facts = [f for f in state.live() if f.event_id not in other]
+    facts = [f for slot in _EMPLOYEE_SLOTS for f in getattr(state, slot)]
     subjects = {f.subject for f in facts}
     if len(subjects) != 1:
         raise StreamError(f"a stream appraises one employee; found {sorted(subjects) or 'none'}")
@@ -89,8 +90,10 @@ def identity(state: State) -> tuple[str, str]:
     return next(iter(subjects)), period
 
 
+@exact
 def project(state: State, policies: Mapping[str, Policy]) -> Appraisal:
-    """The appraisal a folded state amounts to under the policy in force."""
+    """The appraisal a folded state amounts to under the policy in force (in the scoring decimal context, entered
+    once for all the arithmetic below)."""
     nip, period = identity(state)
     adopted = [f for f in state.policies if f.period == period]
     policy = select_policy(
@@ -119,7 +122,7 @@ def project(state: State, policies: Mapping[str, Policy]) -> Appraisal:
         objection = replace(objection, original=summary)
         scored = replace(scored, used=(*original.used, *scored.used))
     extra = [f.event_id for f in (adopted[-1] if adopted else None, assignment, closure) if f is not None]
-    positions = {f.event_id: f.position for f in state.live()}
+    positions = {f.event_id: f.position for slot in FACT_SLOTS for f in getattr(state, slot)}
     basis = tuple(sorted(set(scored.used) | set(extra) | set(objection_used), key=positions.__getitem__))
     a = assignment.payload if assignment is not None else None
     status = "final" if closure is not None else "provisional"

@@ -13,6 +13,8 @@ from services.scoring.domain.numbers import exact, mean, rounded
 from services.scoring.domain.policy import Behaviour, Rounding
 
 RELATIONS = ("atasan", "rekan", "bawahan", "diri")
+#: The BerAKHLAK values in their order (iterating the enum itself costs more than the aggregate).
+_BERAKHLAK = tuple(v.value for v in BerakhlakValue)
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,7 +112,8 @@ def aggregate_behaviour(
     the policy bands (>= 2.5 Di Atas, >= 1.5 Sesuai, else Di Bawah). `None` when nothing is scored. `points`
     reads each score (as given by default)."""
     current = latest_scores(scores)
-    rated_values = [v.value for v in BerakhlakValue if any(s.value == v.value for s in current)]
+    present = {s.value for s in current}
+    rated_values = [v for v in _BERAKHLAK if v in present]
     per_value = tuple(value_score(current, value, policy, rounding, points) for value in rated_values)
     scored = [v.score for v in per_value if v.score is not None]
     if not scored:

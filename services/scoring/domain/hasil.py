@@ -105,8 +105,9 @@ def hasil_kerja(state: State, rules: CapaianRules, rounding: Rounding) -> HasilK
             realisasi: Decimal | None = None
             ids: tuple[str, ...] = ()
             note: str | None = NO_EVIDENCE
-            capaian = rounded(Decimal(0), rounding.places, rounding.mode)
-            if fact is not None:
+            if fact is None:
+                capaian = rounded(Decimal(0), rounding.places, rounding.mode)
+            else:
                 realisasi = fact.payload.value
                 capaian = capaian_iki(
                     realisasi, iki.target.low, iki.target.high, iki.direction, rules, rounding

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import calendar
+import functools
 from collections.abc import Sequence
 from datetime import date
 
@@ -13,6 +14,7 @@ from services.scoring.domain.state import Fact
 _MONTHS = {"": (1, 12), "Q1": (1, 3), "Q2": (4, 6), "Q3": (7, 9), "Q4": (10, 12), "S1": (1, 6), "S2": (7, 12)}
 
 
+@functools.lru_cache(maxsize=4096)
 def period_bounds(period: str) -> tuple[date, date]:
     """The first and last day of a period ("2025", "2025-Q3", "2025-S1")."""
     year = period_year(period)
