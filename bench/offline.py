@@ -1,7 +1,10 @@
 """Work done from the ledger alone, after the run: rebuilding every read model, and verifying the ledger.
 
-- replay: the accepted events are read back from the audit ledger (streamed with a server-side cursor), parsed,
-  and folded through the scoring core's `score_stream`, as an auditor rebuilds the read model (REGULATION.md §4);
+- replay: the product's rebuild (`objektif audit rebuild`, `services.audit.app.replay.rebuild`) without the
+  comparison with the published results: the accepted events read back from the audit ledger
+  (`queries.evidence_leaves`), then parsed and scored by the scoring core (`score_stream` behind the CLI's
+  `CoreScorer`) in one process per CPU, each over a group of employees (`replay.score_evidence`), as an auditor
+  rebuilds the read model (REGULATION.md §4);
 - audit verify, the bare arithmetic: every leaf's hash recomputed from its bytes and compared, then the root of
   all leaf hashes (`root_from_leaf_hashes`) compared with the signed tree head;
 - audit verify, the product: `services.audit.app.verify.verify_ledger` (chain, nodes, head, checkpoints), as
@@ -16,13 +19,12 @@ from dataclasses import dataclass
 
 import asyncpg
 
-from contracts import topics
-from contracts.envelope import Envelope
+from objektif.commands.audit import CoreScorer
+from services.audit.adapters import queries
+from services.audit.app import replay as replay_app
 from services.audit.app.checkpoints import signer_from_seed
 from services.audit.app.verify import verify_ledger
 from services.audit.domain.merkle import leaf_hash, root_from_leaf_hashes
-from services.scoring.adapters.policy_files import load_default_policies
-from services.scoring.domain.stream import score_stream
 
 CHUNK = 20_000
 
@@ -31,35 +33,30 @@ CHUNK = 20_000
 class Replay:
     events: int
     appraisals: int
+    processes: int
     read_seconds: float
     score_seconds: float
 
     def to_json(self) -> dict[str, float | int]:
         total = self.read_seconds + self.score_seconds
-        return {"events": self.events, "appraisals": self.appraisals,
-                "read_and_parse_seconds": round(self.read_seconds, 3), "score_seconds": round(self.score_seconds, 3),
-                "events_per_second": round(self.events / total, 1) if total else 0.0,
-                "score_stream_events_per_second": round(self.events / self.score_seconds, 1)
-                if self.score_seconds else 0.0}
+        return {"events": self.events, "appraisals": self.appraisals, "processes": self.processes,
+                "read_seconds": round(self.read_seconds, 3),
+                "parse_and_score_seconds": round(self.score_seconds, 3),
+                "events_per_second": round(self.events / total, 1) if total else 0.0}
 
 
 async def replay(dsn: str) -> Replay:
-    """Rebuild every appraisal from the evidence events in the ledger."""
-    policies = load_default_policies()
+    """Rebuild every appraisal from the evidence events in the ledger, as `replay.rebuild` does."""
+    scorer = CoreScorer()
     conn = await asyncpg.connect(dsn)
     try:
         began = time.perf_counter()
-        events: list[Envelope] = []
-        async with conn.transaction():
-            cursor = conn.cursor("""SELECT d.body FROM audit.leaves l JOIN audit.leaf_data d USING (idx)
-                                    WHERE l.topic = $1 AND l.type <> 'invalid' ORDER BY l.idx""",
-                                 topics.EVIDENCE, prefetch=CHUNK)
-            async for row in cursor:
-                events.append(Envelope.model_validate_json(row["body"]))
+        leaves = await queries.evidence_leaves(conn)
         read = time.perf_counter() - began
         began = time.perf_counter()
-        output = score_stream(events, policies)
-        return Replay(len(events), len(output.appraisals), read, time.perf_counter() - began)
+        results = replay_app.score_evidence(leaves, scorer)
+        scored = time.perf_counter() - began
+        return Replay(len(leaves), len(results), replay_app.processes_for(len(leaves)), read, scored)
     finally:
         await conn.close()
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import re
 import warnings
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
@@ -87,6 +88,15 @@ class CoreScorer:
         from services.scoring.domain.stream import score_stream
 
         return [a.to_json() for a in score_stream(events, self._policies).appraisals]
+
+    def employee_of(self, type: str, subject: str) -> str | None:
+        """The NIP of an employee fact, which `route` sends only into that employee's streams; None for the
+        unit-level types and subjects, which it may send into anyone's (what its `_is_employee` decides)."""
+        from contracts import events as ev
+        from contracts.envelope import NIP_PATTERN
+
+        unit_level = {ev.OrgPredicateSet.TYPE, ev.UnitRegistered.TYPE, ev.PositionRegistered.TYPE}
+        return None if type in unit_level or not re.match(NIP_PATTERN, subject) else subject
 
 
 @contextlib.contextmanager

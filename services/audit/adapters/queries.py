@@ -134,6 +134,19 @@ async def topic_leaves(conn: asyncpg.Connection, topic: str, until: int | None =
     return [_leaf(r) for r in rows]
 
 
+async def evidence_leaves(conn: asyncpg.Connection, until: int | None = None) -> list[asyncpg.Record]:
+    """The accepted events' leaves (up to index ``until`` inclusive when given), in ledger order, without the
+    records ledgered as invalid: ``idx, event_id, type, subject, body`` (body None where erased). Only what a
+    replay reads, as records: a rebuild reads every one of them."""
+    return await conn.fetch(
+        """SELECT l.idx, l.event_id, l.type, l.subject, d.body
+           FROM audit.leaves l LEFT JOIN audit.leaf_data d ON d.idx = l.idx
+           WHERE l.topic = $1 AND l.type <> 'invalid' AND ($2::bigint IS NULL OR l.idx <= $2) ORDER BY l.idx""",
+        topics.EVIDENCE,
+        until,
+    )
+
+
 async def nodes(conn: asyncpg.Connection, ids: Iterable[NodeId]) -> dict[NodeId, bytes]:
     """The stored perfect-subtree hashes among ``ids`` (absent ones are simply missing from the answer)."""
     wanted = sorted(set(ids))

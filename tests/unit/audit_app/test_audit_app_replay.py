@@ -4,8 +4,10 @@ ledger interleaved topics in, and reports a field diff when the result does not 
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import asyncpg
+import orjson
 import pytest
 from audit_app_data import (
     NIP,
@@ -21,6 +23,11 @@ from audit_app_data import (
 )
 
 from contracts import topics
+from contracts.canonical import canonical_bytes
+from contracts.envelope import Envelope
+from contracts.registry import PAYLOADS
+from objektif import candisari
+from objektif.commands.audit import CoreScorer
 from services.audit.app.checkpoints import issue_checkpoint
 from services.audit.app.errors import NoCheckpoint, NothingPublished, ReplayInputMissing
 from services.audit.app.replay import (
@@ -30,8 +37,11 @@ from services.audit.app.replay import (
     rebuild,
     replay,
     replay_all,
+    score_evidence,
+    shards,
     until_as_of,
 )
+from services.scoring.domain.stream import _is_employee
 
 SCORER = CountingScorer()
 E1, E2, E3 = realisation("e1", 1, "10"), realisation("e2", 2, "20"), realisation("e3", 3, "30")
@@ -107,6 +117,41 @@ async def test_every_published_result_replays_and_the_read_model_rebuilds_to_the
     early = await rebuild(conn, SCORER, until=1)
     assert early.content_hash == content_hash([SCORER.appraise([E1])])
     assert early.matches_published
+    assert await rebuild(conn, SCORER, until=5, processes=2) == whole
+
+
+def _leaves(events: list[Envelope]) -> list[tuple[Any, ...]]:
+    """Rows as `queries.evidence_leaves` returns them: idx, event_id, type, subject, body."""
+    return [(i, e.event_id, e.type, e.subject, canonical_bytes(e.model_dump(mode="json", exclude_none=True)))
+            for i, e in enumerate(events)]
+
+
+def test_a_rebuild_in_several_processes_gives_exactly_the_results_of_one() -> None:
+    # The demo: 8 units with leaders, positions, unit predicates, policies for "*" and for units, objections.
+    events = [Envelope.model_validate({**body, "sequence": n})
+              for n, (_source, body) in enumerate(candisari.build().submissions, 1)]
+    leaves, scorer = _leaves(events), CoreScorer()
+    parts = shards(leaves, scorer, 3)
+    assert all(parts) and sum(map(len, parts)) > len(leaves)  # unit-level events go to every group
+    one = score_evidence(leaves, scorer, processes=1)
+    assert len(one) > 20
+    for processes in (2, 3):
+        assert orjson.dumps(score_evidence(leaves, scorer, processes=processes)) == orjson.dumps(one)
+
+
+def test_an_erased_event_stops_a_parallel_rebuild_as_it_stops_one_process() -> None:
+    leaves = _leaves([realisation(f"p{i}", i + 1, "1", nip=nip) for i, nip in enumerate([NIP, OTHER_NIP] * 3)])
+    leaves[3] = (*leaves[3][:4], None)
+    for processes in (1, 2):
+        with pytest.raises(ReplayInputMissing, match=r"leaf 3 .* were erased"):
+            score_evidence(leaves, SCORER, processes=processes)
+
+
+@pytest.mark.parametrize("type_", sorted(PAYLOADS))
+def test_the_scorer_keeps_apart_exactly_the_events_route_keeps_in_one_employees_streams(type_: str) -> None:
+    for subject in (NIP, "unit-1", "*", "1980010120050110019"):
+        event = Envelope.model_validate({**realisation("k", 1, "1").model_dump(), "type": type_, "subject": subject})
+        assert (CoreScorer().employee_of(type_, subject) is not None) == _is_employee(event)
 
 
 async def test_as_of_a_time_means_the_ledger_under_the_last_checkpoint_issued_by_then(
