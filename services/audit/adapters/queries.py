@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 from uuid import UUID
 
 import asyncpg
@@ -24,9 +25,11 @@ _LEAF_COLUMNS = (
 _LEAF_FROM = "audit.leaves l LEFT JOIN audit.leaf_data d ON d.idx = l.idx"
 
 
-@dataclass(frozen=True, slots=True)
-class Leaf:
-    """One ledger leaf; ``body`` is None once its bytes were lawfully erased (UU PDP), the hash stays."""
+class Leaf(NamedTuple):
+    """One ledger leaf; ``body`` is None once its bytes were lawfully erased (UU PDP), the hash stays.
+
+    A named tuple in the order of `_LEAF_COLUMNS`, made straight from the row: a verification makes one per
+    leaf."""
 
     idx: int
     event_id: UUID
@@ -59,18 +62,7 @@ class StoredCheckpoint:
 
 
 def _leaf(row: asyncpg.Record) -> Leaf:
-    body = row["body"]
-    return Leaf(
-        idx=row["idx"],
-        event_id=row["event_id"],
-        topic=row["topic"],
-        type=row["type"],
-        subject=row["subject"],
-        period=row["period"],
-        leaf_hash=bytes(row["leaf_hash"]),
-        chain_hash=bytes(row["chain_hash"]),
-        body=None if body is None else bytes(body),
-    )
+    return Leaf._make(row)  # bytea arrives as bytes
 
 
 def _checkpoint(row: asyncpg.Record) -> StoredCheckpoint:
@@ -159,6 +151,21 @@ async def nodes(conn: asyncpg.Connection, ids: Iterable[NodeId]) -> dict[NodeId,
         [idx for _, idx in wanted],
     )
     return {(r["level"], r["idx"]): bytes(r["hash"]) for r in rows}
+
+
+async def nodes_completed(conn: asyncpg.Connection, begin: int, end: int) -> dict[NodeId, bytes]:
+    """The stored perfect subtrees that appending leaves ``begin`` to ``end - 1`` completes: node
+    ``(level, i)`` completes with leaf ``((i + 1) << level) - 1``, so at each level those with
+    ``begin >> level <= i < end >> level``. One range of the primary key per level, rather than naming each."""
+    rows = await conn.fetch(
+        """SELECT n.level, n.idx, n.hash FROM generate_series(0, $3::int) AS g(level)
+           JOIN audit.nodes n ON n.level = g.level AND n.idx >= ($1::bigint >> g.level)
+                              AND n.idx < ($2::bigint >> g.level)""",
+        begin,
+        end,
+        end.bit_length(),
+    )
+    return {(r[0], r[1]): r[2] for r in rows}
 
 
 async def checkpoints(conn: asyncpg.Connection) -> list[StoredCheckpoint]:

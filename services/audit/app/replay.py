@@ -13,7 +13,6 @@ partition (key: NIP), so the scoring service had seen exactly the stream's event
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import multiprocessing
 import os
@@ -34,6 +33,7 @@ from contracts.canonical import canonical_bytes
 from contracts.envelope import Envelope
 from services.audit.adapters import queries
 from services.audit.adapters.queries import Leaf
+from services.audit.app.cpu import paused_gc
 from services.audit.app.errors import NoCheckpoint, NothingPublished, ReplayInputMissing
 
 SCORE_TYPE = "score.computed"
@@ -231,15 +231,8 @@ def processes_for(events: int, requested: int | None = None) -> int:
 
 
 def _without_gc(work: Callable[[T], R], arg: T) -> R:
-    """``work(arg)`` with the cyclic garbage collector paused: parsing and scoring make many objects and no
-    cycles to speak of, and each collection would walk every event already held."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
+    with paused_gc():
         return work(arg)
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _child(work: Callable[[T], R], arg: T, send: Connection) -> None:

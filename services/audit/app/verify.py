@@ -20,6 +20,7 @@ import asyncpg
 from services.audit.adapters import queries
 from services.audit.adapters.ledger import chain_next, entry_of
 from services.audit.adapters.queries import Leaf, StoredCheckpoint
+from services.audit.app.cpu import paused_gc
 from services.audit.domain.checkpoint import Checkpoint, open_checkpoint
 from services.audit.domain.errors import CheckpointError
 from services.audit.domain.merkle import CompletedNode, Frontier, leaf_hash
@@ -100,25 +101,25 @@ class _Findings:
             self.dropped += 1
 
 
+def _problem(leaf: Leaf, kind: str, message: str) -> Problem:
+    return Problem(kind, f"leaf {leaf.idx} ({leaf.event_id}): {message}", leaf.idx, leaf.event_id)
+
+
 def check_leaf(leaf: Leaf, previous_chain: bytes) -> list[Problem]:
     """What is wrong with one leaf: its bytes, its index row, its chain link (empty when intact)."""
-
-    def problem(kind: str, message: str) -> Problem:
-        return Problem(kind, f"leaf {leaf.idx} ({leaf.event_id}): {message}", leaf.idx, leaf.event_id)
-
     found: list[Problem] = []
     if leaf.body is not None:
         if not hmac.compare_digest(leaf_hash(leaf.body), leaf.leaf_hash):
-            found.append(problem("leaf.bytes", "its bytes no longer hash to its leaf hash"))
+            found.append(_problem(leaf, "leaf.bytes", "its bytes no longer hash to its leaf hash"))
         else:
             entry = entry_of(leaf.topic, leaf.body)
             said = (entry.event_id, entry.type, entry.subject, entry.period)
             if said != (leaf.event_id, leaf.type, leaf.subject, leaf.period):
-                found.append(problem("leaf.index", f"its index row says {leaf.type} {leaf.subject} "
-                                     f"{leaf.period} but its bytes say {entry.event_id} {entry.type} "
-                                     f"{entry.subject} {entry.period}"))
+                found.append(_problem(leaf, "leaf.index", f"its index row says {leaf.type} {leaf.subject} "
+                                      f"{leaf.period} but its bytes say {entry.event_id} {entry.type} "
+                                      f"{entry.subject} {entry.period}"))
     if not hmac.compare_digest(chain_next(previous_chain, leaf.leaf_hash), leaf.chain_hash):
-        found.append(problem("leaf.chain", "its chain link does not follow from the previous one"))
+        found.append(_problem(leaf, "leaf.chain", "its chain link does not follow from the previous one"))
     return found
 
 
@@ -165,7 +166,8 @@ async def verify_ledger(
     Runs in one read-only snapshot, so that appends made meanwhile by the running service are simply not seen.
     """
     async with conn.transaction(isolation="repeatable_read", readonly=True):
-        return await _verify(conn, trusted_vkeys, batch, progress)
+        with paused_gc():
+            return await _verify(conn, trusted_vkeys, batch, progress)
 
 
 async def _verify(
@@ -224,7 +226,7 @@ async def _verify(
                             checkpoint_size=cut,
                         )
                     )
-        await _check_nodes(conn, completed, rows, findings)
+        await _check_nodes(conn, begin, end, completed, rows, findings)
         checked += len(rows)
         progress(len(rows))
     if frontier.root() != head.root:
@@ -240,10 +242,16 @@ async def _verify(
 
 
 async def _check_nodes(
-    conn: asyncpg.Connection, completed: Sequence[CompletedNode], rows: Sequence[Leaf], findings: _Findings
+    conn: asyncpg.Connection,
+    begin: int,
+    end: int,
+    completed: Sequence[CompletedNode],
+    rows: Sequence[Leaf],
+    findings: _Findings,
 ) -> None:
-    """The stored perfect subtrees must be those the leaf hashes build (inclusion proofs are made of them)."""
-    stored = await queries.nodes(conn, [(level, idx) for level, idx, _ in completed])
+    """The stored perfect subtrees must be those the leaf hashes build (inclusion proofs are made of them):
+    ``completed`` are those that leaves ``begin`` to ``end - 1`` complete."""
+    stored = await queries.nodes_completed(conn, begin, end)
     event_of = {leaf.idx: leaf.event_id for leaf in rows}
     for level, idx, value in completed:
         if stored.get((level, idx)) != value:

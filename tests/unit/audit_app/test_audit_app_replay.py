@@ -3,6 +3,7 @@ ledger interleaved topics in, and reports a field diff when the result does not 
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -24,7 +25,7 @@ from audit_app_data import (
 
 from contracts import topics
 from contracts.canonical import canonical_bytes
-from contracts.envelope import Envelope
+from contracts.envelope import NIP_PATTERN, Envelope
 from contracts.registry import PAYLOADS
 from objektif import candisari
 from objektif.commands.audit import CoreScorer
@@ -41,7 +42,7 @@ from services.audit.app.replay import (
     shards,
     until_as_of,
 )
-from services.scoring.domain.stream import _is_employee
+from services.scoring.domain.stream import _UNIT_TYPES
 
 SCORER = CountingScorer()
 E1, E2, E3 = realisation("e1", 1, "10"), realisation("e2", 2, "20"), realisation("e3", 3, "30")
@@ -149,9 +150,10 @@ def test_an_erased_event_stops_a_parallel_rebuild_as_it_stops_one_process() -> N
 
 @pytest.mark.parametrize("type_", sorted(PAYLOADS))
 def test_the_scorer_keeps_apart_exactly_the_events_route_keeps_in_one_employees_streams(type_: str) -> None:
+    """`route` takes an event as an employee fact when its subject is a NIP and its type not unit-level."""
     for subject in (NIP, "unit-1", "*", "1980010120050110019"):
-        event = Envelope.model_validate({**realisation("k", 1, "1").model_dump(), "type": type_, "subject": subject})
-        assert (CoreScorer().employee_of(type_, subject) is not None) == _is_employee(event)
+        employee_fact = type_ not in _UNIT_TYPES and re.fullmatch(NIP_PATTERN, subject) is not None
+        assert CoreScorer().employee_of(type_, subject) == (subject if employee_fact else None)
 
 
 async def test_as_of_a_time_means_the_ledger_under_the_last_checkpoint_issued_by_then(
