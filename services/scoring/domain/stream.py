@@ -11,6 +11,7 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from operator import attrgetter
 from typing import Any
 
 from contracts import events as ev
@@ -25,6 +26,8 @@ from services.scoring.domain.units import UnitSummary, summarise_units
 
 _NIP = re.compile(NIP_PATTERN)
 _UNIT_TYPES = frozenset({ev.OrgPredicateSet.TYPE, ev.UnitRegistered.TYPE, ev.PositionRegistered.TYPE})
+_POSITION, _ASSIGNED = ev.PositionRegistered.TYPE, ev.EmployeeAssigned.TYPE
+_ADOPTED, _PREDICATE = ev.PolicyAdopted.TYPE, ev.OrgPredicateSet.TYPE
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,15 +45,14 @@ class ScoringOutput:
         }
 
 
-def _is_employee(event: Envelope) -> bool:
-    return event.type not in _UNIT_TYPES and bool(_NIP.match(event.subject))
+_SEQUENCE = attrgetter("sequence")
 
 
 def route_order(events: Iterable[Envelope]) -> list[Envelope]:
     """The order `route` takes events in: evidence sequence when every event carries one, else as given."""
     ordered = list(events)
     if ordered and all(e.sequence is not None for e in ordered):
-        ordered.sort(key=lambda e: e.sequence or 0)
+        ordered.sort(key=_SEQUENCE)
     return ordered
 
 
@@ -75,20 +77,28 @@ def route(events: Iterable[Envelope]) -> tuple[dict[tuple[str, str], list[Envelo
     held then); policy adoptions for its period addressed to "*" or to the employee's unit; and, for a unit's
     leader, the leader position's registration and the unit's predicate for the period (§1.3)."""
     ordered = route_order(events)
+    nip_subject: dict[str, bool] = {}  # subject -> whether it is a NIP (the regex once per subject)
+    employee: list[bool] = []  # whether each event is an employee fact (NIP subject, not a unit-level type)
     keys: set[tuple[str, str]] = set()
     assignments: dict[str, list[ev.EmployeeAssigned]] = defaultdict(list)
     leading: dict[str, bool] = {}
     for event in ordered:
-        if event.type == ev.PositionRegistered.TYPE:
+        type_, subject = event.type, event.subject
+        is_nip = nip_subject.get(subject)
+        if is_nip is None:
+            is_nip = nip_subject[subject] = bool(_NIP.match(subject))
+        own = is_nip and type_ not in _UNIT_TYPES
+        employee.append(own)
+        if type_ == _POSITION:
             position = parse_payload(event)
             assert isinstance(position, ev.PositionRegistered)
             leading[position.position_id] = position.is_unit_leader
-        elif _is_employee(event) and event.type == ev.EmployeeAssigned.TYPE:
+        elif own and type_ == _ASSIGNED:
             assignment = parse_payload(event)
             assert isinstance(assignment, ev.EmployeeAssigned)
-            assignments[event.subject].append(assignment)
-        elif _is_employee(event) and event.type != ev.PolicyAdopted.TYPE:
-            keys.add((event.subject, event.period))
+            assignments[subject].append(assignment)
+        elif own and type_ != _ADOPTED:
+            keys.add((subject, event.period))
     held = _positions_held(keys, assignments)
     streams: dict[tuple[str, str], list[Envelope]] = {key: [] for key in keys}
     by_period: dict[str, list[tuple[str, str]]] = defaultdict(list)
@@ -102,24 +112,27 @@ def route(events: Iterable[Envelope]) -> tuple[dict[tuple[str, str], list[Envelo
             by_position[place[1]].append(key)
             leaders[(place[0], key[1])].append(key)
     unit_events: list[Envelope] = []
-    for event in ordered:
+    for event, own in zip(ordered, employee, strict=True):
+        type_ = event.type
         targets: Iterable[tuple[str, str]] = ()
-        if event.type == ev.PolicyAdopted.TYPE and not _NIP.match(event.subject):
-            targets = [k for k in by_period.get(event.period, ()) if event.subject in ("*", _unit(held[k]))]
-        elif event.type == ev.PositionRegistered.TYPE:
-            targets = by_position.get(event.payload.get("position_id", ""), ())
-        elif event.type == ev.OrgPredicateSet.TYPE:
-            targets = leaders.get((event.payload.get("unit_id", ""), event.period), ())
-        elif event.type == ev.EmployeeAssigned.TYPE and _is_employee(event):
+        if own:
+            if type_ != _ASSIGNED:
+                # an adoption addressed to one employee with no other fact in the period has no stream to join
+                stream = streams.get((event.subject, event.period))
+                if stream is not None:
+                    stream.append(event)
+                continue
             start = period_bounds(event.period)[0]
             targets = [k for k in by_nip.get(event.subject, ()) if start <= period_bounds(k[1])[1]]
-        elif _is_employee(event):
-            # an adoption addressed to one employee with no other fact in the period has no stream to join
-            streams.get((event.subject, event.period), []).append(event)
-            continue
+        elif type_ == _ADOPTED and not nip_subject[event.subject]:
+            targets = [k for k in by_period.get(event.period, ()) if event.subject in ("*", _unit(held[k]))]
+        elif type_ == _POSITION:
+            targets = by_position.get(event.payload.get("position_id", ""), ())
+        elif type_ == _PREDICATE:
+            targets = leaders.get((event.payload.get("unit_id", ""), event.period), ())
         for key in targets:
             streams[key].append(event)
-        if not _is_employee(event):
+        if not own:
             unit_events.append(event)
     return streams, unit_events
 
