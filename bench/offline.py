@@ -5,8 +5,8 @@
   (`queries.evidence_leaves`), then parsed and scored by the scoring core (`score_stream` behind the CLI's
   `CoreScorer`) in one process per CPU, each over a group of employees (`replay.score_evidence`), as an auditor
   rebuilds the read model (REGULATION.md §4);
-- audit verify, the bare arithmetic: every leaf's hash recomputed from its bytes and compared, then the root of
-  all leaf hashes (`root_from_leaf_hashes`) compared with the signed tree head;
+- audit verify, the bare arithmetic: every leaf's hash recomputed from its bytes (`leaf_hashes`) and compared,
+  then the root of all leaf hashes (`root_from_leaf_hashes`) compared with the signed tree head;
 - audit verify, the product: `services.audit.app.verify.verify_ledger` (chain, nodes, head, checkpoints), as
   `objektif audit verify` runs it.
 """
@@ -24,9 +24,7 @@ from services.audit.adapters import queries
 from services.audit.app import replay as replay_app
 from services.audit.app.checkpoints import signer_from_seed
 from services.audit.app.verify import verify_ledger
-from services.audit.domain.merkle import leaf_hash, root_from_leaf_hashes
-
-CHUNK = 20_000
+from services.audit.domain.merkle import leaf_hashes, root_from_leaf_hashes
 
 
 @dataclass(frozen=True)
@@ -86,20 +84,19 @@ async def verify(dsn: str, checkpoint_seed: bytes) -> Verify:
     """Recompute every leaf hash and the root; then run the audit service's own full verification."""
     conn = await asyncpg.connect(dsn)
     try:
-        head = await conn.fetchrow("SELECT size, root FROM audit.head WHERE id = 1")
         began = time.perf_counter()
-        bodies: list[bytes] = []
-        stored: list[bytes] = []
-        async with conn.transaction():
-            cursor = conn.cursor("""SELECT l.leaf_hash, d.body FROM audit.leaves l JOIN audit.leaf_data d
-                                    USING (idx) WHERE l.idx < $1 ORDER BY l.idx""", head["size"], prefetch=CHUNK)
-            async for row in cursor:
-                stored.append(row["leaf_hash"])
-                bodies.append(row["body"])
+        async with conn.transaction(isolation="repeatable_read", readonly=True):
+            head = await conn.fetchrow("SELECT size, root FROM audit.head WHERE id = 1")
+            # Each table in primary-key order on its own: cheaper for the server than joining them row by row.
+            stored = [r[0] for r in await conn.fetch(
+                "SELECT leaf_hash FROM audit.leaves WHERE idx < $1 ORDER BY idx", head["size"])]
+            rows = await conn.fetch("SELECT idx, body FROM audit.leaf_data WHERE idx < $1 ORDER BY idx", head["size"])
+        bodies = [r[1] for r in rows]
+        complete = len(rows) == len(stored) == head["size"] and (not rows or rows[-1][0] == len(rows) - 1)
         read = time.perf_counter() - began
         began = time.perf_counter()
-        hashes = [leaf_hash(b) for b in bodies]
-        intact = hashes == stored and root_from_leaf_hashes(hashes) == bytes(head["root"])
+        hashes = leaf_hashes(bodies)
+        intact = complete and hashes == stored and root_from_leaf_hashes(hashes) == bytes(head["root"])
         hashed = time.perf_counter() - began
         vkey = signer_from_seed(base64.b64encode(checkpoint_seed).decode()).verifier_key()
         began = time.perf_counter()
