@@ -35,11 +35,11 @@ _SERVER_FIELDS = ("sequence", "recorded_at")
 
 @dataclass(frozen=True, slots=True)
 class Parsed:
-    """A structurally valid submission: the JSON object as sent, its envelope and its typed payload, and what
-    authentication reads: the signing bytes and, for a `batch:` signature, its parts (None when malformed) and
-    the member's leaf hash."""
+    """A structurally valid submission: its envelope and typed payload, and what authentication reads: the
+    signing bytes and, for a `batch:` signature, its parts (None when malformed) and the member's leaf hash.
+    The JSON object itself is not kept: a batch is screened whole before it is decided, and the fewer objects it
+    holds meanwhile, the less the garbage collector has to walk."""
 
-    data: dict[str, Any]
     envelope: Envelope
     payload: ev.Payload
     message: bytes
@@ -135,11 +135,44 @@ def _datetime_fields(cls: type[ev.Payload]) -> tuple[str, ...]:
 
 def _naive_datetimes(payload: ev.Payload) -> tuple[ev.RejectionReason, ...]:
     """Payload timestamps must carry an offset, as the envelope's do (they are compared with aware times)."""
+    fields = _datetime_fields(type(payload))
+    if not fields:
+        return ()
     return tuple(
         reason(Code.SCHEMA_INVALID, f"payload.{name}: needs a UTC offset", path=f"payload.{name}")
-        for name in _datetime_fields(type(payload))
+        for name in fields
         if isinstance(value := getattr(payload, name), datetime) and value.utcoffset() is None
     )
+
+
+def _structure(data: dict[str, Any]) -> Parsed | tuple[ev.RejectionReason, ...]:
+    """`parse` past the JSON object: the parsed submission, or the reasons why not."""
+    if _has_problem(data):
+        return (_locate_problem(data),)
+    if data.get("sequence") is not None or data.get("recorded_at") is not None:
+        return tuple(reason(Code.SERVER_FIELD, path=f) for f in _SERVER_FIELDS if data.get(f) is not None)
+    try:
+        envelope = Envelope.model_validate(data)
+    except ValidationError as error:
+        return _schema_reasons(error)
+    if envelope.type not in SUBMITTABLE:
+        return (reason(Code.UNKNOWN_TYPE, envelope.type[:80], path="type"),)
+    try:
+        payload = parse_payload(envelope)
+    except UnsupportedSchemaVersion as error:
+        return (reason(Code.UNSUPPORTED_VERSION, str(error)[:200], path="schema_version"),)
+    except UnknownEventType:
+        return (reason(Code.UNKNOWN_TYPE, envelope.type[:80], path="type"),)
+    except ValidationError as error:
+        return _schema_reasons(error, "payload.")
+    naive = _naive_datetimes(payload)
+    if naive:
+        return naive
+    message = signing_bytes(data)
+    signature = envelope.signature
+    if signature is not None and signature.startswith(BATCH_PREFIX):
+        return Parsed(envelope, payload, message, parse_batch_signature(signature), leaf_hash(message))
+    return Parsed(envelope, payload, message)
 
 
 def parse(raw: bytes, *, max_bytes: int) -> Parsed | Unparsed:
@@ -151,33 +184,7 @@ def parse(raw: bytes, *, max_bytes: int) -> Parsed | Unparsed:
         return Unparsed(None, (failure,))
     if not isinstance(data, dict):
         return Unparsed(None, (reason(Code.NOT_OBJECT),))
-    event_id = _event_id(data)
-    if _has_problem(data):
-        return Unparsed(event_id, (_locate_problem(data),))
-    server = tuple(reason(Code.SERVER_FIELD, path=f) for f in _SERVER_FIELDS if data.get(f) is not None)
-    if server:
-        return Unparsed(event_id, server)
-    try:
-        envelope = Envelope.model_validate(data)
-    except ValidationError as error:
-        return Unparsed(event_id, _schema_reasons(error))
-    if envelope.type not in SUBMITTABLE:
-        return Unparsed(event_id, (reason(Code.UNKNOWN_TYPE, envelope.type[:80], path="type"),))
-    try:
-        payload = parse_payload(envelope)
-    except UnsupportedSchemaVersion as error:
-        return Unparsed(
-            event_id, (reason(Code.UNSUPPORTED_VERSION, str(error)[:200], path="schema_version"),)
-        )
-    except UnknownEventType:
-        return Unparsed(event_id, (reason(Code.UNKNOWN_TYPE, envelope.type[:80], path="type"),))
-    except ValidationError as error:
-        return Unparsed(event_id, _schema_reasons(error, "payload."))
-    naive = _naive_datetimes(payload)
-    if naive:
-        return Unparsed(event_id, naive)
-    message = signing_bytes(data)
-    signature = envelope.signature
-    if signature is not None and signature.startswith(BATCH_PREFIX):
-        return Parsed(data, envelope, payload, message, parse_batch_signature(signature), leaf_hash(message))
-    return Parsed(data, envelope, payload, message)
+    parsed = _structure(data)
+    if isinstance(parsed, Parsed):
+        return parsed
+    return Unparsed(_event_id(data), parsed)
