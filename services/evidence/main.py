@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import gc
 
 from faststream import FastStream
 from faststream.kafka.annotations import KafkaMessage
@@ -46,6 +47,23 @@ class EvidenceSettings(ServiceSettings):
     http_burst: int = Field(default=100, ge=1, description="POST /submissions per client at once")
 
 
+#: Tracked allocations (net of frees) between two young-generation collections; CPython's default is 700.
+GC_YOUNG_THRESHOLD = 50_000
+
+
+def settle_collector() -> None:
+    """Keep the cyclic garbage collector off the hot path, once the service has started.
+
+    What exists now (modules, the gate's state) lives as long as the process, so it is frozen out of the
+    collector's reach; and a batch of 2,000 submissions keeps ~100k objects alive while it is decided and stored,
+    which under the default thresholds were walked again and again (measured: ~65 µs of CPU per submission, a
+    quarter of the service's). Nearly all of that garbage is freed by reference counting; the cycles that
+    remain (tracebacks, futures) wait for the next collection, after 50k allocations instead of 700.
+    """
+    gc.freeze()
+    gc.set_threshold(GC_YOUNG_THRESHOLD, 20, 10)
+
+
 def build_app(settings: EvidenceSettings) -> FastStream | HttpService:
     """The evidence service as a FastStream app: consume submissions, decide, store, relay; with its HTTP side
     (health, readiness, metrics) when `http_port` is set (chassis/http.py)."""
@@ -77,6 +95,7 @@ def build_app(settings: EvidenceSettings) -> FastStream | HttpService:
         intake = Intake(EvidenceStore(pool), initial_state(admin_keys), clock=utc_now)
         await intake.catch_up()
         held.update(pool=pool, intake=intake)
+        settle_collector()
 
     async def start_relays() -> None:
         pool = held["pool"]
