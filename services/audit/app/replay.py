@@ -286,17 +286,25 @@ def score_evidence(
     return sorted((r for part in scored for r in part), key=lambda r: (str(r["nip"]), str(r["period"])))
 
 
+def _stream_order(e: Envelope) -> tuple[int, str]:
+    return (e.sequence or 0, str(e.event_id))
+
+
 def employee_period_stream(evidence: Iterable[Envelope], nip: str, scorer: Scorer) -> list[Envelope]:
     """What the scoring service re-appraises an employee from: his or her accepted events (all periods) and
     the unit-level context events, in sequence order."""
     chosen = [e for e in evidence if e.subject == nip or scorer.is_context(e)]
-    return sorted(chosen, key=lambda e: (e.sequence or 0, str(e.event_id)))
+    return sorted(chosen, key=_stream_order)
 
 
-def horizon_of(published: Envelope, stream: Sequence[Envelope]) -> int:
+def horizon_of(
+    published: Envelope, stream: Sequence[Envelope], by_id: Mapping[str, Envelope] | None = None
+) -> int:
     """The evidence sequence a published result had seen: that of the event its `correlation_id` names, else
-    the highest among its basis events; `ReplayInputMissing` if the ledger holds neither."""
-    by_id = {str(e.event_id): e for e in stream}
+    the highest among its basis events; `ReplayInputMissing` if the ledger holds neither. ``by_id``: the
+    stream's events by id, when the caller keeps it for several results."""
+    if by_id is None:
+        by_id = {str(e.event_id): e for e in stream}
     named = by_id.get(published.correlation_id or "")
     if named is not None and named.sequence is not None:
         return named.sequence
@@ -307,14 +315,19 @@ def horizon_of(published: Envelope, stream: Sequence[Envelope]) -> int:
     return max(by_id[b].sequence or 0 for b in basis)
 
 
-def replay_published(score_leaf: Leaf, stream: Sequence[Envelope], scorer: Scorer) -> ReplayOutcome:
-    """Re-run the scoring core on the stream up to the published result's horizon and compare (pure)."""
+def replay_published(
+    score_leaf: Leaf, stream: Sequence[Envelope], scorer: Scorer, by_id: Mapping[str, Envelope] | None = None
+) -> ReplayOutcome:
+    """Re-run the scoring core on the stream up to the published result's horizon and compare (pure);
+    ``by_id`` as for `horizon_of`."""
     published = envelope_of(score_leaf)
-    horizon = horizon_of(published, stream)
+    horizon = horizon_of(published, stream, by_id)
     used = [e for e in stream if (e.sequence or 0) <= horizon]
     # Through canonical JSON, as a published result went: Decimals and tuples become what the ledger holds.
     replayed = orjson.loads(canonical_bytes(scorer.appraise(used, published.subject, published.period)))
     result = published.payload.get("result", {})
+    # Equal canonical JSON has no differing field: the walk field by field is for the results that differ.
+    same = canonical_bytes(result) == canonical_bytes(replayed)
     return ReplayOutcome(
         nip=published.subject,
         period=published.period,
@@ -324,7 +337,7 @@ def replay_published(score_leaf: Leaf, stream: Sequence[Envelope], scorer: Score
         events=len(used),
         published_basis_hash=str(result.get("basis_hash")),
         replayed_basis_hash=str(replayed.get("basis_hash")),
-        diffs=tuple(field_diff(result, replayed)),
+        diffs=() if same else tuple(field_diff(result, replayed)),
     )
 
 
@@ -369,10 +382,13 @@ async def replay_all(
     for event in evidence:
         own[event.subject].append(event)
     outcomes = []
+    streams: dict[str, tuple[list[Envelope], dict[str, Envelope]]] = {}  # per employee, with its index by id
     for leaf in await queries.topic_leaves(conn, topics.SCORES):
         if leaf.type == SCORE_TYPE:
-            stream = sorted([*own.get(leaf.subject, ()), *context], key=lambda e: (e.sequence or 0, str(e.event_id)))
-            outcomes.append(replay_published(leaf, stream, scorer))
+            if (kept := streams.get(leaf.subject)) is None:
+                stream = sorted([*own.get(leaf.subject, ()), *context], key=_stream_order)
+                kept = streams[leaf.subject] = (stream, {str(e.event_id): e for e in stream})
+            outcomes.append(replay_published(leaf, kept[0], scorer, kept[1]))
         progress(1)
     return outcomes
 
