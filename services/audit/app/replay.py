@@ -205,10 +205,7 @@ def shards(leaves: Sequence[Sequence[Any]], scorer: Scorer, count: int) -> list[
         owners.append(nip)
     size = Counter(owners)
     del size[None]
-    load, group = [0] * count, {}
-    for nip in sorted(size, key=lambda n: (-size[n], n)):  # largest first, to the least loaded group
-        group[nip] = i = load.index(min(load))
-        load[i] += size[nip]
+    group = _balanced(size, count)
     out: list[list[Sequence[Any]]] = [[] for _ in range(count)]
     for leaf, nip in zip(leaves, owners, strict=True):
         if nip is None:
@@ -217,6 +214,16 @@ def shards(leaves: Sequence[Sequence[Any]], scorer: Scorer, count: int) -> list[
         else:
             out[group[nip]].append(leaf)
     return out
+
+
+def _balanced(size: Mapping[str, int], count: int) -> dict[str, int]:
+    """A group in ``range(count)`` for each key, the groups' total sizes close: largest first, each to the
+    least loaded group so far."""
+    load, group = [0] * count, {}
+    for key in sorted(size, key=lambda k: (-size[k], k)):
+        group[key] = i = load.index(min(load))
+        load[i] += size[key]
+    return group
 
 
 def processes_for(events: int, requested: int | None = None) -> int:
@@ -372,25 +379,53 @@ async def replay(
     return replay_published(scores[-1], employee_period_stream(await evidence_events(conn), nip, scorer), scorer)
 
 
-async def replay_all(
-    conn: asyncpg.Connection, scorer: Scorer, progress: Callable[[int], None] = lambda _n: None
-) -> list[ReplayOutcome]:
-    """Replay every result ever published, in ledger order."""
-    evidence = await evidence_events(conn)
+def _replay_group(scores: Sequence[Leaf], leaves: Sequence[Sequence[Any]], scorer: Scorer) -> list[ReplayOutcome]:
+    """Replay the published results ``scores`` from the evidence rows ``leaves`` (every employee's of theirs,
+    and the unit-level ones)."""
+    evidence = envelopes(leaves)
     context = [e for e in evidence if scorer.is_context(e)]
     own: dict[str, list[Envelope]] = defaultdict(list)
     for event in evidence:
         own[event.subject].append(event)
     outcomes = []
     streams: dict[str, tuple[list[Envelope], dict[str, Envelope]]] = {}  # per employee, with its index by id
-    for leaf in await queries.topic_leaves(conn, topics.SCORES):
-        if leaf.type == SCORE_TYPE:
-            if (kept := streams.get(leaf.subject)) is None:
-                stream = sorted([*own.get(leaf.subject, ()), *context], key=_stream_order)
-                kept = streams[leaf.subject] = (stream, {str(e.event_id): e for e in stream})
-            outcomes.append(replay_published(leaf, kept[0], scorer, kept[1]))
-        progress(1)
+    for leaf in scores:
+        if (kept := streams.get(leaf.subject)) is None:
+            stream = sorted([*own.get(leaf.subject, ()), *context], key=_stream_order)
+            kept = streams[leaf.subject] = (stream, {str(e.event_id): e for e in stream})
+        outcomes.append(replay_published(leaf, kept[0], scorer, kept[1]))
     return outcomes
+
+
+async def replay_all(
+    conn: asyncpg.Connection,
+    scorer: Scorer,
+    progress: Callable[[int], None] = lambda _n: None,
+    processes: int | None = None,
+) -> list[ReplayOutcome]:
+    """Replay every result ever published, in ledger order: in `processes_for` processes, each over a group
+    of employees with their published results, their own evidence and all evidence of subjects that published
+    nothing (unit-level events among it)."""
+    leaves = await queries.evidence_leaves(conn)
+    ledgered = await queries.topic_leaves(conn, topics.SCORES)
+    scores = [leaf for leaf in ledgered if leaf.type == SCORE_TYPE]
+    progress(len(ledgered) - len(scores))
+    count = processes_for(len(leaves), processes)
+    group = _balanced(Counter(leaf.subject for leaf in scores), count) if count > 1 else {}
+    jobs: list[tuple[list[Leaf], list[Sequence[Any]]]] = [([], []) for _ in range(count)]
+    for leaf in scores:
+        jobs[group.get(leaf.subject, 0)][0].append(leaf)
+    for row in leaves:
+        if (i := group.get(row[3], -1)) >= 0:
+            jobs[i][1].append(row)
+        else:
+            for job in jobs:
+                job[1].append(row)
+    outcomes = []
+    for part in in_processes(lambda job: _replay_group(*job, scorer), jobs):
+        progress(len(part))
+        outcomes.extend(part)
+    return sorted(outcomes, key=lambda o: o.score_index)
 
 
 async def rebuild(conn: asyncpg.Connection, scorer: Scorer, until: int, processes: int | None = None) -> Rebuilt:

@@ -112,6 +112,9 @@ async def test_every_published_result_replays_and_the_read_model_rebuilds_to_the
     )
     outcomes = await replay_all(conn, SCORER)
     assert [o.match for o in outcomes] == [True, True, True]
+    counted: list[int] = []
+    assert await replay_all(conn, SCORER, counted.append, processes=2) == outcomes  # each employee apart
+    assert sum(counted) == 3
     whole = await rebuild(conn, SCORER, until=5)
     assert whole.matches_published
     assert (whole.evidence_events, whole.appraisals, whole.published) == (3, 2, 2)
