@@ -45,6 +45,17 @@ class Poison:
     value: bytes
 
 
+def _merged(cached: Sequence[Envelope], added: Sequence[Envelope]) -> list[Envelope]:
+    """A cached stream (in stream order) with the events a transaction added, in stream order: appended when
+    they all come after it (new evidence usually does), else sorted in."""
+    if not added:
+        return list(cached)
+    added = sorted(added, key=stream_order)
+    if not cached or stream_order(cached[-1]) < stream_order(added[0]):
+        return [*cached, *added]
+    return sorted([*cached, *added], key=stream_order)
+
+
 class ScoringStore:
     """Reads and writes the scoring schema within a transaction opened by `transaction()`."""
 
@@ -143,7 +154,7 @@ class ScoringTransaction:
         for s in subjects:
             cached, added = self._cache.get(s), self._added.get(s, [])
             if cached is not None and len(cached) + len(added) == counts.get(s, 0):
-                streams[s] = sorted([*cached, *added], key=stream_order) if added else list(cached)
+                streams[s] = _merged(cached, added)
             else:
                 missing.append(s)
         if missing:
@@ -236,6 +247,8 @@ class ScoringTransaction:
         )
 
     async def poison(self, items: Sequence[Poison]) -> None:
+        if not items:
+            return
         await self.conn.executemany(
             """INSERT INTO scoring.poison (topic, partition, "offset", reason, value) VALUES ($1,$2,$3,$4,$5)
                ON CONFLICT DO NOTHING""",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -39,10 +40,11 @@ log = structlog.get_logger()
 _TIMESTAMP: TypeAdapter[datetime] = TypeAdapter(datetime)
 
 
-def score_event(result: Mapping[str, Any], basis: Sequence[Envelope]) -> tuple[uuid.UUID, bytes]:
+def score_event(result: Mapping[str, Any], occurred_at: datetime, correlation_id: str) -> tuple[uuid.UUID, bytes]:
     """The `score.computed` event announcing an appraisal (`result`: its `to_json()`), as its id and the exact
-    bytes published and ledgered; deterministic (no clock: occurred_at is the latest basis event's time), so a
-    replay produces the identical event.
+    bytes published and ledgered; deterministic (no clock: `occurred_at` is the latest time of the events of its
+    stream, in stream order the first of equal instants; `correlation_id` the id of the stream's last event), so
+    a replay produces the identical event.
 
     Written as canonical JSON directly: the bytes `Envelope(payload=ScoreComputed(...))` dumps with
     `exclude_none` (a test compares both over the demo data), without validating again what the scoring core
@@ -53,7 +55,7 @@ def score_event(result: Mapping[str, Any], basis: Sequence[Envelope]) -> tuple[u
         "event_id": str(event_id),
         "type": ev.ScoreComputed.TYPE,
         "schema_version": 1,
-        "occurred_at": _TIMESTAMP.dump_python(max(e.occurred_at for e in basis), mode="json"),
+        "occurred_at": _TIMESTAMP.dump_python(occurred_at, mode="json"),
         "source": SOURCE,
         "subject": result["nip"],
         "period": result["period"],
@@ -63,9 +65,24 @@ def score_event(result: Mapping[str, Any], basis: Sequence[Envelope]) -> tuple[u
             "basis_hash": result["basis_hash"],
             "policy": policy["id"] if isinstance(policy, dict) else str(policy),
         },
-        "correlation_id": str(basis[-1].event_id),
+        "correlation_id": correlation_id,
     }
     return event_id, canonical_bytes(envelope)
+
+
+@dataclass(frozen=True, slots=True)
+class Announced:
+    """What a stream's appraisal was announced as: kept so that an unchanged appraisal is not written again and
+    a stream that only grew is not read again in full."""
+
+    appraisal: Appraisal
+    stream: tuple[Envelope, ...]
+    occurred_at: datetime
+    stored: StoredAppraisal
+
+    def extended_by(self, stream: Sequence[Envelope]) -> bool:
+        """Whether `stream` begins with exactly (the same objects as) the stream announced."""
+        return len(stream) >= len(self.stream) and all(a is b for a, b in zip(self.stream, stream, strict=False))
 
 
 class Projector:
@@ -75,7 +92,7 @@ class Projector:
         self,
         store: ScoringStore,
         policies: Mapping[str, Policy],
-        folds: FoldCache[tuple[Appraisal, StoredAppraisal]] | None = None,
+        folds: FoldCache[Announced] | None = None,
     ) -> None:
         self._store = store
         self._policies = policies
@@ -116,20 +133,25 @@ class Projector:
         (`FoldCache`): an appraisal that is the very one announced last time keeps its row and score event."""
         kept, announced = self._folds.get(nip)
         appraised, kept = appraise_employee_folded(
-            [*own, *context_for(own, context)], nip, self._policies, kept
+            [*own, *context_for(own, context)] if context else own, nip, self._policies, kept
         )
-        now: dict[tuple[str, str], tuple[Appraisal, StoredAppraisal]] = {}
+        now: dict[tuple[str, str], Announced] = {}
         for key, stream, appraisal in appraised:
             before = announced.get(key)
-            if before is not None and before[0] is appraisal:
+            if before is not None and before.appraisal is appraisal:
                 now[key] = before
                 continue
+            # the latest time and sequence of a stream that only grew: of what it had and of what it gained
+            new, occurred_at, upto = stream, None, 0
+            if before is not None and before.extended_by(stream):
+                new, occurred_at, upto = stream[len(before.stream):], before.occurred_at, before.stored.upto_sequence
+            occurred_at = max([*([occurred_at] if occurred_at is not None else []), *(e.occurred_at for e in new)])
             result = appraisal.to_json()
-            event_id, announcement = score_event(result, stream)
-            now[key] = (appraisal, StoredAppraisal(
+            event_id, announcement = score_event(result, occurred_at, str(stream[-1].event_id))
+            now[key] = Announced(appraisal, stream, occurred_at, StoredAppraisal(
                 nip=nip, period=key[1], unit_id=result.get("unit_id"), result=result,
                 basis_hash=result["basis_hash"], score_event_id=event_id, score_bytes=announcement,
-                upto_sequence=max(e.sequence or 0 for e in stream),
+                upto_sequence=max([upto, *(e.sequence or 0 for e in new)]),
             ))
         self._folds.put(nip, kept, now)
-        return [stored for _appraisal, stored in now.values()]
+        return [a.stored for a in now.values()]

@@ -147,11 +147,11 @@ class _Builder:
     Never escapes `fold`: the State it produces is equal, field by field, to the State the event-by-event
     `evolve` of the frozen shape would produce."""
 
-    __slots__ = ("applied", "seen", "slots", "state", "superseded", "where")
+    __slots__ = ("applied", "new", "slots", "state", "superseded", "where")
 
     def __init__(self, state: State) -> None:
         self.state = state
-        self.seen: set[str] | None = None  # thawed on the first new event
+        self.new: set[str] = set()  # ids first seen by this fold (the starting State's are not copied)
         self.superseded: set[str] = set(state.superseded)
         self.applied = state.applied
         self.slots: dict[str, list[Fact[Any]]] = {}  # only the slots that changed, thawed on first change
@@ -166,16 +166,11 @@ class _Builder:
     def add(self, envelope: Envelope) -> None:
         """Record one accepted event, exactly as `evolve` defines it."""
         event_id = str(envelope.event_id)
-        seen = self.seen
-        if seen is None:
-            if event_id in self.state.seen:
-                return
-            seen = self.seen = set(self.state.seen)
-        elif event_id in seen:
+        if event_id in self.new or event_id in self.state.seen:
             return
         payload = parse_payload(envelope)
         slot = _slot_of(payload)
-        seen.add(event_id)
+        self.new.add(event_id)
         self.applied += 1
         if envelope.supersedes is not None:
             retired = str(envelope.supersedes)
@@ -202,12 +197,12 @@ class _Builder:
 
     def frozen(self) -> State:
         """The State folded so far (the starting State itself when no event was new)."""
-        if self.seen is None or self.applied == self.state.applied:
+        if not self.new:
             return self.state
         new = object.__new__(State)
         for name in _FIELDS:
             object.__setattr__(new, name, getattr(self.state, name))
-        object.__setattr__(new, "seen", frozenset(self.seen))
+        object.__setattr__(new, "seen", self.state.seen | self.new)
         object.__setattr__(new, "applied", self.applied)
         if len(self.superseded) != len(self.state.superseded):
             object.__setattr__(new, "superseded", frozenset(self.superseded))

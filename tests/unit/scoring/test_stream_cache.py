@@ -5,7 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from uuid import UUID
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from contracts.envelope import Envelope
+from services.scoring.adapters.store import _merged
 from services.scoring.adapters.stream_cache import StreamCache, stream_order
 
 
@@ -45,3 +49,11 @@ def test_streams_are_ordered_by_sequence_then_event_id_as_postgresql_orders_uuid
     assert [(e.sequence, e.event_id.int) for e in ordered] == [(None, 4), (3, 9), (7, 1), (7, 2)]
     high, low = UUID("ff000000-0000-0000-0000-000000000000"), UUID("0f000000-0000-0000-0000-000000000001")
     assert stream_order(_event(high.int, 1)) > stream_order(_event(low.int, 1))
+
+
+@given(keys=st.lists(st.tuples(st.integers(0, 5), st.integers(1, 50)), unique_by=lambda k: k[1], max_size=12),
+       cut=st.integers(0, 12))
+def test_a_cached_stream_with_added_events_is_in_stream_order(keys: list[tuple[int, int]], cut: int) -> None:
+    events = [_event(n, sequence or None) for sequence, n in keys]
+    cached = sorted(events[:cut], key=stream_order)
+    assert _merged(cached, events[cut:]) == sorted(events, key=stream_order)
