@@ -2,7 +2,7 @@
 
 - replay: the product's rebuild (`objektif audit rebuild`, `services.audit.app.replay.rebuild`) without the
   comparison with the published results: the accepted events read back from the audit ledger
-  (`queries.evidence_leaves`), then parsed and scored by the scoring core (`score_stream` behind the CLI's
+  (`replay.read_evidence`), then parsed and scored by the scoring core (`score_stream` behind the CLI's
   `CoreScorer`) in one process per CPU, each over a group of employees (`replay.score_evidence`), as an auditor
   rebuilds the read model (REGULATION.md §4);
 - audit verify, the bare arithmetic: every leaf's hash recomputed from its bytes (`leaf_hashes`) and compared,
@@ -20,9 +20,9 @@ from dataclasses import dataclass
 import asyncpg
 
 from objektif.commands.audit import CoreScorer
-from services.audit.adapters import queries
 from services.audit.app import replay as replay_app
 from services.audit.app.checkpoints import signer_from_seed
+from services.audit.app.cpu import paused_gc
 from services.audit.app.verify import verify_ledger
 from services.audit.domain.merkle import leaf_hashes, root_from_leaf_hashes
 
@@ -49,7 +49,7 @@ async def replay(dsn: str) -> Replay:
     conn = await asyncpg.connect(dsn)
     try:
         began = time.perf_counter()
-        leaves = await queries.evidence_leaves(conn)
+        leaves = await replay_app.read_evidence(conn)
         read = time.perf_counter() - began
         began = time.perf_counter()
         results = replay_app.score_evidence(leaves, scorer)
@@ -85,12 +85,14 @@ async def verify(dsn: str, checkpoint_seed: bytes) -> Verify:
     conn = await asyncpg.connect(dsn)
     try:
         began = time.perf_counter()
-        async with conn.transaction(isolation="repeatable_read", readonly=True):
-            head = await conn.fetchrow("SELECT size, root FROM audit.head WHERE id = 1")
-            # Each table in primary-key order on its own: cheaper for the server than joining them row by row.
-            stored = [r[0] for r in await conn.fetch(
-                "SELECT leaf_hash FROM audit.leaves WHERE idx < $1 ORDER BY idx", head["size"])]
-            rows = await conn.fetch("SELECT idx, body FROM audit.leaf_data WHERE idx < $1 ORDER BY idx", head["size"])
+        with paused_gc():  # the read makes a record per leaf: collections would walk those already made
+            async with conn.transaction(isolation="repeatable_read", readonly=True):
+                head = await conn.fetchrow("SELECT size, root FROM audit.head WHERE id = 1")
+                # Each table in primary-key order on its own: cheaper for the server than joining them row by row.
+                stored = [r[0] for r in await conn.fetch(
+                    "SELECT leaf_hash FROM audit.leaves WHERE idx < $1 ORDER BY idx", head["size"])]
+                rows = await conn.fetch(
+                    "SELECT idx, body FROM audit.leaf_data WHERE idx < $1 ORDER BY idx", head["size"])
         bodies = [r[1] for r in rows]
         complete = len(rows) == len(stored) == head["size"] and (not rows or rows[-1][0] == len(rows) - 1)
         read = time.perf_counter() - began
