@@ -267,8 +267,12 @@ def in_processes(work: Callable[[T], R], args: Sequence[T]) -> list[R]:
             send.close()
             children.append((child, receive))
         results = [_without_gc(work, args[0])] if args else []
-        for _child_process, receive in children:
-            ok, value = receive.recv()
+        for child, receive in children:
+            try:
+                ok, value = receive.recv()
+            except EOFError:
+                child.join()
+                raise RuntimeError(f"a replay process ended without an answer (exit code {child.exitcode})") from None
             if not ok:
                 raise value  # type: ignore[misc]
             results.append(value)

@@ -3,6 +3,7 @@ ledger interleaved topics in, and reports a field diff when the result does not 
 
 from __future__ import annotations
 
+import os
 import re
 from datetime import timedelta
 from typing import Any
@@ -35,6 +36,7 @@ from services.audit.app.replay import (
     FieldDiff,
     content_hash,
     field_diff,
+    in_processes,
     rebuild,
     replay,
     replay_all,
@@ -149,6 +151,18 @@ def test_an_erased_event_stops_a_parallel_rebuild_as_it_stops_one_process() -> N
     for processes in (1, 2):
         with pytest.raises(ReplayInputMissing, match=r"leaf 3 .* were erased"):
             score_evidence(leaves, SCORER, processes=processes)
+
+
+def _die_in_a_child(arg: int) -> int:
+    if arg:
+        os._exit(3)
+    return arg
+
+
+def test_a_process_that_dies_without_an_answer_fails_the_whole_replay() -> None:
+    assert in_processes(lambda arg: arg * 2, [1, 2, 3]) == [2, 4, 6]
+    with pytest.raises(RuntimeError, match="exit code 3"):
+        in_processes(_die_in_a_child, [0, 1])
 
 
 @pytest.mark.parametrize("type_", sorted(PAYLOADS))
