@@ -415,8 +415,8 @@ async def replay_all(
     processes: int | None = None,
 ) -> list[ReplayOutcome]:
     """Replay every result ever published, in ledger order: in `processes_for` processes, each over a group
-    of employees with their published results, their own evidence and all evidence of subjects that published
-    nothing (unit-level events among it)."""
+    of employees with their published results and their own facts (`Scorer.employee_of`), and every other
+    event (unit-level ones among them)."""
     leaves = await read_evidence(conn)
     ledgered = await queries.topic_leaves(conn, topics.SCORES)
     scores = [leaf for leaf in ledgered if leaf.type == SCORE_TYPE]
@@ -427,7 +427,7 @@ async def replay_all(
     for leaf in scores:
         jobs[group.get(leaf.subject, 0)][0].append(leaf)
     for row in leaves:
-        if (i := group.get(row[3], -1)) >= 0:
+        if (i := group.get(row[3], -1)) >= 0 and scorer.employee_of(row[2], row[3]) == row[3]:
             jobs[i][1].append(row)
         else:
             for job in jobs:

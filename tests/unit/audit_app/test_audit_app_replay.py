@@ -133,16 +133,37 @@ def _leaves(events: list[Envelope]) -> list[tuple[Any, ...]]:
 
 
 def test_a_rebuild_in_several_processes_gives_exactly_the_results_of_one() -> None:
-    # The demo: 8 units with leaders, positions, unit predicates, policies for "*" and for units, objections.
-    events = [Envelope.model_validate({**body, "sequence": n})
-              for n, (_source, body) in enumerate(candisari.build().submissions, 1)]
-    leaves, scorer = _leaves(events), CoreScorer()
+    leaves, scorer = _leaves(_demo()), CoreScorer()
     parts = shards(leaves, scorer, 3)
     assert all(parts) and sum(map(len, parts)) > len(leaves)  # unit-level events go to every group
     one = score_evidence(leaves, scorer, processes=1)
     assert len(one) > 20
     for processes in (2, 3):
         assert orjson.dumps(score_evidence(leaves, scorer, processes=processes)) == orjson.dumps(one)
+
+
+async def test_replaying_every_result_in_several_processes_gives_the_outcomes_of_one(
+    pool: asyncpg.Pool, conn: asyncpg.Connection
+) -> None:
+    events = _demo()
+    await ledger(pool, *evidence(*events))
+    published = []
+    for nip in sorted({e.subject for e in events if e.type == "realisation.recorded"})[:8]:
+        own = [e for e in events if e.subject == nip and e.type == "realisation.recorded"]
+        for upto in (own[:1], own):  # results at two horizons; they need not match the scoring core's
+            ids = [str(e.event_id) for e in upto]
+            result = {"nip": nip, "period": upto[-1].period, "basis_event_ids": ids, "basis_hash": f"{nip}:{len(ids)}"}
+            published.append((topics.SCORES, score(upto, result)))
+    await ledger(pool, *published)
+    one = await replay_all(conn, CoreScorer(), processes=1)
+    assert len(one) == len(published) and any(o.diffs for o in one)
+    assert await replay_all(conn, CoreScorer(), processes=2) == one
+
+
+def _demo() -> list[Envelope]:
+    """The demo: 8 units with leaders, positions, unit predicates, policies for "*" and for units, objections."""
+    return [Envelope.model_validate({**body, "sequence": n})
+            for n, (_source, body) in enumerate(candisari.build().submissions, 1)]
 
 
 def test_an_erased_event_stops_a_parallel_rebuild_as_it_stops_one_process() -> None:
