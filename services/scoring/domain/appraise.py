@@ -78,12 +78,10 @@ def appraise(events: Sequence[Envelope], policies: Mapping[str, Policy]) -> Appr
 def identity(state: State) -> tuple[str, str]:
     """The stream's employee (NIP) and period. Assignments may come from an earlier period (the position held
     since then); every other employee fact must agree on both."""
-    facts = [f for slot in _EMPLOYEE_SLOTS for f in getattr(state, slot)]
-    subjects = {f.subject for f in facts}
+    subjects = {f.subject for slot in _EMPLOYEE_SLOTS for f in getattr(state, slot)}
     if len(subjects) != 1:
         raise StreamError(f"a stream appraises one employee; found {sorted(subjects) or 'none'}")
-    assigned = {f.event_id for f in state.assignments}
-    periods = {f.period for f in facts if f.event_id not in assigned}
+    periods = {f.period for slot in _EMPLOYEE_SLOTS if slot != "assignments" for f in getattr(state, slot)}
     if len(periods) > 1:
         raise StreamError(f"a stream appraises one period; found {sorted(periods)}")
     period = next(iter(periods)) if periods else max(f.period for f in state.assignments)

@@ -44,10 +44,12 @@ class Folded:
 
 @dataclass(frozen=True, slots=True)
 class Kept:
-    """What appraising one employee leaves for the next time: the events routed (in route order), the
-    employee's streams, each stream's `Folded` and its appraisal before the annual policy, under `policies`."""
+    """What appraising one employee leaves for the next time: the events routed (in route order) and the
+    highest of their sequence numbers (None unless every one has one), the employee's streams, each stream's
+    `Folded` and its appraisal before the annual policy, under `policies`."""
 
     routed: tuple[Envelope, ...]
+    last: int | None
     streams: Mapping[Key, tuple[Envelope, ...]]
     folded: Mapping[Key, Folded]
     projected: Mapping[Key, Appraisal]
@@ -77,6 +79,24 @@ def folded_onto(stream: Sequence[Envelope], before: Folded | None) -> Folded:
     return Folded(ids, fold(ordered))
 
 
+def _in_route_order(kept: Kept | None, events: list[Envelope]) -> tuple[list[Envelope], int | None]:
+    """`route_order(events)` and the highest sequence number (None unless every event has one). When `events`
+    begin with the very events `kept` routed, in route order, all numbered, and go on with numbers above
+    theirs, increasing, the route order is those followed by the rest: the routed ones are not read again."""
+    if kept is not None and kept.last is not None:
+        before, last = kept.routed, kept.last
+        if len(events) >= len(before) and all(a is b for a, b in zip(before, events, strict=False)):
+            for event in events[len(before):]:
+                if event.sequence is None or event.sequence <= last:
+                    break
+                last = event.sequence
+            else:
+                return [*before, *events[len(before):]], last
+    ordered = route_order(events)
+    numbered = bool(ordered) and all(e.sequence is not None for e in ordered)
+    return ordered, ordered[-1].sequence if numbered else None
+
+
 def _extended(kept: Kept, ordered: Sequence[Envelope]) -> dict[Key, list[Envelope]] | None:
     """The events appended to each kept stream when `ordered` (in route order) is what `kept` routed followed
     by facts of the employee's existing streams only (then `route` would only append them); else None."""
@@ -100,13 +120,13 @@ def appraise_employee_folded(
 ) -> tuple[tuple[tuple[Key, tuple[Envelope, ...], Appraisal], ...], Kept]:
     """`appraise_employee(events, nip, policies)`, reusing what `kept` (the last call's, for `nip`) provably
     still holds; also returns what to keep for the next call."""
-    ordered = route_order(events)
+    ordered, last = _in_route_order(kept, list(events))
     appended = _extended(kept, ordered) if kept is not None else None
     folded: dict[Key, Folded] = {}
     if kept is not None and appended is not None:
         streams = dict(kept.streams)
         # in sequence order throughout, each stream's fold order is its route order: the new events come last
-        sequenced = all(e.sequence is not None for e in ordered)
+        sequenced = last is not None
         for key, new in appended.items():
             streams[key] = (*streams[key], *new)
             before = kept.folded[key]
@@ -132,4 +152,4 @@ def appraise_employee_folded(
         )
     appraisals = apply_annual_policy(tuple(projected[k] for k in mine), policies)
     results = tuple((k, streams[k], a) for k, a in zip(mine, appraisals, strict=True))
-    return results, Kept(tuple(ordered), streams, folded, projected, policies)
+    return results, Kept(tuple(ordered), last, streams, folded, projected, policies)

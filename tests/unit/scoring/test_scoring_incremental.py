@@ -156,3 +156,12 @@ def test_a_new_fact_of_one_period_leaves_the_other_periods_appraisals_as_they_we
     assert after[0][2] is before[0][2]  # the year's stream did not change: its appraisal is the one kept
     assert after[1][1] == (*before[1][1], more)
     assert _json(after) == _json(appraise_employee([*events, more], NIP_A, POLICIES))
+
+
+def test_an_event_numbered_before_what_was_kept_is_routed_in_its_place() -> None:
+    events = [e.model_copy(update={"sequence": n}) for n, e in enumerate(_stream(4), 1)]
+    late = events.pop(3)  # the third realisation arrives after the fourth
+    _, kept = appraise_employee_folded(events, NIP_A, POLICIES, None)
+    results, _ = appraise_employee_folded([*events, late], NIP_A, POLICIES, kept)
+    assert _json(results) == _json(appraise_employee([*events, late], NIP_A, POLICIES))
+    assert [e.sequence for e in results[0][1]] == [1, 2, 3, 4, 5, 6]
