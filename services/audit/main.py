@@ -7,6 +7,7 @@ from faststream.kafka.annotations import KafkaMessage
 from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
+from chassis.collector import settle_collector
 from chassis.db import create_pool
 from chassis.http import HttpService, ServiceMetrics, broker_check, database_check, with_http
 from chassis.kafka import batch_subscription, ensure_topics, make_broker, next_positions_of
@@ -60,6 +61,7 @@ def build_app(settings: AuditSettings) -> FastStream | HttpService:
         held["ledger"] = Ledger(pool := await create_pool(settings.database_url))
         if checkpoints is not None:
             checkpoints.start(pool)
+        settle_collector()
         log.info("service.started", group_id=GROUP_ID)
 
     async def close_resources() -> None:

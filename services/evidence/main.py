@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import gc
 
 from faststream import FastStream
 from faststream.kafka.annotations import KafkaMessage
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
+from chassis.collector import settle_collector
 from chassis.db import create_pool
 from chassis.http import HttpService, ServiceMetrics, broker_check, database_check, with_http
 from chassis.kafka import (
@@ -45,23 +45,6 @@ class EvidenceSettings(ServiceSettings):
     http_max_body_bytes: int = Field(default=8 * 1024 * 1024, ge=1024, description="POST /submissions, NDJSON")
     http_rate_per_second: float = Field(default=20.0, gt=0, description="POST /submissions per client, average")
     http_burst: int = Field(default=100, ge=1, description="POST /submissions per client at once")
-
-
-#: Tracked allocations (net of frees) between two young-generation collections; CPython's default is 700.
-GC_YOUNG_THRESHOLD = 50_000
-
-
-def settle_collector() -> None:
-    """Keep the cyclic garbage collector off the hot path, once the service has started.
-
-    What exists now (modules, the gate's state) lives as long as the process, so it is frozen out of the
-    collector's reach; and a batch of 2,000 submissions keeps ~100k objects alive while it is decided and stored,
-    which under the default thresholds were walked again and again (measured: ~65 µs of CPU per submission, a
-    quarter of the service's). Nearly all of that garbage is freed by reference counting; the cycles that
-    remain (tracebacks, futures) wait for the next collection, after 50k allocations instead of 700.
-    """
-    gc.freeze()
-    gc.set_threshold(GC_YOUNG_THRESHOLD, 20, 10)
 
 
 def build_app(settings: EvidenceSettings) -> FastStream | HttpService:

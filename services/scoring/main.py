@@ -9,6 +9,7 @@ from faststream.kafka.annotations import KafkaMessage
 from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
+from chassis.collector import settle_collector
 from chassis.db import create_pool
 from chassis.http import HttpService, ServiceMetrics, broker_check, database_check, with_http
 from chassis.kafka import (
@@ -83,6 +84,7 @@ def build_app(settings: ScoringSettings) -> FastStream | HttpService:
         held["relay"] = OutboxRelay(pool, KeyedBatchProducer(settings.kafka_bootstrap),
                                     OutboxSpec("scores", "scoring.outbox", "scoring.relay_cursors", topics.SCORES),
                                     probe=LogProbe(settings.kafka_bootstrap), on_reset=recreate_topics)
+        settle_collector()
 
     async def start_relay() -> None:
         held["task"] = asyncio.create_task(held["relay"].run(stop))  # type: ignore[attr-defined]
