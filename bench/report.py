@@ -54,8 +54,10 @@ def figures(results: Mapping[str, Any]) -> list[Figure]:
     return [
         Figure("bulk end to end", bulk, "ev/s", f"slower baseline ({slower_name})", slower, BULK_VS_SLOWER_BASELINE),
         Figure("bulk end to end", bulk, "ev/s", "naive pipeline", naive, BULK_VS_NAIVE),
+        # per CPU second of the verifying thread: one core's rate, not lowered by whatever else ran meanwhile
         Figure("one-by-one end to end", single, "ev/s", "Ed25519 verify, one core",
-               base["ed25519_verify"]["per_second"], SINGLE_VS_ED25519),
+               base["ed25519_verify"].get("per_cpu_second", base["ed25519_verify"]["per_second"]),
+               SINGLE_VS_ED25519),
         Figure("p99 submission→score", results["latency"]["p99_ms"], "ms", "target", P99_MS, 1.0),
         Figure("replay from the ledger", results["replay"]["events_per_second"], "ev/s", "target",
                REPLAY_PER_SECOND, 1.0),

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 import orjson
 import pytest
 
+from bench.baselines import Rate
 from bench.drive import Probe
 from bench.latency import Tracker, percentile
 from bench.report import figures
@@ -105,3 +106,18 @@ def test_each_figure_is_a_ratio_to_its_baseline_and_latency_is_inverted() -> Non
     assert got[("p99 submission→score", "target")] == (0.5, False)
     assert got[("replay from the ledger", "target")] == (1.2, True)
     assert got[("audit verify", "target")] == (0.5, False)
+
+
+def test_the_ed25519_baseline_is_one_cores_rate_per_cpu_second() -> None:
+    rate = Rate(count=5_000, seconds=1.5, cpu_seconds=0.5)  # descheduled for two thirds of the wall time
+    assert (rate.per_second, rate.per_cpu_second) == (5_000 / 1.5, 10_000.0)
+    results = {
+        "baselines": {"kafka_consume": {"per_second": 1.0}, "copy_upsert": {"per_second": 1.0},
+                      "ed25519_verify": rate.to_json()},
+        "throughput": {"bulk": {"per_second": 1.0}, "single": {"per_second": 8_000.0},
+                       "naive": {"per_second": 1.0}},
+        "latency": {"p99_ms": 1.0}, "replay": {"events_per_second": 1.0},
+        "audit_verify": {"leaves_per_second": 1.0},
+    }
+    single = next(f for f in figures(results) if f.name == "one-by-one end to end")
+    assert (single.baseline, single.ratio, single.met) == (10_000.0, 0.8, True)
