@@ -7,6 +7,13 @@ appraisal only where the events read now provably give the same; otherwise it co
 entry (a transaction that rolled back, another instance's events meanwhile, a context event routed into the
 middle of a stream) costs a full appraisal, never a wrong score. Bounded by a number of folded events, least
 recently used employee first out, so memory stays flat however long the log grows.
+
+When the employees one batch touches hold more events than the bound (a city's backlog: every employee in
+every batch), plain LRU would keep none of them for the next batch: each batch visits employees in NIP order,
+and each newcomer evicts an employee the same order is about to revisit (measured at 200k events, 5,128
+employees: no fold was ever reused). So an employee used in the current batch is never evicted for a
+newcomer; the newcomer is not kept instead. Then the employees kept stay kept, batch after batch: the part of
+the working set that fits is reused, and whoever stops being touched leaves at the next batch.
 """
 
 from __future__ import annotations
@@ -31,6 +38,12 @@ class FoldCache(Generic[A]):
         self._max = max_events
         self._employees: OrderedDict[str, tuple[Kept, Mapping[Key, A], int]] = OrderedDict()
         self._events = 0
+        self._batch = 0
+        self._used_in: dict[str, int] = {}  # NIP → the batch that last used it
+
+    def begin_batch(self) -> None:
+        """A new batch starts: what the last one used may now give way to newcomers."""
+        self._batch += 1
 
     def get(self, nip: str) -> tuple[Kept | None, Mapping[Key, A]]:
         """What was kept for `nip` (None and nothing when nothing), marking it recently used."""
@@ -38,19 +51,27 @@ class FoldCache(Generic[A]):
         if kept is None:
             return None, {}
         self._employees.move_to_end(nip)
+        self._used_in[nip] = self._batch
         return kept[0], kept[1]
 
     def put(self, nip: str, kept: Kept, announced: Mapping[Key, A]) -> None:
         """Keep `nip`'s appraisal as just done (replacing what was kept), evicting beyond the bound."""
         old = self._employees.pop(nip, None)
         self._events -= old[2] if old is not None else 0
+        self._used_in.pop(nip, None)
         size = kept.size
         if size > self._max:
             return
         self._employees[nip] = (kept, announced, size)
+        self._used_in[nip] = self._batch
         self._events += size
         while self._events > self._max:
-            _, (_kept, _announced, evicted_size) = self._employees.popitem(last=False)
+            oldest = next(iter(self._employees))
+            if oldest != nip and self._used_in.get(oldest) == self._batch:
+                # everyone kept was used in this batch (LRU order): keep them, do not keep the newcomer
+                oldest = nip
+            _kept, _announced, evicted_size = self._employees.pop(oldest)
+            self._used_in.pop(oldest, None)
             self._events -= evicted_size
 
     @property

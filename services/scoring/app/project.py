@@ -100,6 +100,7 @@ class Projector:
 
     async def handle(self, records: Sequence[object], positions: Sequence[Position]) -> int:
         """Project one batch of ConsumerRecords; returns how many appraisals changed."""
+        self._folds.begin_batch()
         events, poison = [], []
         for r in records:
             try:

@@ -121,11 +121,32 @@ def test_the_fold_cache_keeps_at_most_its_bound_least_recently_used_out() -> Non
     four = _kept(_stream(2))  # an assignment, a plan and two realisations: four folded events
     cache.put("1", four, {})
     cache.put("2", four, {})
+    cache.begin_batch()
     assert cache.get("1") == (four, {})  # "1" is now the most recently used
     cache.put("3", four, {})
     assert (cache.get("2"), cache.get("1"), cache.events) == ((None, {}), (four, {}), 8)
     cache.put("4", _kept(_stream(9)), {})  # larger than the bound
     assert (cache.get("4"), cache.events) == ((None, {}), 8)
+
+
+def test_a_working_set_larger_than_the_bound_keeps_what_fits_batch_after_batch() -> None:
+    """Each batch visits the same employees in NIP order and they do not all fit: plain LRU would evict each
+    one just before the next batch needs it; the cache keeps the first ones instead, and reuses them."""
+    cache: FoldCache[str] = FoldCache(max_events=10)
+    four = _kept(_stream(2))
+    reused = []
+    for _batch in range(3):
+        cache.begin_batch()
+        hits = 0
+        for nip in ("1", "2", "3", "4"):
+            hits += cache.get(nip)[0] is not None
+            cache.put(nip, four, {})
+        reused.append(hits)
+    assert reused == [0, 2, 2]
+    cache.begin_batch()  # "1" and "2" stop being touched: newcomers take their place
+    cache.put("5", four, {})
+    cache.put("6", four, {})
+    assert [cache.get(n)[0] is not None for n in ("1", "2", "5", "6")] == [False, False, True, True]
 
 
 @FAST
