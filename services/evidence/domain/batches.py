@@ -9,33 +9,21 @@ batch that arrives in part (split over two reads) are proven by their own paths,
 
 from __future__ import annotations
 
-import binascii
 from dataclasses import dataclass, field
 from functools import lru_cache
 
 from contracts.merkle import audit_path_length, audit_steps, node_hash
-from contracts.signing import BATCH_PREFIX, BatchSignature, verify_batch_root
+from contracts.signing import BATCH_PREFIX, BatchSignature, unb64, verify_batch_root
 from services.evidence.domain.state import SourceKey
 
 #: A batch's identity as its members carry it: (size, Ed25519 signature).
 BatchId = tuple[int, bytes]
 
 
-def _b64(text: str) -> bytes | None:
-    """`contracts.signing.unb64`, without its Python-level re-encoding: strict and canonical base64 only."""
-    if not text.isascii():
-        return None
-    try:
-        data = binascii.a2b_base64(text, strict_mode=True)
-    except binascii.Error:
-        return None
-    return data if binascii.b2a_base64(data, newline=False) == text.encode("ascii") else None
-
-
 @lru_cache(maxsize=4096)
 def _signature(text: str) -> bytes | None:
     """The 64 signature bytes of a batch: the same in each of its members, so decoded once."""
-    signature = _b64(text)
+    signature = unb64(text)
     return signature if signature is not None and len(signature) == 64 else None
 
 
@@ -54,7 +42,7 @@ def parse_batch_signature(text: str) -> BatchSignature | None:
     if size_s != str(size) or index_s != str(index) or not 0 <= index < size:
         return None
     signature = _signature(sig_s)
-    path = _b64(path_s)
+    path = unb64(path_s)
     if signature is None or path is None or len(path) % 32 or len(path) > 64 * 32:
         return None
     return BatchSignature(size, index, signature, tuple([path[i : i + 32] for i in range(0, len(path), 32)]))
