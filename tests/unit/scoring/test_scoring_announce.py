@@ -4,22 +4,21 @@ data and over drawn timestamps."""
 
 from __future__ import annotations
 
-import functools
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
+from demo_world import demo_employees, demo_events
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from contracts import events as ev
 from contracts.canonical import canonical_bytes
 from contracts.envelope import Envelope
-from objektif import candisari
 from services.scoring.adapters.policy_files import load_default_policies
 from services.scoring.app.project import SCORE_NAMESPACE, SOURCE, score_event
-from services.scoring.domain.stream import appraise_employee, is_context
+from services.scoring.domain.stream import appraise_employee
 
 
 def _through_the_contracts(result: Mapping[str, Any], basis: Sequence[Envelope]) -> tuple[uuid.UUID, bytes]:
@@ -43,21 +42,11 @@ def _through_the_contracts(result: Mapping[str, Any], basis: Sequence[Envelope])
     return envelope.event_id, canonical_bytes(envelope.model_dump(mode="json", exclude_none=True))
 
 
-@functools.cache
-def demo_events() -> list[Envelope]:
-    """The demo's submissions as the evidence service accepts them (numbered in order)."""
-    return [Envelope.model_validate({**body, "sequence": n})
-            for n, (_source, body) in enumerate(candisari.build().submissions, 1)]
-
-
 def test_score_events_equal_the_contracts_dump_over_the_demo() -> None:
     policies = load_default_policies()
-    events = demo_events()
-    context = [e for e in events if is_context(e)]
-    employees = sorted({p.nip for p in candisari.build().people})
+    employees = list(demo_employees())
     compared = 0
-    for nip in employees:
-        own = [e for e in events if e.subject == nip]
+    for nip, own, context in employees:
         for _key, stream, appraisal in appraise_employee([*own, *context], nip, policies):
             result = appraisal.to_json()
             latest = max(e.occurred_at for e in stream)

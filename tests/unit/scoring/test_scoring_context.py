@@ -5,18 +5,12 @@ event give (the demo: 8 units with leaders, positions, unit predicates, policies
 from __future__ import annotations
 
 import orjson
+from demo_world import demo_employees
 
 from contracts import events as ev
-from contracts.envelope import Envelope
-from objektif import candisari
 from services.scoring.adapters.policy_files import load_default_policies
 from services.scoring.domain.context import context_for
-from services.scoring.domain.stream import appraise_employee, is_context
-
-
-def _demo() -> list[Envelope]:
-    return [Envelope.model_validate({**body, "sequence": n})
-            for n, (_source, body) in enumerate(candisari.build().submissions, 1)]
+from services.scoring.domain.stream import appraise_employee
 
 
 def _json(appraised: object) -> bytes:
@@ -25,12 +19,8 @@ def _json(appraised: object) -> bytes:
 
 def test_the_kept_context_appraises_every_employee_as_the_whole_context_does() -> None:
     policies = load_default_policies()
-    events = _demo()
-    context = [e for e in events if is_context(e)]
-    employees = sorted({p.nip for p in candisari.build().people})
     leaders_reached = 0
-    for nip in employees:
-        own = [e for e in events if e.subject == nip]
+    for nip, own, context in demo_employees():
         kept = context_for(own, context)
         assert len(kept) < len(context)
         full = appraise_employee([*own, *context], nip, policies)

@@ -78,7 +78,12 @@ def test_appraising_after_any_earlier_batch_equals_appraising_from_scratch(
 def test_appraising_batch_after_batch_equals_appraising_from_scratch(
     events: list[Envelope], data: st.DataObject
 ) -> None:
-    ordered = sorted(events, key=lambda e: e.sequence or 0)
+    _assert_batches_equal_from_scratch(sorted(events, key=lambda e: e.sequence or 0), data)
+
+
+def _assert_batches_equal_from_scratch(ordered: list[Envelope], data: st.DataObject) -> None:
+    """Appraising `ordered` in batches cut where drawn, each onto what the last one kept, gives what appraising
+    it at once gives."""
     cuts = sorted(data.draw(st.lists(st.integers(0, len(ordered)), max_size=4)))
     kept: Kept | None = None
     for cut in cuts:
@@ -155,12 +160,7 @@ def test_batch_after_batch_without_sequence_numbers_equals_appraising_from_scrat
     events: list[Envelope], data: st.DataObject
 ) -> None:
     ordered = [e.model_copy(update={"sequence": None}) for e in sorted(events, key=lambda e: e.sequence or 0)]
-    cuts = sorted(data.draw(st.lists(st.integers(0, len(ordered)), max_size=4)))
-    kept: Kept | None = None
-    for cut in cuts:
-        _, kept = appraise_employee_folded(ordered[:cut], NIP_A, POLICIES, kept)
-    results, _ = appraise_employee_folded(ordered, NIP_A, POLICIES, kept)
-    assert _json(results) == _json(appraise_employee(ordered, NIP_A, POLICIES))
+    _assert_batches_equal_from_scratch(ordered, data)
 
 
 def test_a_new_fact_of_one_period_leaves_the_other_periods_appraisals_as_they_were() -> None:
