@@ -62,6 +62,10 @@ def _records(topic: str, values: Sequence[tuple[bytes, bytes]], partitions: int,
     return out
 
 
+#: Realisations sent one by one after the bulk (`_live`).
+LIVE_EVENTS = 2000
+
+
 def _positions(records: Sequence[Record]) -> tuple[Position, ...]:
     last: dict[tuple[str, int], int] = {}
     for r in records:
@@ -85,13 +89,51 @@ async def _timed(name: str, count: int, pg: int | None, run: Callable[[], Awaita
     wall, cpu, pg_cpu = time.perf_counter() - wall, time.process_time() - cpu, _pg_cpu(pg) - pg0
     out = {"events": count, "seconds": round(wall, 3), "per_second": round(count / wall, 1),
            "cpu_us_per_event": round(cpu / count * 1e6, 1), "postgres_cpu_us_per_event": round(pg_cpu / count * 1e6, 1)}
-    print(f"{name:<9} {count:>8} events {out['per_second']:>10,.0f}/s   this process"
+    print(f"{name:<15} {count:>8} events {out['per_second']:>10,.0f}/s   this process"
           f" {out['cpu_us_per_event']:7.1f} µs/event   PostgreSQL {out['postgres_cpu_us_per_event']:7.1f} µs/event",
           flush=True)
     return out
 
 
-async def measure(stack: Stack, events: int, batch: int) -> dict[str, Any]:
+async def _live(stack: Stack, pg: int | None, w: Workload, intake: Intake, projector: Projector, ledger: Ledger,
+                offsets: dict[int, int], evidence_offsets: dict[int, int], batch: int) -> dict[str, Any]:
+    """The latency phase's traffic through each stage after the bulk: singly signed realisations spread over
+    the employees, in the small batches a consumer fetches at 1,000/s (`batch` records), so every event
+    re-appraises an employee whose history is already there."""
+    live = [record for _id, _nip, record in w.live(LIVE_EVENTS, "stages")]
+    conn = await asyncpg.connect(stack.admin_dsn)
+    done = await conn.fetchval("SELECT coalesce(max(pos), 0) FROM evidence.events")
+    results: dict[str, Any] = {"batch": batch}
+
+    async def evidence() -> None:
+        for start in range(0, len(live), batch):
+            records = _records(topics.SUBMISSIONS, live[start:start + batch], stack.partitions, offsets)
+            await intake.handle([r.value for r in records], _positions(records), received_from="bench")
+
+    results["evidence"] = await _timed("evidence, live", len(live), pg, evidence)
+    accepted = [(r["key"].encode(), r["value"]) for r in await conn.fetch(
+        "SELECT key, value FROM evidence.events WHERE pos > $1 ORDER BY pos", done)]
+    scored = await conn.fetchval("SELECT coalesce(max(pos), 0) FROM scoring.outbox")
+
+    async def scoring() -> None:
+        for start in range(0, len(accepted), batch):
+            records = _records(topics.EVIDENCE, accepted[start:start + batch], stack.partitions, evidence_offsets)
+            await projector.handle(records, _positions(records))
+
+    results["scoring"] = await _timed("scoring, live", len(accepted), pg, scoring)
+    scores = [v for (v,) in await conn.fetch("SELECT value FROM scoring.outbox WHERE pos > $1 ORDER BY pos", scored)]
+    await conn.close()
+    ledgered = [(topics.EVIDENCE, v) for _k, v in accepted] + [(topics.SCORES, v) for v in scores]
+
+    async def audit() -> None:
+        for start in range(0, len(ledgered), batch):
+            await ledger.append([entry_of(t, v) for t, v in ledgered[start:start + batch]], ())
+
+    results["audit"] = await _timed("audit, live", len(ledgered), pg, audit)
+    return results
+
+
+async def measure(stack: Stack, events: int, batch: int, live_batch: int = 20) -> dict[str, Any]:
     """Prepare a fresh database, run the setup through the intake, then time each stage."""
     await stack.prepare(fresh=True)
     pg = next((int(p.read_text().splitlines()[0]) for p in stack.data_dir.rglob("postmaster.pid")), None)
@@ -140,6 +182,7 @@ async def measure(stack: Stack, events: int, batch: int) -> dict[str, Any]:
             await ledger.append([entry_of(t, v) for t, v in ledgered[start:start + batch]], ())
 
     results["audit"] = await _timed("audit", len(ledgered), pg, audit)
+    results["live"] = await _live(stack, pg, w, intake, projector, ledger, offsets, evidence_offsets, live_batch)
     for pool in pools.values():
         await pool.close()
     return results
@@ -150,13 +193,15 @@ def main(argv: list[str] | None = None) -> int:
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--events", type=int, default=20_000)
     p.add_argument("--batch", type=int, default=2000, help="records per handler call (batch_max_records)")
+    p.add_argument("--live-batch", type=int, default=20,
+                   help="records per handler call after the bulk (what a consumer fetches at 1,000/s)")
     p.add_argument("--json", type=Path, default=None)
     args = p.parse_args(argv)
     data_dir = Path(tempfile.mkdtemp(prefix="objektif-stages-"))
     stack = Stack(data_dir, database="objektif_bench_stages")
     try:
         stack.start_infrastructure()
-        results = asyncio.run(measure(stack, args.events, args.batch))
+        results = asyncio.run(measure(stack, args.events, args.batch, args.live_batch))
     finally:
         stack.stop()
     if args.json:
