@@ -29,6 +29,7 @@ import orjson
 import psutil
 
 from bench.workload import Workload
+from chassis.collector import batch_collection, settle_collector
 from chassis.db import create_pool
 from chassis.kafka import Position
 from contracts import topics
@@ -108,7 +109,8 @@ async def _live(stack: Stack, pg: int | None, w: Workload, intake: Intake, proje
     async def evidence() -> None:
         for start in range(0, len(live), batch):
             records = _records(topics.SUBMISSIONS, live[start:start + batch], stack.partitions, offsets)
-            await intake.handle([r.value for r in records], _positions(records), received_from="bench")
+            with batch_collection():
+                await intake.handle([r.value for r in records], _positions(records), received_from="bench")
 
     results["evidence"] = await _timed("evidence, live", len(live), pg, evidence)
     accepted = [(r["key"].encode(), r["value"]) for r in await conn.fetch(
@@ -118,7 +120,8 @@ async def _live(stack: Stack, pg: int | None, w: Workload, intake: Intake, proje
     async def scoring() -> None:
         for start in range(0, len(accepted), batch):
             records = _records(topics.EVIDENCE, accepted[start:start + batch], stack.partitions, evidence_offsets)
-            await projector.handle(records, _positions(records))
+            with batch_collection():
+                await projector.handle(records, _positions(records))
 
     results["scoring"] = await _timed("scoring, live", len(accepted), pg, scoring)
     scores = [v for (v,) in await conn.fetch("SELECT value FROM scoring.outbox WHERE pos > $1 ORDER BY pos", scored)]
@@ -127,7 +130,8 @@ async def _live(stack: Stack, pg: int | None, w: Workload, intake: Intake, proje
 
     async def audit() -> None:
         for start in range(0, len(ledgered), batch):
-            await ledger.append([entry_of(t, v) for t, v in ledgered[start:start + batch]], ())
+            with batch_collection():
+                await ledger.append([entry_of(t, v) for t, v in ledgered[start:start + batch]], ())
 
     results["audit"] = await _timed("audit, live", len(ledgered), pg, audit)
     return results
@@ -148,14 +152,17 @@ async def measure(stack: Stack, events: int, batch: int, live_batch: int = 20) -
         values = [(s["subject"].encode(), orjson.dumps(s)) for s in submissions]
         for start in range(0, len(values), batch):
             records = _records(topics.SUBMISSIONS, values[start:start + batch], stack.partitions, offsets)
-            await intake.handle([r.value for r in records], _positions(records), received_from="bench")
+            with batch_collection():
+                await intake.handle([r.value for r in records], _positions(records), received_from="bench")
     bulk = [record for chunk in w.bulk(limit=events) for record in chunk]
+    settle_collector()  # as each service does once it has started
     results: dict[str, Any] = {"employees": w.employees, "batch": batch}
 
     async def evidence() -> None:
         for start in range(0, len(bulk), batch):
             records = _records(topics.SUBMISSIONS, bulk[start:start + batch], stack.partitions, offsets)
-            await intake.handle([r.value for r in records], _positions(records), received_from="bench")
+            with batch_collection():
+                await intake.handle([r.value for r in records], _positions(records), received_from="bench")
 
     results["evidence"] = await _timed("evidence", len(bulk), pg, evidence)
     conn = await asyncpg.connect(stack.admin_dsn)
@@ -167,7 +174,8 @@ async def measure(stack: Stack, events: int, batch: int, live_batch: int = 20) -
     async def scoring() -> None:
         for start in range(0, len(accepted), batch):
             records = _records(topics.EVIDENCE, accepted[start:start + batch], stack.partitions, evidence_offsets)
-            await projector.handle(records, _positions(records))
+            with batch_collection():
+                await projector.handle(records, _positions(records))
 
     results["scoring"] = await _timed("scoring", len(accepted), pg, scoring)
     scores = [(r["key"].encode(), r["value"]) for r in await conn.fetch(
@@ -179,7 +187,8 @@ async def measure(stack: Stack, events: int, batch: int, live_batch: int = 20) -
 
     async def audit() -> None:
         for start in range(0, len(ledgered), batch):
-            await ledger.append([entry_of(t, v) for t, v in ledgered[start:start + batch]], ())
+            with batch_collection():
+                await ledger.append([entry_of(t, v) for t, v in ledgered[start:start + batch]], ())
 
     results["audit"] = await _timed("audit", len(ledgered), pg, audit)
     results["live"] = await _live(stack, pg, w, intake, projector, ledger, offsets, evidence_offsets, live_batch)

@@ -40,6 +40,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from chassis.collector import gc_seconds
+
 #: A readiness check: None when fine, else a short description of what is wrong.
 Check = Callable[[], Awaitable[str | None]]
 
@@ -104,6 +106,7 @@ class ServiceMetrics:
         #: the last batch's handling time and its oldest record's wait, in ms (for the services' batch log lines)
         self.last_batch_ms = 0.0
         self.last_wait_ms = 0.0
+        self.last_gc_ms = 0.0
 
     def track_outboxes(self, read: Callable[[], Mapping[str, int]]) -> None:
         """Expose `objektif_outbox_relayed_total{outbox}` from `read()`: outbox name → records relayed so far."""
@@ -126,7 +129,7 @@ class ServiceMetrics:
     def batch(self, records: Sequence[Any], consumer: object | None = None) -> Iterator[None]:
         """Time one batch of ConsumerRecords; on success count them per topic and update the consumer lag of
         their partitions from the consumer's high watermarks (aiokafka `highwater`)."""
-        started = time.perf_counter()
+        started, collecting = time.perf_counter(), gc_seconds()
         stamps = [t for r in records if (t := getattr(r, "timestamp", None)) is not None and t > 0]
         waited = max(time.time() - min(stamps) / 1000, 0.0) if stamps else 0.0
         try:
@@ -138,6 +141,7 @@ class ServiceMetrics:
         self.batch_seconds.observe(took)
         self.record_age_seconds.observe(waited)
         self.last_batch_ms, self.last_wait_ms = round(took * 1000, 1), round(waited * 1000, 1)
+        self.last_gc_ms = round((gc_seconds() - collecting) * 1000, 1)
         per_topic: dict[str, int] = {}
         last: dict[tuple[str, int], int] = {}
         for r in records:

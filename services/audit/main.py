@@ -7,7 +7,7 @@ from faststream.kafka.annotations import KafkaMessage
 from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
-from chassis.collector import settle_collector
+from chassis.collector import batch_collection, settle_collector
 from chassis.db import create_pool
 from chassis.http import HttpService, ServiceMetrics, broker_check, database_check, with_http
 from chassis.kafka import batch_subscription, ensure_topics, make_broker, next_positions_of
@@ -47,12 +47,12 @@ def build_app(settings: AuditSettings) -> FastStream | HttpService:
     @broker.subscriber(*AUDITED, **batch_subscription(settings, GROUP_ID))
     async def on_events(msg: KafkaMessage) -> None:
         records = msg.raw_message
-        with metrics.batch(records, msg.consumer):
+        with metrics.batch(records, msg.consumer), batch_collection():
             appended = await held["ledger"].append(
                 [entry_of(r.topic, r.value or b"") for r in records], next_positions_of(records)
             )
         log.info("batch.ledgered", records=len(records), appended=appended, ms=metrics.last_batch_ms,
-                 waited_ms=metrics.last_wait_ms)
+                 waited_ms=metrics.last_wait_ms, gc_ms=metrics.last_gc_ms)
 
     async def open_resources() -> None:
         # Subscribing to a topic that does not exist yet would let a broker that auto-creates topics choose

@@ -10,7 +10,7 @@ from faststream.kafka.annotations import KafkaMessage
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
-from chassis.collector import settle_collector
+from chassis.collector import batch_collection, settle_collector
 from chassis.db import create_pool
 from chassis.http import HttpService, ServiceMetrics, broker_check, database_check, with_http
 from chassis.kafka import (
@@ -60,13 +60,14 @@ def build_app(settings: EvidenceSettings) -> FastStream | HttpService:
     async def on_submissions(msg: KafkaMessage) -> None:
         records = msg.raw_message
         intake: Intake = held["intake"]  # type: ignore[assignment]
-        with metrics.batch(records, msg.consumer):
+        with metrics.batch(records, msg.consumer), batch_collection():
             outcome = await intake.handle([r.value or b"" for r in records], next_positions_of(records),
                                           received_from=f"kafka:{topics.SUBMISSIONS}")
         for relay in held["relays"]:  # type: ignore[attr-defined]
             relay.notify()
         log.info("batch.stored", records=len(records), accepted=len(outcome.accepted), rejected=outcome.rejected,
-                 duplicates=len(outcome.duplicates), ms=metrics.last_batch_ms, waited_ms=metrics.last_wait_ms)
+                 duplicates=len(outcome.duplicates), ms=metrics.last_batch_ms, waited_ms=metrics.last_wait_ms,
+                 gc_ms=metrics.last_gc_ms)
 
     async def recreate_topics() -> None:
         await ensure_topics(settings.kafka_bootstrap, OWN_TOPICS, topics.DEFAULT_PARTITIONS)

@@ -23,6 +23,16 @@ CREATE TABLE IF NOT EXISTS scoring.events (
 CREATE INDEX IF NOT EXISTS events_stream ON scoring.events (subject, period, sequence);
 -- Every batch looks up the unit-level context events (a few per unit): by index, not by a scan of the log.
 CREATE INDEX IF NOT EXISTS events_type ON scoring.events (type, sequence);
+-- How many events each subject's stream holds, kept in the transaction that adds them: what the projector checks
+-- a cached stream against (stream_cache.py), one row per subject instead of counting its events (a count over
+-- 20 subjects' index entries and heap rows cost 4.6 ms a batch at 100k events). Filled from the events when it
+-- is created on an existing schema.
+DO $$ BEGIN
+  IF to_regclass('scoring.streams') IS NULL THEN
+    CREATE TABLE scoring.streams (subject text PRIMARY KEY, events bigint NOT NULL);
+    INSERT INTO scoring.streams SELECT subject, count(*) FROM scoring.events GROUP BY subject;
+  END IF;
+END $$;
 
 -- The read model: one appraisal per employee and period, with its explanation and basis.
 CREATE TABLE IF NOT EXISTS scoring.appraisals (
@@ -56,6 +66,6 @@ CREATE TABLE IF NOT EXISTS scoring.poison (
 );
 
 GRANT SELECT, INSERT ON scoring.events, scoring.outbox TO objektif_scoring;
-GRANT SELECT, INSERT, UPDATE ON scoring.appraisals, scoring.consumer_positions TO objektif_scoring;
+GRANT SELECT, INSERT, UPDATE ON scoring.appraisals, scoring.consumer_positions, scoring.streams TO objektif_scoring;
 GRANT SELECT, UPDATE ON scoring.counters, scoring.relay_cursors TO objektif_scoring;
 GRANT SELECT, INSERT ON scoring.poison TO objektif_scoring;

@@ -4,7 +4,7 @@ appraisals, their score events (outbox) and the consumer's positions together (A
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from uuid import UUID
 
@@ -13,13 +13,16 @@ import asyncpg
 from chassis.db import next_positions
 from chassis.kafka import Position
 from contracts.envelope import NIP_PATTERN, Envelope
-from services.scoring.adapters.stream_cache import StreamCache, stream_order
+from services.scoring.adapters.stream_cache import RawStream, StreamCache, stream_order
 from services.scoring.domain.stream import CONTEXT_TYPES
 
 _NIP = re.compile(NIP_PATTERN)
 #: Events of employees' streams the service keeps parsed between batches: 3–4 kB each as parsed from jsonb
 #: (measured: bench/ at 200k events), so at most about 200 MB, and as much again staged by one batch.
 DEFAULT_CACHE_EVENTS = 50_000
+#: Streams kept as JSON bytes behind the parsed ones (`stream_cache`): ≈ 1 kB an event, so about a million
+#: events, a city's quarter (bench/ at 1M events: 25,641 employees, 1.07M events).
+DEFAULT_CACHE_RAW_BYTES = 1 << 30
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +48,10 @@ class Poison:
     value: bytes
 
 
+#: `ScoringTransaction._added_raw` of a subject one of whose added events came without its bytes.
+_UNKNOWN: list[tuple[tuple[int, int], bytes]] = []
+
+
 def _merged(cached: Sequence[Envelope], added: Sequence[Envelope]) -> list[Envelope]:
     """A cached stream (in stream order) with the events a transaction added, in stream order: appended when
     they all come after it (new evidence usually does), else sorted in."""
@@ -59,11 +66,17 @@ def _merged(cached: Sequence[Envelope], added: Sequence[Envelope]) -> list[Envel
 class ScoringStore:
     """Reads and writes the scoring schema within a transaction opened by `transaction()`."""
 
-    def __init__(self, pool: asyncpg.Pool, *, cache_events: int = DEFAULT_CACHE_EVENTS) -> None:
+    def __init__(self, pool: asyncpg.Pool, *, cache_events: int = DEFAULT_CACHE_EVENTS,
+                 cache_raw_bytes: int = DEFAULT_CACHE_RAW_BYTES) -> None:
         self._pool = pool
-        self._cache = StreamCache(cache_events)
+        self._cache = StreamCache(cache_events, cache_raw_bytes)
         #: context events parsed once (few: per unit and period); only those the table lists are ever used
         self._context: dict[UUID, Envelope] = {}
+
+    @property
+    def served(self) -> dict[str, int]:
+        """How many streams the projector was served from each tier of the cache and from the database."""
+        return self._cache.served
 
     def transaction(self) -> ScoringTransaction:
         return ScoringTransaction(self._pool, self._cache, self._context)
@@ -88,8 +101,12 @@ class ScoringTransaction:
         self._cache = cache or StreamCache(0)
         self._context = context if context is not None else {}
         self._added: dict[str, list[Envelope]] = {}  # events this transaction inserted, by subject
+        #: their JSON bytes, by subject, in stream order; a subject is absent when one of them came without
+        self._added_raw: dict[str, list[tuple[tuple[int, int], bytes]]] = {}
         self._read: dict[str, tuple[Envelope, ...]] = {}  # streams this transaction read: cached once committed
+        self._read_raw: dict[str, RawStream] = {}  # and as JSON bytes, where known
         self._staged = 0
+        self._staged_raw = 0
 
     async def __aenter__(self) -> ScoringTransaction:
         self._conn_cm = self._pool.acquire()
@@ -104,6 +121,8 @@ class ScoringTransaction:
                 await self._tx.commit()
                 for subject, stream in self._read.items():
                     self._cache.put(subject, stream)
+                for subject, raw in self._read_raw.items():
+                    self._cache.put_raw(subject, raw)
             else:
                 await self._tx.rollback()
         finally:
@@ -123,13 +142,43 @@ class ScoringTransaction:
                 fresh.setdefault(e.event_id, e)
         return list(fresh.values())
 
-    async def add_events(self, events: Sequence[Envelope]) -> None:
+    async def add_events(self, events: Sequence[Envelope], raws: Mapping[UUID, bytes] | None = None) -> None:
+        """Store new events; `raws` (event id → the JSON bytes each was parsed from) lets the committed streams
+        be kept as bytes too (`stream_cache`)."""
         await self.conn.executemany(
             "INSERT INTO scoring.events (sequence, event_id, type, subject, period, body) VALUES ($1,$2,$3,$4,$5,$6)",
             [(e.sequence or 0, e.event_id, e.type, e.subject, e.period, e.model_dump(mode="json")) for e in events],
         )
+        if events:
+            await self.conn.execute(
+                """INSERT INTO scoring.streams (subject, events) SELECT subject, count(*) FROM unnest($1::text[])
+                   AS s(subject) GROUP BY subject
+                   ON CONFLICT (subject) DO UPDATE SET events = streams.events + excluded.events""",
+                [e.subject for e in events],
+            )
         for e in events:
             self._added.setdefault(e.subject, []).append(e)
+            raw = raws.get(e.event_id) if raws is not None else None
+            added = self._added_raw.get(e.subject)
+            if raw is None:
+                self._added_raw[e.subject] = _UNKNOWN
+            elif added is None:
+                self._added_raw[e.subject] = [(stream_order(e), raw)]
+            elif added is not _UNKNOWN:
+                added.append((stream_order(e), raw))
+
+    def _raw_with_added(self, subject: str, raw: RawStream | None, count: int) -> RawStream | None:
+        """The kept JSON stream of `subject` followed by what this transaction added, when that is the whole
+        stream (`count` events) in stream order; else None."""
+        added = self._added_raw.get(subject, [])
+        if raw is None or added is _UNKNOWN or len(raw.values) + len(added) != count:
+            return None
+        if not added:
+            return raw
+        added = sorted(added)
+        if added[0][0] <= raw.last:
+            return None
+        return RawStream.of([*raw.values, *(v for _k, v in added)], added[-1][0])
 
     async def subject_events(self, subject: str) -> list[Envelope]:
         """Every stored event of one subject (all periods), in evidence-sequence order."""
@@ -141,36 +190,57 @@ class ScoringTransaction:
     async def subjects_events(self, subjects: Sequence[str]) -> dict[str, list[Envelope]]:
         """`subject_events` of several subjects: subject → its events in sequence order. A stream cached by an
         earlier batch is used when, with the events this transaction added, it has as many events as the table
-        holds for that subject (see `stream_cache`); the others are read in one round trip."""
+        holds for that subject (`scoring.streams`, see `stream_cache`); the others are read in one round trip."""
         counts = {
-            r["subject"]: r["n"]
+            r["subject"]: r["events"]
             for r in await self.conn.fetch(
-                "SELECT subject, count(*) AS n FROM scoring.events WHERE subject = ANY($1::text[]) GROUP BY subject",
-                list(subjects),
+                "SELECT subject, events FROM scoring.streams WHERE subject = ANY($1::text[])", list(subjects)
             )
         }
         streams: dict[str, list[Envelope]] = {}
-        missing = []
+        raws: dict[str, RawStream] = {}
+        missing, hits = [], 0
         for s in subjects:
-            cached, added = self._cache.get(s), self._added.get(s, [])
-            if cached is not None and len(cached) + len(added) == counts.get(s, 0):
+            cached, added, count = self._cache.get(s), self._added.get(s, []), counts.get(s, 0)
+            kept_raw = self._cache.get_raw(s)
+            if cached is not None and len(cached) + len(added) == count:
                 streams[s] = _merged(cached, added)
+                hits += 1
+                if (raw := self._raw_with_added(s, kept_raw, count)) is not None:
+                    raws[s] = raw
+            elif (raw := self._raw_with_added(s, kept_raw, count)) is not None:
+                # parsed again from memory; the events this transaction added (all after them) are used as they are
+                kept = kept_raw.values if kept_raw is not None else ()
+                streams[s] = [*(Envelope.model_validate_json(v) for v in kept), *sorted(added, key=stream_order)]
+                raws[s] = raw
             else:
                 missing.append(s)
         if missing:
+            read: dict[str, list[bytes]] = {}
             for s in missing:
-                streams[s] = []
+                streams[s], read[s] = [], []
             rows = await self.conn.fetch(
-                "SELECT subject, body FROM scoring.events WHERE subject = ANY($1::text[])"
+                "SELECT subject, body::text AS body FROM scoring.events WHERE subject = ANY($1::text[])"
                 " ORDER BY subject, sequence, event_id",
                 missing,
             )
             for r in rows:
-                streams[r["subject"]].append(Envelope.model_validate(r["body"]))
+                streams[r["subject"]].append(Envelope.model_validate_json(r["body"]))
+                read[r["subject"]].append(r["body"].encode())
+            for s in missing:
+                if streams[s]:
+                    raws[s] = RawStream.of(read[s], stream_order(streams[s][-1]))
+        self._cache.served["database"] += len(missing)
+        self._cache.served["raw"] += len(subjects) - len(missing) - hits
+        self._cache.served["parsed"] += hits
         for s in subjects:  # staged for the cache up to its bound, so a batch's working set stays bounded too
             if self._staged + len(streams[s]) <= self._cache.max_events:
                 self._read[s] = tuple(streams[s])
                 self._staged += len(streams[s])
+            raw = raws.get(s)
+            if raw is not None and self._staged_raw + raw.size <= self._cache.max_raw_bytes:
+                self._read_raw[s] = raw
+                self._staged_raw += raw.size
         return streams
 
     async def context_events(self) -> list[Envelope]:

@@ -101,15 +101,17 @@ class Projector:
     async def handle(self, records: Sequence[object], positions: Sequence[Position]) -> int:
         """Project one batch of ConsumerRecords; returns how many appraisals changed."""
         self._folds.begin_batch()
-        events, poison = [], []
+        events, poison, raws = [], [], {}
         for r in records:
             try:
-                events.append(Envelope.model_validate_json(r.value or b""))  # type: ignore[attr-defined]
+                event = Envelope.model_validate_json(r.value or b"")  # type: ignore[attr-defined]
+                events.append(event)
+                raws[event.event_id] = r.value  # type: ignore[attr-defined]
             except ValidationError as exc:
                 poison.append(Poison(r.topic, r.partition, r.offset, str(exc)[:2000], r.value or b""))  # type: ignore[attr-defined]
         async with self._store.transaction() as tx:
             fresh = await tx.unseen(events)
-            await tx.add_events(fresh)
+            await tx.add_events(fresh, raws)
             touched = await tx.employees_touched_by(fresh)
             context = await tx.context_events()
             results = []

@@ -11,27 +11,13 @@ import asyncpg
 import pytest
 
 from chassis.db import create_pool, schema_sql
-from objektif.stack import with_database
-
-SERVER = os.environ.get("OBJEKTIF_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
-
+from tests.databases import fresh_database
 
 @pytest.fixture(scope="session")
 async def audit_unit_dsn() -> AsyncIterator[str]:
     """A database created for this test session and dropped after it."""
-    name = f"objektif_audit_unit_{os.getpid()}"
-    conn = await asyncpg.connect(SERVER)
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-    yield with_database(SERVER, database=name)
-    conn = await asyncpg.connect(SERVER)
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await conn.close()
+    async with fresh_database(f"objektif_audit_unit_{os.getpid()}") as dsn:
+        yield dsn
 
 
 # As a superuser, `session_replication_role = replica` skips the append-only triggers for this session only:

@@ -1,0 +1,37 @@
+"""A PostgreSQL database of a test session's own: on the server named by OBJEKTIF_DATABASE_URL, else the local
+one; created afresh and dropped after."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import AsyncIterator
+
+import asyncpg
+
+from objektif.stack import with_database
+
+SERVER = os.environ.get("OBJEKTIF_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+async def _drop(name: str) -> None:
+    conn = await asyncpg.connect(SERVER)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
+@contextlib.asynccontextmanager
+async def fresh_database(name: str) -> AsyncIterator[str]:
+    """The DSN of database `name`, created empty (dropped first if a crashed run left it) and dropped after."""
+    await _drop(name)
+    conn = await asyncpg.connect(SERVER)
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    try:
+        yield with_database(SERVER, database=name)
+    finally:
+        await _drop(name)

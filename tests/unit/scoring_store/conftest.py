@@ -1,0 +1,48 @@
+"""Fixtures for the scoring service's store: a database of the session's own with the scoring schema,
+emptied before each test."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Mapping
+
+import asyncpg
+import pytest
+
+from chassis.db import create_pool, schema_sql
+from services.scoring.adapters.policy_files import load_default_policies
+from services.scoring.domain.policy import Policy
+from tests.databases import fresh_database
+
+_RESET = """
+TRUNCATE scoring.events, scoring.streams, scoring.appraisals, scoring.outbox, scoring.consumer_positions, scoring.poison;
+UPDATE scoring.counters SET value = 0;
+"""
+
+
+@pytest.fixture(scope="session")
+async def scoring_dsn() -> AsyncIterator[str]:
+    async with fresh_database(f"objektif_scoring_unit_{os.getpid()}") as dsn:
+        conn = await asyncpg.connect(dsn)
+        try:
+            await conn.execute(schema_sql("services.scoring.adapters"))
+        finally:
+            await conn.close()
+        yield dsn
+
+
+@pytest.fixture
+async def scoring_pool(scoring_dsn: str) -> AsyncIterator[asyncpg.Pool]:
+    """A pool on an emptied scoring schema."""
+    pool = await create_pool(scoring_dsn)
+    try:
+        async with pool.acquire() as conn:
+            await conn.execute(_RESET)
+        yield pool
+    finally:
+        await pool.close()
+
+
+@pytest.fixture(scope="session")
+def policies() -> Mapping[str, Policy]:
+    return load_default_policies()

@@ -1,0 +1,103 @@
+"""The projector's stream cache against a real PostgreSQL: whichever tier serves a stream (parsed, parsed again
+from its JSON bytes, read from the database), the read model and the score events are the same, byte for byte;
+and a tier is never trusted over the table (a stream another instance extended is read back)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+import orjson
+
+from chassis.kafka import next_positions_of
+from contracts import topics
+from contracts.envelope import Envelope
+from services.scoring.adapters.store import ScoringStore
+from services.scoring.app.fold_cache import FoldCache
+from services.scoring.app.project import Projector
+from services.scoring.domain.policy import Policy
+from tests.unit.scoring.demo_world import demo_events
+
+_RESET = "TRUNCATE scoring.events, scoring.streams, scoring.appraisals, scoring.outbox, scoring.consumer_positions"
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """What the projector reads of an aiokafka ConsumerRecord."""
+
+    topic: str
+    partition: int
+    offset: int
+    value: bytes
+
+
+def _records(events: Sequence[Envelope], first_offset: int = 0) -> list[Record]:
+    return [Record(topics.EVIDENCE, 0, first_offset + n, orjson.dumps(e.model_dump(mode="json", exclude_none=True)))
+            for n, e in enumerate(events)]
+
+
+async def _project(projector: Projector, records: Sequence[Record], batch: int) -> None:
+    for start in range(0, len(records), batch):
+        chunk = records[start:start + batch]
+        await projector.handle(chunk, next_positions_of(chunk))
+
+
+async def _outcome(conn: asyncpg.Connection) -> tuple[list[Any], list[Any]]:
+    scores = [r["value"] for r in await conn.fetch("SELECT value FROM scoring.outbox ORDER BY pos")]
+    appraisals = [tuple(r) for r in await conn.fetch(
+        "SELECT nip, period, result, basis_hash, score_event_id, upto_sequence FROM scoring.appraisals"
+        " ORDER BY nip, period")]
+    return scores, appraisals
+
+
+async def test_every_tier_gives_the_read_model_the_database_gives(
+    scoring_pool: asyncpg.Pool, policies: Mapping[str, Policy]
+) -> None:
+    records = _records(demo_events())
+    configurations = {  # (parsed events kept, JSON bytes kept, folds kept)
+        "database": (0, 0, 0),
+        "raw": (0, 1 << 30, 0),
+        "raw, with folds kept": (0, 1 << 30, 50_000),
+        "parsed": (50_000, 1 << 30, 50_000),
+    }
+    outcomes, served = {}, {}
+    async with scoring_pool.acquire() as conn:
+        for name, (parsed, raw, folds) in configurations.items():
+            await conn.execute(_RESET)
+            store = ScoringStore(scoring_pool, cache_events=parsed, cache_raw_bytes=raw)
+            await _project(Projector(store, policies, FoldCache(folds)), records, batch=60)
+            outcomes[name], served[name] = await _outcome(conn), dict(store.served)
+    assert outcomes["database"][0], "the demo announces scores"
+    for name in configurations:
+        assert outcomes[name] == outcomes["database"], name
+    assert served["database"]["raw"] == served["database"]["parsed"] == 0 < served["database"]["database"]
+    assert served["raw"]["parsed"] == 0 < served["raw"]["raw"]
+    assert served["parsed"]["parsed"] > 0
+
+
+async def test_a_stream_another_instance_extended_is_read_from_the_database(
+    scoring_pool: asyncpg.Pool, policies: Mapping[str, Policy]
+) -> None:
+    events = demo_events()
+    nip = next(e.subject for e in events if e.type == "realisation.recorded")
+    own = [n for n, e in enumerate(events) if e.subject == nip]
+    later, last = own[-2], own[-1]  # the employee's last two events: one for the other instance, one for us
+    before = [e for n, e in enumerate(events) if n not in (later, last)]
+    for parsed in (0, 50_000):  # served by the JSON tier, then by the parsed one, had it not been checked
+        async with scoring_pool.acquire() as conn:
+            await conn.execute(_RESET)
+        ours = ScoringStore(scoring_pool, cache_events=parsed, cache_raw_bytes=1 << 30)
+        projector = Projector(ours, policies, FoldCache(0))
+        await _project(projector, _records(before), batch=60)
+        other = Projector(ScoringStore(scoring_pool), policies)
+        await _project(other, _records([events[later]], first_offset=len(before)), batch=1)
+        from_database = ours.served["database"]
+        await _project(projector, _records([events[last]], first_offset=len(before) + 1), batch=1)
+        assert ours.served["database"] == from_database + 1
+        async with scoring_pool.acquire() as conn:
+            basis = orjson.loads(await conn.fetchval(
+                "SELECT result::text FROM scoring.appraisals WHERE nip = $1 AND period = $2",
+                nip, events[last].period))["basis_event_ids"]
+        assert str(events[later].event_id) in basis or events[later].period != events[last].period
