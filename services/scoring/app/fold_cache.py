@@ -24,8 +24,9 @@ from typing import Generic, TypeVar
 
 from services.scoring.domain.incremental import Kept, Key
 
-#: Folded events kept in all: each holds its parsed payload (as the stream cache holds its envelope).
-DEFAULT_FOLDED_EVENTS = 50_000
+#: Folded events kept in all: each holds its parsed payload (as the stream cache holds its envelope); the same
+#: bound as the stream cache's (`services.scoring.adapters.store.DEFAULT_CACHE_EVENTS`, where the memory is).
+DEFAULT_FOLDED_EVENTS = 250_000
 
 A = TypeVar("A")
 
