@@ -180,7 +180,7 @@ class ScoringTransaction:
         added = sorted(added)
         if added[0][0] <= raw.last:
             return None
-        return RawStream.of([*raw.values, *(v for _k, v in added)], added[-1][0])
+        return raw.extended([v for _k, v in added], added[-1][0])
 
     async def subject_events(self, subject: str) -> list[Envelope]:
         """Every stored event of one subject (all periods), in evidence-sequence order."""

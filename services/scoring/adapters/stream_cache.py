@@ -42,6 +42,10 @@ class RawStream:
     def of(cls, values: Sequence[bytes], last: tuple[int, int]) -> RawStream:
         return cls(tuple(values), last, sum(len(v) for v in values))
 
+    def extended(self, values: Sequence[bytes], last: tuple[int, int]) -> RawStream:
+        """This stream followed by `values` (all after it in stream order), the last of them at `last`."""
+        return RawStream((*self.values, *values), last, self.size + sum(len(v) for v in values))
+
 
 class StreamCache:
     """subject → its events in stream order, at most `max_events` parsed events in all (LRU), and behind them
