@@ -25,23 +25,24 @@ def settle_collector() -> None:
         gc.callbacks.append(_track)
 
 
-#: How often `batch_collection` lets the collector look at everything again (cycles among frozen objects).
-FULL_COLLECTION_SECONDS = 600.0
+#: How often `batch_collection` lets the collector look at everything (for cycles among frozen objects).
+FULL_COLLECTION_SECONDS = 3600.0
 _full = [time.monotonic()]
 
 
 @contextlib.contextmanager
 def batch_collection() -> Iterator[None]:
-    """Around each batch: no collection while it is handled; after it, what it allocated and still holds (a
-    cache's new entries) is looked at once for cycles, then frozen with the rest, so no later collection walks
-    it again. A batch's garbage is freed by reference counting as it goes; only its garbage cycles wait for
-    its end. Without this, a service whose caches hold millions of objects (scoring: parsed events and their
-    folds) walked them over and over: 18.6 of scoring's 86.9 busy seconds at 200k events were the
-    collector's (measured with `gc_ms`).
+    """Around each batch: no collection while it is handled, and what it allocated and still holds (a cache's
+    new entries) frozen after it with the rest, so no collection walks it again. A service whose caches hold
+    millions of objects (scoring: parsed events and their folds) otherwise walked them over and over: 18.6 of
+    scoring's 86.9 busy seconds at 200k events were the collector's (measured with `gc_ms`, in every batch's
+    log line).
 
-    Freezing is a list splice; `gc.collect(1)` walks only what is young, i.e. what the batch allocated and kept.
-    Frozen objects are still freed by reference counting when a cache lets go of them; only garbage cycles among
-    frozen objects would wait, for the full collection every `FULL_COLLECTION_SECONDS`."""
+    What a batch leaves is garbage-free as far as we measured: a young collection after each of 442 batches of
+    the three handlers (bench.stages, 100k events) found 0 unreachable objects, so freezing without looking
+    first (a list splice) loses nothing; looking first cost scoring ≈ 1 s per batch of 10,000 at 1M events.
+    A batch's garbage is freed by reference counting as it goes; cycles, should a batch ever make some, are
+    found by the full collection every `FULL_COLLECTION_SECONDS`, which unfreezes everything first."""
     enabled = gc.isenabled()
     gc.disable()
     try:
@@ -49,7 +50,6 @@ def batch_collection() -> Iterator[None]:
     finally:
         if enabled:
             gc.enable()
-        gc.collect(1)
         if time.monotonic() - _full[0] > FULL_COLLECTION_SECONDS:
             gc.unfreeze()
             gc.collect()
