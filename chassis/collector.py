@@ -72,3 +72,8 @@ def gc_seconds() -> float:
     """Seconds the collector has spent since `settle_collector` (what each batch's log line reports as
     `gc_ms`: the part of its time that was no work of ours)."""
     return sum(_spent)
+
+
+def gc_seconds_by_generation() -> dict[str, float]:
+    """`gc_seconds` by generation ("0", "1", "2"), for the metrics."""
+    return {str(generation): spent for generation, spent in enumerate(_spent)}

@@ -40,7 +40,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from chassis.collector import gc_seconds
+from chassis.collector import gc_seconds, gc_seconds_by_generation
 
 #: A readiness check: None when fine, else a short description of what is wrong.
 Check = Callable[[], Awaitable[str | None]]
@@ -53,7 +53,7 @@ class _CallbackCounters(Collector):
     """Counters whose values live elsewhere (an outbox relay's `published`), read at scrape time."""
 
     def __init__(
-        self, name: str, documentation: str, label: str, read: Callable[[], Mapping[str, int]]
+        self, name: str, documentation: str, label: str, read: Callable[[], Mapping[str, float]]
     ) -> None:
         self._name, self._doc, self._label, self._read = name, documentation, label, read
 
@@ -68,8 +68,9 @@ class ServiceMetrics:
     """One service's metrics, in its own registry (several apps may live in one test process).
 
     Names: `objektif_events_processed_total{topic}`, `objektif_events_rejected_total{reason}`,
-    `objektif_consumer_lag{topic,partition}`, `objektif_batch_seconds`, `objektif_outbox_relayed_total{outbox}`;
-    every metric carries the constant label `service`.
+    `objektif_consumer_lag{topic,partition}`, `objektif_batch_seconds`, `objektif_outbox_relayed_total{outbox}`,
+    `objektif_gc_seconds_total{generation}`, scoring's `objektif_streams_served_total{tier}`; every metric carries
+    the constant label `service`.
     """
 
     def __init__(self, service: str) -> None:
@@ -107,6 +108,14 @@ class ServiceMetrics:
         self.last_batch_ms = 0.0
         self.last_wait_ms = 0.0
         self.last_gc_ms = 0.0
+        self.registry.register(
+            _CallbackCounters(
+                "objektif_gc_seconds",
+                "Seconds the cyclic garbage collector ran since the service settled, by generation",
+                "generation",
+                gc_seconds_by_generation,
+            )
+        )
 
     def track_outboxes(self, read: Callable[[], Mapping[str, int]]) -> None:
         """Expose `objektif_outbox_relayed_total{outbox}` from `read()`: outbox name → records relayed so far."""
@@ -115,6 +124,18 @@ class ServiceMetrics:
                 "objektif_outbox_relayed",
                 "Outbox records published to Kafka and acknowledged",
                 "outbox",
+                read,
+            )
+        )
+
+    def track_streams_served(self, read: Callable[[], Mapping[str, int]]) -> None:
+        """Expose `objektif_streams_served_total{tier}` from `read()`: where the projector's streams came from
+        ("parsed", "raw", "database"), which says whether scoring's caches hold its working set."""
+        self.registry.register(
+            _CallbackCounters(
+                "objektif_streams_served",
+                "Employees' streams the projector was served, by cache tier or the database",
+                "tier",
                 read,
             )
         )

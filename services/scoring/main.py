@@ -91,10 +91,10 @@ def build_app(settings: ScoringSettings) -> FastStream | HttpService:
     async def open_resources() -> None:
         await recreate_topics()
         pool = await create_pool(settings.database_url)
-        held.update(pool=pool, projector=Projector(
-            ScoringStore(pool, cache_events=settings.parsed_cache_events,
-                         cache_raw_bytes=settings.stream_cache_mb << 20),
-            load_default_policies(), FoldCache(settings.parsed_cache_events)))
+        store = ScoringStore(pool, cache_events=settings.parsed_cache_events,
+                             cache_raw_bytes=settings.stream_cache_mb << 20)
+        held.update(pool=pool, store=store,
+                    projector=Projector(store, load_default_policies(), FoldCache(settings.parsed_cache_events)))
         # The relay watches its topic and republishes the outbox when the broker lost it (ARCHITECTURE.md).
         held["relay"] = OutboxRelay(pool, KeyedBatchProducer(settings.kafka_bootstrap),
                                     OutboxSpec("scores", "scoring.outbox", "scoring.relay_cursors", topics.SCORES),
@@ -118,6 +118,7 @@ def build_app(settings: ScoringSettings) -> FastStream | HttpService:
     app = FastStream(broker, logger=None, on_startup=[open_resources], after_startup=[start_relay],
                      on_shutdown=[close_resources])
     metrics.track_outboxes(lambda: {"scores": held["relay"].published} if "relay" in held else {})  # type: ignore[attr-defined]
+    metrics.track_streams_served(lambda: held["store"].served if "store" in held else {})  # type: ignore[attr-defined]
     reads = ReadService(ReadModel(lambda: held["pool"]), load_default_policies())  # type: ignore[arg-type,return-value]
     secret = settings.token_secret.get_secret_value() if settings.token_secret is not None else None
     web = WebApi(reads, secret, lambda raw, topic, key: broker.publish(raw, topic, key=key),

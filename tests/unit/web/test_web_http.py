@@ -81,6 +81,19 @@ def test_rejections_by_reason_and_relayed_outbox_records_are_read_when_scraped()
     assert got[("objektif_outbox_relayed_total", (("outbox", "evidence"), ("service", "evidence")))] == 7
 
 
+def test_streams_served_by_tier_and_the_collector_s_seconds_are_read_when_scraped() -> None:
+    metrics = ServiceMetrics("scoring")
+    served = {"parsed": 3, "raw": 0, "database": 1}
+    metrics.track_streams_served(lambda: served)
+    served["raw"] = 2
+    got = samples(metrics)
+    assert got[("objektif_streams_served_total", (("service", "scoring"), ("tier", "raw")))] == 2
+    assert got[("objektif_streams_served_total", (("service", "scoring"), ("tier", "database")))] == 1
+    assert {labels for name, labels in got if name == "objektif_gc_seconds_total"} == {
+        (("generation", g), ("service", "scoring")) for g in "012"
+    }
+
+
 def test_without_a_port_the_service_is_the_faststream_app_itself() -> None:
     app = FastStream()
     assert with_http(app, None, metrics=ServiceMetrics("x"), checks=[]) is app
