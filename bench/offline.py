@@ -19,10 +19,10 @@ from dataclasses import dataclass
 
 import asyncpg
 
+from chassis.collector import paused_gc
 from objektif.commands.audit import CoreScorer
 from services.audit.app import replay as replay_app
 from services.audit.app.checkpoints import signer_from_seed
-from services.audit.app.cpu import paused_gc
 from services.audit.app.verify import verify_ledger
 from services.audit.domain.merkle import leaf_hashes, root_from_leaf_hashes
 

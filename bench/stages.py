@@ -96,6 +96,31 @@ async def _timed(name: str, count: int, pg: int | None, run: Callable[[], Awaita
     return out
 
 
+async def _through_intake(intake: Intake, values: Sequence[tuple[bytes, bytes]], batch: int, partitions: int,
+                          offsets: dict[int, int]) -> None:
+    """Feed submissions to the evidence handler in batches of `batch`, as its consumer would."""
+    for start in range(0, len(values), batch):
+        records = _records(topics.SUBMISSIONS, values[start:start + batch], partitions, offsets)
+        with batch_collection():
+            await intake.handle([r.value for r in records], _positions(records), received_from="bench")
+
+
+async def _through_projector(projector: Projector, values: Sequence[tuple[bytes, bytes]], batch: int,
+                             partitions: int, offsets: dict[int, int]) -> None:
+    """Feed accepted events to the scoring handler in batches of `batch`."""
+    for start in range(0, len(values), batch):
+        records = _records(topics.EVIDENCE, values[start:start + batch], partitions, offsets)
+        with batch_collection():
+            await projector.handle(records, _positions(records))
+
+
+async def _through_ledger(ledger: Ledger, ledgered: Sequence[tuple[str, bytes]], batch: int) -> None:
+    """Feed (topic, value) pairs to the audit handler in batches of `batch`."""
+    for start in range(0, len(ledgered), batch):
+        with batch_collection():
+            await ledger.append([entry_of(t, v) for t, v in ledgered[start:start + batch]], ())
+
+
 async def _live(stack: Stack, pg: int | None, w: Workload, intake: Intake, projector: Projector, ledger: Ledger,
                 offsets: dict[int, int], evidence_offsets: dict[int, int], batch: int) -> dict[str, Any]:
     """The latency phase's traffic through each stage after the bulk: singly signed realisations spread over
@@ -106,34 +131,19 @@ async def _live(stack: Stack, pg: int | None, w: Workload, intake: Intake, proje
     done = await conn.fetchval("SELECT coalesce(max(pos), 0) FROM evidence.events")
     results: dict[str, Any] = {"batch": batch}
 
-    async def evidence() -> None:
-        for start in range(0, len(live), batch):
-            records = _records(topics.SUBMISSIONS, live[start:start + batch], stack.partitions, offsets)
-            with batch_collection():
-                await intake.handle([r.value for r in records], _positions(records), received_from="bench")
-
-    results["evidence"] = await _timed("evidence, live", len(live), pg, evidence)
+    results["evidence"] = await _timed("evidence, live", len(live), pg,
+                                       lambda: _through_intake(intake, live, batch, stack.partitions, offsets))
     accepted = [(r["key"].encode(), r["value"]) for r in await conn.fetch(
         "SELECT key, value FROM evidence.events WHERE pos > $1 ORDER BY pos", done)]
     scored = await conn.fetchval("SELECT coalesce(max(pos), 0) FROM scoring.outbox")
 
-    async def scoring() -> None:
-        for start in range(0, len(accepted), batch):
-            records = _records(topics.EVIDENCE, accepted[start:start + batch], stack.partitions, evidence_offsets)
-            with batch_collection():
-                await projector.handle(records, _positions(records))
-
-    results["scoring"] = await _timed("scoring, live", len(accepted), pg, scoring)
+    results["scoring"] = await _timed("scoring, live", len(accepted), pg, lambda: _through_projector(
+        projector, accepted, batch, stack.partitions, evidence_offsets))
     scores = [v for (v,) in await conn.fetch("SELECT value FROM scoring.outbox WHERE pos > $1 ORDER BY pos", scored)]
     await conn.close()
     ledgered = [(topics.EVIDENCE, v) for _k, v in accepted] + [(topics.SCORES, v) for v in scores]
 
-    async def audit() -> None:
-        for start in range(0, len(ledgered), batch):
-            with batch_collection():
-                await ledger.append([entry_of(t, v) for t, v in ledgered[start:start + batch]], ())
-
-    results["audit"] = await _timed("audit, live", len(ledgered), pg, audit)
+    results["audit"] = await _timed("audit, live", len(ledgered), pg, lambda: _through_ledger(ledger, ledgered, batch))
     return results
 
 
@@ -150,34 +160,21 @@ async def measure(stack: Stack, events: int, batch: int, live_batch: int = 20) -
     offsets: dict[int, int] = {}
     for _name, submissions in w.setup_phases(admin):
         values = [(s["subject"].encode(), orjson.dumps(s)) for s in submissions]
-        for start in range(0, len(values), batch):
-            records = _records(topics.SUBMISSIONS, values[start:start + batch], stack.partitions, offsets)
-            with batch_collection():
-                await intake.handle([r.value for r in records], _positions(records), received_from="bench")
+        await _through_intake(intake, values, batch, stack.partitions, offsets)
     bulk = [record for chunk in w.bulk(limit=events) for record in chunk]
     settle_collector()  # as each service does once it has started
     results: dict[str, Any] = {"employees": w.employees, "batch": batch}
 
-    async def evidence() -> None:
-        for start in range(0, len(bulk), batch):
-            records = _records(topics.SUBMISSIONS, bulk[start:start + batch], stack.partitions, offsets)
-            with batch_collection():
-                await intake.handle([r.value for r in records], _positions(records), received_from="bench")
-
-    results["evidence"] = await _timed("evidence", len(bulk), pg, evidence)
+    results["evidence"] = await _timed("evidence", len(bulk), pg,
+                                       lambda: _through_intake(intake, bulk, batch, stack.partitions, offsets))
     conn = await asyncpg.connect(stack.admin_dsn)
     accepted = [(r["key"].encode(), r["value"]) for r in await conn.fetch(
         "SELECT key, value FROM evidence.events ORDER BY pos")]
     projector = Projector(ScoringStore(pools["scoring"]), load_default_policies())
     evidence_offsets: dict[int, int] = {}
 
-    async def scoring() -> None:
-        for start in range(0, len(accepted), batch):
-            records = _records(topics.EVIDENCE, accepted[start:start + batch], stack.partitions, evidence_offsets)
-            with batch_collection():
-                await projector.handle(records, _positions(records))
-
-    results["scoring"] = await _timed("scoring", len(accepted), pg, scoring)
+    results["scoring"] = await _timed("scoring", len(accepted), pg, lambda: _through_projector(
+        projector, accepted, batch, stack.partitions, evidence_offsets))
     scores = [(r["key"].encode(), r["value"]) for r in await conn.fetch(
         "SELECT key, value FROM scoring.outbox ORDER BY pos")]
     await conn.close()
@@ -185,12 +182,7 @@ async def measure(stack: Stack, events: int, batch: int, live_batch: int = 20) -
     ledger = Ledger(pools["audit"])
     ledgered = [(topics.EVIDENCE, v) for _k, v in accepted] + [(topics.SCORES, v) for _k, v in scores]
 
-    async def audit() -> None:
-        for start in range(0, len(ledgered), batch):
-            with batch_collection():
-                await ledger.append([entry_of(t, v) for t, v in ledgered[start:start + batch]], ())
-
-    results["audit"] = await _timed("audit", len(ledgered), pg, audit)
+    results["audit"] = await _timed("audit", len(ledgered), pg, lambda: _through_ledger(ledger, ledgered, batch))
     results["live"] = await _live(stack, pg, w, intake, projector, ledger, offsets, evidence_offsets, live_batch)
     for pool in pools.values():
         await pool.close()

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 
 import asyncpg
 
+from chassis.db import schema_sql
 from objektif.stack import with_database
 
 SERVER = os.environ.get("OBJEKTIF_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
@@ -23,15 +24,23 @@ async def _drop(name: str) -> None:
 
 
 @contextlib.asynccontextmanager
-async def fresh_database(name: str) -> AsyncIterator[str]:
-    """The DSN of database `name`, created empty (dropped first if a crashed run left it) and dropped after."""
+async def fresh_database(name: str, schema_of: str | None = None) -> AsyncIterator[str]:
+    """The DSN of database `name`, created empty (dropped first if a crashed run left it) and dropped after;
+    with the schema of package `schema_of` (a service's adapters, `chassis.db.schema_sql`) applied."""
     await _drop(name)
     conn = await asyncpg.connect(SERVER)
     try:
         await conn.execute(f'CREATE DATABASE "{name}"')
     finally:
         await conn.close()
+    dsn = with_database(SERVER, database=name)
     try:
-        yield with_database(SERVER, database=name)
+        if schema_of is not None:
+            conn = await asyncpg.connect(dsn)
+            try:
+                await conn.execute(schema_sql(schema_of))
+            finally:
+                await conn.close()
+        yield dsn
     finally:
         await _drop(name)

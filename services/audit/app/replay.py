@@ -28,12 +28,12 @@ import asyncpg
 import orjson
 from pydantic import ValidationError
 
+from chassis.collector import paused_gc
 from contracts import topics
 from contracts.canonical import canonical_bytes
 from contracts.envelope import Envelope
 from services.audit.adapters import queries
 from services.audit.adapters.queries import Leaf
-from services.audit.app.cpu import paused_gc
 from services.audit.app.errors import NoCheckpoint, NothingPublished, ReplayInputMissing
 
 SCORE_TYPE = "score.computed"

@@ -17,10 +17,10 @@ from uuid import UUID
 
 import asyncpg
 
+from chassis.collector import paused_gc
 from services.audit.adapters import queries
 from services.audit.adapters.ledger import chain_next, entry_of
 from services.audit.adapters.queries import Leaf, StoredCheckpoint
-from services.audit.app.cpu import paused_gc
 from services.audit.domain.checkpoint import Checkpoint, open_checkpoint
 from services.audit.domain.errors import CheckpointError
 from services.audit.domain.merkle import CompletedNode, Frontier, leaf_hash

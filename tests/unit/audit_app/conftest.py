@@ -10,15 +10,8 @@ from collections.abc import AsyncIterator
 import asyncpg
 import pytest
 
-from chassis.db import create_pool, schema_sql
+from chassis.db import create_pool
 from tests.databases import fresh_database
-
-@pytest.fixture(scope="session")
-async def audit_unit_dsn() -> AsyncIterator[str]:
-    """A database created for this test session and dropped after it."""
-    async with fresh_database(f"objektif_audit_unit_{os.getpid()}") as dsn:
-        yield dsn
-
 
 # As a superuser, `session_replication_role = replica` skips the append-only triggers for this session only:
 # emptying a few small tables this way costs far less than dropping and re-creating the schema.
@@ -33,14 +26,10 @@ SET session_replication_role = DEFAULT;
 
 
 @pytest.fixture(scope="session")
-async def audit_schema(audit_unit_dsn: str) -> str:
-    """The audit schema, applied once per session."""
-    conn = await asyncpg.connect(audit_unit_dsn)
-    try:
-        await conn.execute(schema_sql("services.audit.adapters"))
-    finally:
-        await conn.close()
-    return audit_unit_dsn
+async def audit_schema() -> AsyncIterator[str]:
+    """A database created for this test session with the audit schema, dropped after it."""
+    async with fresh_database(f"objektif_audit_unit_{os.getpid()}", "services.audit.adapters") as dsn:
+        yield dsn
 
 
 @pytest.fixture

@@ -9,25 +9,21 @@ from collections.abc import AsyncIterator, Mapping
 import asyncpg
 import pytest
 
-from chassis.db import create_pool, schema_sql
+from chassis.db import create_pool
 from services.scoring.adapters.policy_files import load_default_policies
 from services.scoring.domain.policy import Policy
 from tests.databases import fresh_database
 
 _RESET = """
-TRUNCATE scoring.events, scoring.streams, scoring.appraisals, scoring.outbox, scoring.consumer_positions, scoring.poison;
+TRUNCATE scoring.events, scoring.streams, scoring.appraisals, scoring.outbox, scoring.consumer_positions,
+         scoring.poison;
 UPDATE scoring.counters SET value = 0;
 """
 
 
 @pytest.fixture(scope="session")
 async def scoring_dsn() -> AsyncIterator[str]:
-    async with fresh_database(f"objektif_scoring_unit_{os.getpid()}") as dsn:
-        conn = await asyncpg.connect(dsn)
-        try:
-            await conn.execute(schema_sql("services.scoring.adapters"))
-        finally:
-            await conn.close()
+    async with fresh_database(f"objektif_scoring_unit_{os.getpid()}", "services.scoring.adapters") as dsn:
         yield dsn
 
 

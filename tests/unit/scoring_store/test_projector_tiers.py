@@ -5,12 +5,12 @@ and a tier is never trusted over the table (a stream another instance extended i
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
 import orjson
 
+from bench.stages import Record
 from chassis.kafka import next_positions_of
 from contracts import topics
 from contracts.envelope import Envelope
@@ -21,16 +21,6 @@ from services.scoring.domain.policy import Policy
 from tests.unit.scoring.demo_world import demo_events
 
 _RESET = "TRUNCATE scoring.events, scoring.streams, scoring.appraisals, scoring.outbox, scoring.consumer_positions"
-
-
-@dataclass(frozen=True, slots=True)
-class Record:
-    """What the projector reads of an aiokafka ConsumerRecord."""
-
-    topic: str
-    partition: int
-    offset: int
-    value: bytes
 
 
 def _records(events: Sequence[Envelope], first_offset: int = 0) -> list[Record]:
