@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 
 import asyncpg
 
-from chassis.db import schema_sql
+from chassis.db import create_pool, schema_sql
 from objektif.stack import with_database
 
 SERVER = os.environ.get("OBJEKTIF_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
@@ -44,3 +44,15 @@ async def fresh_database(name: str, schema_of: str | None = None) -> AsyncIterat
         yield dsn
     finally:
         await _drop(name)
+
+
+@contextlib.asynccontextmanager
+async def emptied_pool(dsn: str, reset_sql: str) -> AsyncIterator[asyncpg.Pool]:
+    """A pool (`chassis.db.create_pool`) on `dsn` after `reset_sql` has emptied what an earlier test left."""
+    pool = await create_pool(dsn)
+    try:
+        async with pool.acquire() as conn:
+            await conn.execute(reset_sql)
+        yield pool
+    finally:
+        await pool.close()

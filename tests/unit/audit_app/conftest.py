@@ -10,8 +10,7 @@ from collections.abc import AsyncIterator
 import asyncpg
 import pytest
 
-from chassis.db import create_pool
-from tests.databases import fresh_database
+from tests.databases import emptied_pool, fresh_database
 
 # As a superuser, `session_replication_role = replica` skips the append-only triggers for this session only:
 # emptying a few small tables this way costs far less than dropping and re-creating the schema.
@@ -35,13 +34,8 @@ async def audit_schema() -> AsyncIterator[str]:
 @pytest.fixture
 async def pool(audit_schema: str) -> AsyncIterator[asyncpg.Pool]:
     """A pool on an emptied ledger (emptied as a superuser, with the append-only triggers off meanwhile)."""
-    p = await create_pool(audit_schema)
-    try:
-        async with p.acquire() as conn:
-            await conn.execute(_RESET)
-        yield p
-    finally:
-        await p.close()
+    async with emptied_pool(audit_schema, _RESET) as pool:
+        yield pool
 
 
 @pytest.fixture

@@ -9,10 +9,9 @@ from collections.abc import AsyncIterator, Mapping
 import asyncpg
 import pytest
 
-from chassis.db import create_pool
 from services.scoring.adapters.policy_files import load_default_policies
 from services.scoring.domain.policy import Policy
-from tests.databases import fresh_database
+from tests.databases import emptied_pool, fresh_database
 
 _RESET = """
 TRUNCATE scoring.events, scoring.streams, scoring.appraisals, scoring.outbox, scoring.consumer_positions,
@@ -30,13 +29,8 @@ async def scoring_dsn() -> AsyncIterator[str]:
 @pytest.fixture
 async def scoring_pool(scoring_dsn: str) -> AsyncIterator[asyncpg.Pool]:
     """A pool on an emptied scoring schema."""
-    pool = await create_pool(scoring_dsn)
-    try:
-        async with pool.acquire() as conn:
-            await conn.execute(_RESET)
+    async with emptied_pool(scoring_dsn, _RESET) as pool:
         yield pool
-    finally:
-        await pool.close()
 
 
 @pytest.fixture(scope="session")
