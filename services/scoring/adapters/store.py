@@ -65,6 +65,29 @@ def _merged(cached: Sequence[Envelope], added: Sequence[Envelope]) -> list[Envel
     return sorted([*cached, *added], key=stream_order)
 
 
+class ContextEvents:
+    """The unit-level events that route into employees' streams, parsed once (they are few: per unit and
+    period), and the list of them last served: the same list object for as long as the table lists the same
+    events, so that what was routed with it can tell (`incremental.Kept.context`) that nothing changed."""
+
+    def __init__(self) -> None:
+        self._parsed: dict[UUID, Envelope] = {}
+        self._ids: list[UUID] = []
+        self._served: list[Envelope] = []
+
+    def served(self, ids: list[UUID]) -> list[Envelope]:
+        """The events of `ids` (all parsed already), as the last list served when the ids are the same."""
+        if ids != self._ids:
+            self._ids, self._served = ids, [self._parsed[i] for i in ids]
+        return self._served
+
+    def missing(self, ids: Iterable[UUID]) -> list[UUID]:
+        return [i for i in ids if i not in self._parsed]
+
+    def parsed(self, event_id: UUID, event: Envelope) -> None:
+        self._parsed[event_id] = event
+
+
 class ScoringStore:
     """Reads and writes the scoring schema within a transaction opened by `transaction()`."""
 
@@ -72,8 +95,7 @@ class ScoringStore:
                  cache_raw_bytes: int = DEFAULT_CACHE_RAW_BYTES) -> None:
         self._pool = pool
         self._cache = StreamCache(cache_events, cache_raw_bytes)
-        #: context events parsed once (few: per unit and period); only those the table lists are ever used
-        self._context: dict[UUID, Envelope] = {}
+        self._context = ContextEvents()
 
     @property
     def served(self) -> dict[str, int]:
@@ -97,11 +119,11 @@ class ScoringTransaction:
     """`async with store.transaction() as tx:` one batch's reads and writes, committed together."""
 
     def __init__(
-        self, pool: asyncpg.Pool, cache: StreamCache | None = None, context: dict[UUID, Envelope] | None = None
+        self, pool: asyncpg.Pool, cache: StreamCache | None = None, context: ContextEvents | None = None
     ) -> None:
         self._pool = pool
         self._cache = cache or StreamCache(0)
-        self._context = context if context is not None else {}
+        self._context = context if context is not None else ContextEvents()
         self._added: dict[str, list[Envelope]] = {}  # events this transaction inserted, by subject
         #: their JSON bytes, by subject, in stream order; a subject is absent when one of them came without
         self._added_raw: dict[str, list[tuple[tuple[int, int], bytes]]] = {}
@@ -189,16 +211,33 @@ class ScoringTransaction:
         )
         return [Envelope.model_validate(r["body"]) for r in rows]
 
-    async def subjects_events(self, subjects: Sequence[str]) -> dict[str, list[Envelope]]:
-        """`subject_events` of several subjects: subject → its events in sequence order. A stream cached by an
-        earlier batch is used when, with the events this transaction added, it has as many events as the table
-        holds for that subject (`scoring.streams`, see `stream_cache`); the others are read in one round trip."""
-        counts = {
+    async def stream_counts(self, subjects: Sequence[str]) -> dict[str, int]:
+        """How many events the table holds of each subject (`scoring.streams`, this transaction's included); a
+        subject with none is absent."""
+        return {
             r["subject"]: r["events"]
             for r in await self.conn.fetch(
                 "SELECT subject, events FROM scoring.streams WHERE subject = ANY($1::text[])", list(subjects)
             )
         }
+
+    def added(self, subject: str) -> list[Envelope]:
+        """The events of `subject` this transaction stored, in stream order."""
+        return sorted(self._added.get(subject, []), key=stream_order)
+
+    def served_folded(self, count: int) -> None:
+        """Count `count` employees appraised from what the projector kept, without their streams."""
+        self._cache.served["folded"] += count
+
+    async def subjects_events(
+        self, subjects: Sequence[str], counts: Mapping[str, int] | None = None
+    ) -> dict[str, list[Envelope]]:
+        """`subject_events` of several subjects: subject → its events in sequence order. A stream cached by an
+        earlier batch is used when, with the events this transaction added, it has as many events as the table
+        holds for that subject (`counts`, read when not given: `stream_counts`, see `stream_cache`); the others
+        are read in one round trip."""
+        if counts is None:
+            counts = await self.stream_counts(subjects)
         streams: dict[str, list[Envelope]] = {}
         raws: dict[str, RawStream] = {}
         missing, hits = [], 0
@@ -248,7 +287,8 @@ class ScoringTransaction:
     async def context_events(self) -> list[Envelope]:
         """The unit-level events that route into employees' streams (`services.scoring.domain.stream.route`):
         policy adoptions for "*" or a unit, positions (who leads a unit), and units' predicates (§1.3: a leader
-        takes the unit's performance). They are few: one per unit and period, not per employee."""
+        takes the unit's performance). They are few: one per unit and period, not per employee. The same list
+        object as the last batch's while they are the same events (`ContextEvents`): do not change it."""
         ids = [
             r["event_id"]
             for r in await self.conn.fetch(
@@ -256,12 +296,12 @@ class ScoringTransaction:
                 list(CONTEXT_TYPES), NIP_PATTERN,
             )
         ]
-        if missing := [i for i in ids if i not in self._context]:  # parsed once, not on every batch
+        if missing := self._context.missing(ids):  # parsed once, not on every batch
             for r in await self.conn.fetch(
                 "SELECT event_id, body FROM scoring.events WHERE event_id = ANY($1::uuid[])", missing
             ):
-                self._context[r["event_id"]] = Envelope.model_validate(r["body"])
-        return [self._context[i] for i in ids]
+                self._context.parsed(r["event_id"], Envelope.model_validate(r["body"]))
+        return self._context.served(ids)
 
     async def employees_touched_by(self, fresh: Sequence[Envelope]) -> set[str]:
         """NIPs whose appraisals may change: the subjects of new employee events and, for a new unit-level event,

@@ -60,8 +60,9 @@ class StreamCache:
         self._max_raw = max_raw_bytes
         self._raw: OrderedDict[str, RawStream] = OrderedDict()
         self._raw_bytes = 0
-        #: streams served so far, by where from: "parsed", "raw" (parsed again from bytes), "database"
-        self.served: dict[str, int] = {"parsed": 0, "raw": 0, "database": 0}
+        #: streams served so far, by where from: "parsed", "raw" (parsed again from bytes), "database"; and
+        #: "folded": employees the projector appraised from its folds, their streams not needed
+        self.served: dict[str, int] = {"folded": 0, "parsed": 0, "raw": 0, "database": 0}
 
     def get(self, subject: str) -> tuple[Envelope, ...] | None:
         """The cached stream of `subject`, if any (marks it recently used)."""

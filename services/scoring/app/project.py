@@ -1,8 +1,10 @@
 """The projection use case: a batch of accepted evidence in, re-scored appraisals and score events out.
 
-parse → drop what was seen (event_id) → store → for each touched (employee, period): load its stream, fold it
-with the pure core (`services.scoring.domain.appraise`; only its new events when they extend what the last batch
-folded, `services.scoring.domain.incremental`) → one transaction with the consumer's positions.
+parse → drop what was seen (event_id) → store → for each touched employee: when what the last batch kept of
+the employee (`FoldCache`) is the whole stored history (the store's count of the employee's events) and the new
+events only extend his or her streams, fold just those onto it (`incremental.appraise_extension`: the history is
+not read); otherwise read the history and appraise it again (`incremental.appraise_employee_folded`, reusing the
+folds that still hold) → one transaction with the consumer's positions.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from services.scoring.adapters.store import Poison, ScoringStore, StoredAppraisa
 from services.scoring.app.fold_cache import FoldCache
 from services.scoring.domain import Appraisal, Policy
 from services.scoring.domain.context import context_for
-from services.scoring.domain.incremental import appraise_employee_folded
+from services.scoring.domain.incremental import Kept, appraise_employee_folded, appraise_extension
 
 #: Score event ids derive from (NIP, period, basis hash): the same basis always announces the same event.
 SCORE_NAMESPACE = uuid.UUID("b0c7f0e2-57a1-4d4c-9d0c-2f3f1c9e6a11")
@@ -73,16 +75,18 @@ def score_event(result: Mapping[str, Any], occurred_at: datetime, correlation_id
 @dataclass(frozen=True, slots=True)
 class Announced:
     """What a stream's appraisal was announced as: kept so that an unchanged appraisal is not written again and
-    a stream that only grew is not read again in full."""
+    a stream that only grew is announced from what it was plus what it gained. `occurred_at` is the latest
+    time of the stream's events, `last_event_id` the id of its last (the score event's correlation id)."""
 
     appraisal: Appraisal
-    stream: tuple[Envelope, ...]
     occurred_at: datetime
+    last_event_id: str
     stored: StoredAppraisal
 
-    def extended_by(self, stream: Sequence[Envelope]) -> bool:
-        """Whether `stream` begins with exactly (the same objects as) the stream announced."""
-        return len(stream) >= len(self.stream) and all(a is b for a, b in zip(self.stream, stream, strict=False))
+
+#: Streams appraised: ((nip, period), its events (all, or only those gained), appraisal), and whether the events
+#: are only those gained since what was announced.
+Appraised = tuple[tuple[tuple[str, str], tuple[Envelope, ...], Appraisal], ...]
 
 
 class Projector:
@@ -118,9 +122,19 @@ class Projector:
             ordered = sorted(touched)
             for start in range(0, len(ordered), SUBJECTS_PER_READ):
                 group = ordered[start : start + SUBJECTS_PER_READ]
-                streams = await tx.subjects_events(group)
+                counts = await tx.stream_counts(group)
+                unread = []
                 for nip in group:
-                    results.extend(self._appraise_employee(nip, streams[nip], context))
+                    extended = self._extended(nip, tx.added(nip), counts.get(nip, 0), context)
+                    if extended is None:
+                        unread.append(nip)
+                    else:
+                        results.extend(extended)
+                tx.served_folded(len(group) - len(unread))
+                if unread:
+                    streams = await tx.subjects_events(unread, counts)
+                    for nip in unread:
+                        results.extend(self._appraise_employee(nip, streams[nip], context))
             changed = await tx.save(results)
             await tx.poison(poison)
             await tx.positions(positions)
@@ -128,33 +142,65 @@ class Projector:
             log.error("evidence.poison", count=len(poison), first=poison[0].reason[:200])
         return changed
 
+    def _extended(
+        self, nip: str, new: Sequence[Envelope], count: int, context: Sequence[Envelope]
+    ) -> list[StoredAppraisal] | None:
+        """The employee's appraisals from what was kept and his or her `new` events alone, when what was kept
+        is the whole stored history (`count` events with the new ones), routed with this very `context`, and
+        the new events only extend its streams; else None (the history must be read)."""
+        kept, announced = self._folds.get(nip)
+        if kept is None or kept.context is not context or kept.own + len(new) != count:
+            return None
+        if any(key not in announced for key in kept.folded):
+            return None
+        extension = appraise_extension(kept, new, self._policies)
+        if extension is None:
+            return None
+        appraised, kept = extension
+        return self._announce(nip, appraised, kept, announced, gained=True)
+
     def _appraise_employee(
         self, nip: str, own: Sequence[Envelope], context: Sequence[Envelope]
     ) -> list[StoredAppraisal]:
         """Every appraisal of one employee, routed exactly as `score_stream` routes a whole log (so the read
-        model always equals a replay), redoing only what the events new since the employee's last batch change
-        (`FoldCache`): an appraisal that is the very one announced last time keeps its row and score event."""
+        model always equals a replay), redoing only the folds the events new since the employee's last batch
+        change (`FoldCache`): an appraisal that is the very one announced last time keeps its row and score
+        event."""
         kept, announced = self._folds.get(nip)
         appraised, kept = appraise_employee_folded(
-            [*own, *context_for(own, context)] if context else own, nip, self._policies, kept
+            [*own, *context_for(own, context)] if context else own, nip, self._policies, kept, context=context
         )
+        return self._announce(nip, appraised, kept, announced, gained=False)
+
+    def _announce(
+        self, nip: str, appraised: Appraised, kept: Kept, announced: Mapping[tuple[str, str], Announced], *,
+        gained: bool,
+    ) -> list[StoredAppraisal]:
+        """Rows and score events of the appraisals that changed, kept with `kept` for the next batch. The
+        events of `appraised` are each stream's whole stream, or (`gained`) only those it gained since what was
+        announced."""
         now: dict[tuple[str, str], Announced] = {}
-        for key, stream, appraisal in appraised:
+        for key, events, appraisal in appraised:
             before = announced.get(key)
             if before is not None and before.appraisal is appraisal:
                 now[key] = before
                 continue
-            # the latest time and sequence of a stream that only grew: of what it had and of what it gained
-            new, occurred_at, upto = stream, None, 0
-            if before is not None and before.extended_by(stream):
-                new, occurred_at, upto = stream[len(before.stream):], before.occurred_at, before.stored.upto_sequence
-            occurred_at = max([*([occurred_at] if occurred_at is not None else []), *(e.occurred_at for e in new)])
+            if gained:  # the latest time and sequence of a stream that only grew: of what it had and what it gained
+                assert before is not None
+                occurred_at, upto, last = before.occurred_at, before.stored.upto_sequence, before.last_event_id
+                if events:
+                    occurred_at = max(occurred_at, *(e.occurred_at for e in events))
+                    upto = max(upto, *(e.sequence or 0 for e in events))
+                    last = str(events[-1].event_id)
+            else:
+                occurred_at = max(e.occurred_at for e in events)
+                upto, last = max(e.sequence or 0 for e in events), str(events[-1].event_id)
             result = appraisal.to_json()
-            event_id, announcement = score_event(result, occurred_at, str(stream[-1].event_id))
-            now[key] = Announced(appraisal, stream, occurred_at, StoredAppraisal(
+            event_id, announcement = score_event(result, occurred_at, last)
+            now[key] = Announced(appraisal, occurred_at, last, StoredAppraisal(
                 nip=nip, period=key[1], unit_id=result.get("unit_id"), result=result,
                 basis_hash=result["basis_hash"], score_event_id=event_id, score_bytes=announcement,
-                upto_sequence=max([upto, *(e.sequence or 0 for e in new)]),
+                upto_sequence=upto,
             ))
         self._folds.put(nip, kept, now)
         return [a.stored for a in now.values()]

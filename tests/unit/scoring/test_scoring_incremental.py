@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from scoring_events import ATASAN, NIP_A, UNIT, VALUES, Stream, iki, rhk
 
@@ -14,9 +14,15 @@ from contracts.envelope import Envelope
 from services.scoring.adapters.policy_files import load_default_policies
 from services.scoring.app.fold_cache import FoldCache
 from services.scoring.domain import Policy
-from services.scoring.domain.incremental import Folded, Kept, appraise_employee_folded, folded_onto
+from services.scoring.domain.incremental import (
+    Folded,
+    Kept,
+    appraise_employee_folded,
+    appraise_extension,
+    folded_onto,
+)
 from services.scoring.domain.state import State, fold
-from services.scoring.domain.stream import appraise_employee
+from services.scoring.domain.stream import appraise_employee, is_own_fact
 
 POLICIES: Mapping[str, Policy] = load_default_policies()
 FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -186,3 +192,57 @@ def test_an_event_numbered_before_what_was_kept_is_routed_in_its_place() -> None
     results, _ = appraise_employee_folded([*events, late], NIP_A, POLICIES, kept)
     assert _json(results) == _json(appraise_employee([*events, late], NIP_A, POLICIES))
     assert [e.sequence for e in results[0][1]] == [1, 2, 3, 4, 5, 6]
+
+
+def _context_first(events: list[Envelope]) -> list[Envelope]:
+    """`events` with everything not the employee's own first, then the employee's, numbered again in that
+    order: what a history looks like to a batch whose new events are the employee's alone."""
+    ordered = sorted(events, key=lambda e: (e.subject == NIP_A, e.sequence or 0))
+    return [e.model_copy(update={"sequence": n}) for n, e in enumerate(ordered, 1)]
+
+
+def _appraisals(results: tuple) -> list:
+    return [(key, a.to_json()) for key, _events, a in results]
+
+
+@FAST
+@given(events=employee_log(), data=st.data())
+def test_extending_what_was_kept_with_new_events_alone_equals_appraising_from_scratch(
+    events: list[Envelope], data: st.DataObject
+) -> None:
+    """Event after event (or in drawn runs), onto what the last call kept, without the history: the same
+    appraisals as from scratch, each stream announcing exactly the events it gained; and None exactly when a
+    new event is not a fact of an existing stream (an assignment, a new period), where routing again is due."""
+    ordered = _context_first(events)
+    first = next(n for n, e in enumerate(ordered) if e.subject == NIP_A)
+    cut = data.draw(st.integers(first, len(ordered)))
+    _, kept = appraise_employee_folded(ordered[:cut], NIP_A, POLICIES, None)
+    done = cut
+    while done < len(ordered):
+        run = ordered[done:done + data.draw(st.integers(1, 3))]
+        extension = appraise_extension(kept, run, POLICIES)
+        event("extended" if extension is not None else "routed again")
+        _scratch, fresh = appraise_employee_folded(ordered[:done + len(run)], NIP_A, POLICIES, None)
+        if extension is None:
+            assert any(not is_own_fact(e) or (e.subject, e.period) not in kept.folded for e in run)
+            kept = fresh
+        else:
+            results, kept = extension
+            assert _appraisals(results) == _appraisals(appraise_employee(ordered[:done + len(run)], NIP_A, POLICIES))
+            assert {key: [e.event_id for e in gained] for key, gained, _ in results if gained} == {
+                key: [e.event_id for e in run if (e.subject, e.period) == key] for key in {(e.subject, e.period)
+                                                                                       for e in run}}
+            assert (kept.own, kept.last) == (fresh.own, fresh.last)
+            assert {k: f.event_ids for k, f in kept.folded.items()} == {k: f.event_ids for k, f in fresh.folded.items()}
+        done += len(run)
+
+
+def test_an_extension_needs_numbered_events_after_everything_kept() -> None:
+    events = [e.model_copy(update={"sequence": n}) for n, e in enumerate(_stream(4), 1)]
+    _, kept = appraise_employee_folded(events[:-1], NIP_A, POLICIES, None)
+    assert appraise_extension(kept, [events[-1]], POLICIES) is not None
+    assert appraise_extension(kept, [events[-1].model_copy(update={"sequence": 2})], POLICIES) is None
+    assert appraise_extension(kept, [events[-1].model_copy(update={"sequence": None})], POLICIES) is None
+    unnumbered = [e.model_copy(update={"sequence": None}) for e in events]
+    _, kept = appraise_employee_folded(unnumbered[:-1], NIP_A, POLICIES, None)
+    assert kept.last is None and appraise_extension(kept, [events[-1]], POLICIES) is None

@@ -1,6 +1,7 @@
-"""The projector's stream cache against a real PostgreSQL: whichever tier serves a stream (parsed, parsed again
-from its JSON bytes, read from the database), the read model and the score events are the same, byte for byte;
-and a tier is never trusted over the table (a stream another instance extended is read back)."""
+"""The projector's caches against a real PostgreSQL: whichever tier serves an employee (the folds kept, his or
+her stream parsed, parsed again from its JSON bytes, read from the database), the read model and the score
+events are the same, byte for byte; and a tier is never trusted over the table (a stream another instance
+extended is read back)."""
 
 from __future__ import annotations
 
@@ -65,6 +66,8 @@ async def test_every_tier_gives_the_read_model_the_database_gives(
     assert served["database"]["raw"] == served["database"]["parsed"] == 0 < served["database"]["database"]
     assert served["raw"]["parsed"] == 0 < served["raw"]["raw"]
     assert served["parsed"]["parsed"] > 0
+    assert served["raw"]["folded"] == served["database"]["folded"] == 0
+    assert served["parsed"]["folded"] > 0 and served["raw, with folds kept"]["folded"] > 0
 
 
 async def test_a_stream_another_instance_extended_is_read_from_the_database(
@@ -75,17 +78,20 @@ async def test_a_stream_another_instance_extended_is_read_from_the_database(
     own = [n for n, e in enumerate(events) if e.subject == nip]
     later, last = own[-2], own[-1]  # the employee's last two events: one for the other instance, one for us
     before = [e for n, e in enumerate(events) if n not in (later, last)]
-    for parsed in (0, 50_000):  # served by the JSON tier, then by the parsed one, had it not been checked
+    # served by the JSON tier, by the parsed one, by the folds kept, had they not been checked
+    for parsed, folds in ((0, 0), (50_000, 0), (50_000, 50_000)):
         async with scoring_pool.acquire() as conn:
             await conn.execute(_RESET)
         ours = ScoringStore(scoring_pool, cache_events=parsed, cache_raw_bytes=1 << 30)
-        projector = Projector(ours, policies, FoldCache(0))
+        projector = Projector(ours, policies, FoldCache(folds))
         await _project(projector, _records(before), batch=60)
         other = Projector(ScoringStore(scoring_pool), policies)
         await _project(other, _records([events[later]], first_offset=len(before)), batch=1)
         from_database = ours.served["database"]
         await _project(projector, _records([events[last]], first_offset=len(before) + 1), batch=1)
+        folded = ours.served["folded"]
         assert ours.served["database"] == from_database + 1
+        assert ours.served["folded"] == folded
         async with scoring_pool.acquire() as conn:
             basis = orjson.loads(await conn.fetchval(
                 "SELECT result::text FROM scoring.appraisals WHERE nip = $1 AND period = $2",
