@@ -28,7 +28,7 @@ from services.scoring.adapters.policy_files import load_default_policies
 from services.scoring.adapters.read_model import ReadModel
 from services.scoring.adapters.store import DEFAULT_CACHE_EVENTS, DEFAULT_CACHE_RAW_BYTES, ScoringStore
 from services.scoring.adapters.web import WebApi, intake_forwarder
-from services.scoring.app.fold_cache import FoldCache
+from services.scoring.app.fold_cache import DEFAULT_FOLDED_EVENTS, FoldCache
 from services.scoring.app.project import Projector
 from services.scoring.app.read import ReadService
 
@@ -47,12 +47,17 @@ class ScoringSettings(ServiceSettings):
         description="larger than the other services': a batch re-appraises each employee it touches once, so "
                     "under a backlog bigger batches re-appraise less (bench.stages, 20k events: 390 µs/event at "
                     "2,000, 196 at 8,000); under a light load batches stay small whatever the bound")
+    folded_cache_events: int = Field(
+        default=DEFAULT_FOLDED_EVENTS, ge=0, le=100_000_000,
+        description="events kept folded between batches (≈ 1.6 kB of memory an event, measured): an employee "
+                    "whose fold is kept is re-appraised from it and his or her new events alone, without reading "
+                    "the history (services/scoring/app/fold_cache.py); size it to the events of the employees "
+                    "that receive evidence in a period")
     parsed_cache_events: int = Field(
         default=DEFAULT_CACHE_EVENTS, ge=0, le=100_000_000,
-        description="events kept parsed and folded between batches, in each of the two caches (≈ 4.6 kB of memory "
-                    "an event in all, measured): an employee whose events are all there is re-appraised from "
-                    "what the last batch left (≈ 0.2 ms), anyone else from the JSON tier or PostgreSQL (≈ 0.6–1 ms "
-                    "for 41 events); size it to the employees that receive evidence within a few minutes")
+        description="events of employees' streams kept parsed between batches (≈ 2.6 kB an event), for the "
+                    "re-appraisals the folds cannot serve (a unit-level event, an assignment, a fold not kept); "
+                    "behind them the JSON tier, then PostgreSQL")
     stream_cache_mb: int = Field(
         default=DEFAULT_CACHE_RAW_BYTES >> 20, ge=0, le=1 << 20,
         description="employees' streams kept as JSON bytes behind the parsed ones (≈ 1 kB an event): a "
@@ -94,7 +99,7 @@ def build_app(settings: ScoringSettings) -> FastStream | HttpService:
         store = ScoringStore(pool, cache_events=settings.parsed_cache_events,
                              cache_raw_bytes=settings.stream_cache_mb << 20)
         held.update(pool=pool, store=store,
-                    projector=Projector(store, load_default_policies(), FoldCache(settings.parsed_cache_events)))
+                    projector=Projector(store, load_default_policies(), FoldCache(settings.folded_cache_events)))
         # The relay watches its topic and republishes the outbox when the broker lost it (ARCHITECTURE.md).
         held["relay"] = OutboxRelay(pool, KeyedBatchProducer(settings.kafka_bootstrap),
                                     OutboxSpec("scores", "scoring.outbox", "scoring.relay_cursors", topics.SCORES),

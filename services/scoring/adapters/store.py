@@ -17,11 +17,11 @@ from services.scoring.adapters.stream_cache import RawStream, StreamCache, strea
 from services.scoring.domain.stream import CONTEXT_TYPES
 
 _NIP = re.compile(NIP_PATTERN)
-#: Events of employees' streams the service keeps parsed between batches. With the folds kept of them
-#: (`fold_cache`), ≈ 4.6 kB of memory an event (bench/ at 200k events: scoring's peak RSS 837 MB with 50k,
-#: 1,573 MB with 250k), so about 1.2 GB at the bound: a city's active quarter (5,128 employees, 210k events)
-#: fits, and its re-appraisals never parse a history again (p99 at 1k ev/s: 9.1 s with 50k, 202 ms with 250k).
-DEFAULT_CACHE_EVENTS = 250_000
+#: Events of employees' streams the service keeps parsed between batches (≈ 2.6 kB of memory an event, measured
+#: with tracemalloc). A re-appraisal whose fold is kept (`services.scoring.app.fold_cache`) needs no stream at
+#: all; a stream is read when the fold is not kept or cannot be extended (a unit-level event, an assignment, a
+#: new period: routing again), so this tier serves the few employees a batch re-routes again and again.
+DEFAULT_CACHE_EVENTS = 50_000
 #: Streams kept as JSON bytes behind the parsed ones (`stream_cache`): ≈ 1 kB an event, so about a million
 #: events, a city's quarter (bench/ at 1M events: 25,641 employees, 1.07M events).
 DEFAULT_CACHE_RAW_BYTES = 1 << 30

@@ -84,9 +84,12 @@ class Announced:
     stored: StoredAppraisal
 
 
-#: Streams appraised: ((nip, period), its events (all, or only those gained), appraisal), and whether the events
-#: are only those gained since what was announced.
+#: Streams appraised: ((nip, period), its events (all, or only those gained since what was announced), appraisal).
 Appraised = tuple[tuple[tuple[str, str], tuple[Envelope, ...], Appraisal], ...]
+
+
+#: One employee's appraisal: NIP, what to keep of it, and what each of his or her streams is announced as.
+_Appraised = tuple[str, Kept, dict[tuple[str, str], Announced]]
 
 
 class Projector:
@@ -118,7 +121,7 @@ class Projector:
             await tx.add_events(fresh, raws)
             touched = await tx.employees_touched_by(fresh)
             context = await tx.context_events()
-            results = []
+            keep: list[_Appraised] = []  # for the fold cache, once committed
             ordered = sorted(touched)
             for start in range(0, len(ordered), SUBJECTS_PER_READ):
                 group = ordered[start : start + SUBJECTS_PER_READ]
@@ -129,22 +132,23 @@ class Projector:
                     if extended is None:
                         unread.append(nip)
                     else:
-                        results.extend(extended)
+                        keep.append(extended)
                 tx.served_folded(len(group) - len(unread))
                 if unread:
                     streams = await tx.subjects_events(unread, counts)
-                    for nip in unread:
-                        results.extend(self._appraise_employee(nip, streams[nip], context))
-            changed = await tx.save(results)
+                    keep.extend(self._appraise_employee(nip, streams[nip], context) for nip in unread)
+            changed = await tx.save(a.stored for _nip, _kept, now in keep for a in now.values())
             await tx.poison(poison)
             await tx.positions(positions)
+        for nip, kept, now in keep:  # what a rolled-back batch appraised is never kept
+            self._folds.put(nip, kept, now)
         if poison:
             log.error("evidence.poison", count=len(poison), first=poison[0].reason[:200])
         return changed
 
     def _extended(
         self, nip: str, new: Sequence[Envelope], count: int, context: Sequence[Envelope]
-    ) -> list[StoredAppraisal] | None:
+    ) -> _Appraised | None:
         """The employee's appraisals from what was kept and his or her `new` events alone, when what was kept
         is the whole stored history (`count` events with the new ones), routed with this very `context`, and
         the new events only extend its streams; else None (the history must be read)."""
@@ -161,7 +165,7 @@ class Projector:
 
     def _appraise_employee(
         self, nip: str, own: Sequence[Envelope], context: Sequence[Envelope]
-    ) -> list[StoredAppraisal]:
+    ) -> _Appraised:
         """Every appraisal of one employee, routed exactly as `score_stream` routes a whole log (so the read
         model always equals a replay), redoing only the folds the events new since the employee's last batch
         change (`FoldCache`): an appraisal that is the very one announced last time keeps its row and score
@@ -175,10 +179,10 @@ class Projector:
     def _announce(
         self, nip: str, appraised: Appraised, kept: Kept, announced: Mapping[tuple[str, str], Announced], *,
         gained: bool,
-    ) -> list[StoredAppraisal]:
-        """Rows and score events of the appraisals that changed, kept with `kept` for the next batch. The
-        events of `appraised` are each stream's whole stream, or (`gained`) only those it gained since what was
-        announced."""
+    ) -> _Appraised:
+        """Each stream's announcement (its row and score event: a new one where the appraisal changed), to be
+        kept with `kept` for the next batch once the batch commits. The events of `appraised` are each
+        stream's whole stream, or (`gained`) only those it gained since what was announced."""
         now: dict[tuple[str, str], Announced] = {}
         for key, events, appraisal in appraised:
             before = announced.get(key)
@@ -202,5 +206,4 @@ class Projector:
                 basis_hash=result["basis_hash"], score_event_id=event_id, score_bytes=announcement,
                 upto_sequence=upto,
             ))
-        self._folds.put(nip, kept, now)
-        return [a.stored for a in now.values()]
+        return nip, kept, now

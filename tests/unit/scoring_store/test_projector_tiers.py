@@ -10,9 +10,10 @@ from typing import Any
 
 import asyncpg
 import orjson
+import pytest
 
 from bench.stages import Record
-from chassis.kafka import next_positions_of
+from chassis.kafka import Position, next_positions_of
 from contracts import topics
 from contracts.envelope import Envelope
 from services.scoring.adapters.store import ScoringStore
@@ -97,3 +98,32 @@ async def test_a_stream_another_instance_extended_is_read_from_the_database(
                 "SELECT result::text FROM scoring.appraisals WHERE nip = $1 AND period = $2",
                 nip, events[last].period))["basis_event_ids"]
         assert str(events[later].event_id) in basis or events[later].period != events[last].period
+
+
+async def test_what_a_rolled_back_batch_appraised_is_not_kept(
+    scoring_pool: asyncpg.Pool, policies: Mapping[str, Policy]
+) -> None:
+    """A batch that fails after appraising leaves the folds as the last committed batch left them: its events,
+    delivered again, are appraised onto those, and the read model is the one the database alone gives."""
+    events = demo_events()
+    cut = max(n for n, e in enumerate(events) if e.type == "realisation.recorded")
+    nip, records = events[cut].subject, _records(events)
+    before, again = records[:cut], records[cut:]
+    async with scoring_pool.acquire() as conn:
+        await conn.execute(_RESET)
+        from_database = Projector(ScoringStore(scoring_pool, cache_events=0), policies, FoldCache(0))
+        await _project(from_database, before, batch=60)
+        await _project(from_database, again, batch=len(again))
+        expected = await _outcome(conn)
+        await conn.execute(_RESET)
+        folds: FoldCache = FoldCache(50_000)
+        store = ScoringStore(scoring_pool)
+        projector = Projector(store, policies, folds)
+        await _project(projector, before, batch=60)
+        kept = folds.get(nip)[0]
+        with pytest.raises(asyncpg.DataError):  # the positions cannot be written: the transaction rolls back
+            await projector.handle(again, [Position(topics.EVIDENCE, "not a partition", 0)])  # type: ignore[arg-type]
+        assert folds.get(nip)[0] is kept
+        await projector.handle(again, next_positions_of(again))
+        assert folds.get(nip)[0] is not kept and store.served["folded"] > 0
+        assert await _outcome(conn) == expected
