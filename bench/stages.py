@@ -19,7 +19,7 @@ import asyncio
 import json
 import tempfile
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -39,7 +39,8 @@ from services.evidence.adapters.store import EvidenceStore, utc_now
 from services.evidence.app.intake import Intake
 from services.evidence.domain import initial_state
 from services.scoring.adapters.policy_files import load_default_policies
-from services.scoring.adapters.store import ScoringStore
+from services.scoring.adapters.store import DEFAULT_CACHE_EVENTS, ScoringStore
+from services.scoring.app.fold_cache import DEFAULT_FOLDED_EVENTS, FoldCache
 from services.scoring.app.project import Projector
 
 
@@ -63,7 +64,7 @@ def _records(topic: str, values: Sequence[tuple[bytes, bytes]], partitions: int,
     return out
 
 
-#: Realisations sent one by one after the bulk (`_live`).
+#: Realisations sent one by one after the bulk (`_live`), by default.
 LIVE_EVENTS = 2000
 
 
@@ -122,11 +123,11 @@ async def _through_ledger(ledger: Ledger, ledgered: Sequence[tuple[str, bytes]],
 
 
 async def _live(stack: Stack, pg: int | None, w: Workload, intake: Intake, projector: Projector, ledger: Ledger,
-                offsets: dict[int, int], evidence_offsets: dict[int, int], batch: int) -> dict[str, Any]:
+                offsets: dict[int, int], evidence_offsets: dict[int, int], batch: int, count: int) -> dict[str, Any]:
     """The latency phase's traffic through each stage after the bulk: singly signed realisations spread over
     the employees, in the small batches a consumer fetches at 1,000/s (`batch` records), so every event
     re-appraises an employee whose history is already there."""
-    live = [record for _id, _nip, record in w.live(LIVE_EVENTS, "stages")]
+    live = [record for _id, _nip, record in w.live(count, "stages")]
     conn = await asyncpg.connect(stack.admin_dsn)
     done = await conn.fetchval("SELECT coalesce(max(pos), 0) FROM evidence.events")
     results: dict[str, Any] = {"batch": batch}
@@ -147,8 +148,10 @@ async def _live(stack: Stack, pg: int | None, w: Workload, intake: Intake, proje
     return results
 
 
-async def measure(stack: Stack, events: int, batch: int, live_batch: int = 20) -> dict[str, Any]:
-    """Prepare a fresh database, run the setup through the intake, then time each stage."""
+async def measure(stack: Stack, events: int, batch: int, live_batch: int = 20, live: int = LIVE_EVENTS,
+                  caches: Mapping[str, int] | None = None) -> dict[str, Any]:
+    """Prepare a fresh database, run the setup through the intake, then time each stage. `caches` sets the
+    scoring caches' bounds (`folded_cache_events`, `parsed_cache_events`: the service's settings; defaults else)."""
     await stack.prepare(fresh=True)
     pg = next((int(p.read_text().splitlines()[0]) for p in stack.data_dir.rglob("postmaster.pid")), None)
     pools = {name: await create_pool(with_database(stack.admin_dsn, user=role)) for name, (_m, role, _p)
@@ -170,7 +173,10 @@ async def measure(stack: Stack, events: int, batch: int, live_batch: int = 20) -
     conn = await asyncpg.connect(stack.admin_dsn)
     accepted = [(r["key"].encode(), r["value"]) for r in await conn.fetch(
         "SELECT key, value FROM evidence.events ORDER BY pos")]
-    projector = Projector(ScoringStore(pools["scoring"]), load_default_policies())
+    caches = caches or {}
+    store = ScoringStore(pools["scoring"], cache_events=caches.get("parsed_cache_events", DEFAULT_CACHE_EVENTS))
+    projector = Projector(store, load_default_policies(),
+                          FoldCache(caches.get("folded_cache_events", DEFAULT_FOLDED_EVENTS)))
     evidence_offsets: dict[int, int] = {}
 
     results["scoring"] = await _timed("scoring", len(accepted), pg, lambda: _through_projector(
@@ -183,7 +189,11 @@ async def measure(stack: Stack, events: int, batch: int, live_batch: int = 20) -
     ledgered = [(topics.EVIDENCE, v) for _k, v in accepted] + [(topics.SCORES, v) for _k, v in scores]
 
     results["audit"] = await _timed("audit", len(ledgered), pg, lambda: _through_ledger(ledger, ledgered, batch))
-    results["live"] = await _live(stack, pg, w, intake, projector, ledger, offsets, evidence_offsets, live_batch)
+    served = dict(store.served)
+    results["scoring"]["served"] = served
+    results["live"] = await _live(stack, pg, w, intake, projector, ledger, offsets, evidence_offsets, live_batch, live)
+    results["live"]["scoring"]["served"] = {tier: n - served[tier] for tier, n in store.served.items()}
+    print(f"scoring served (employees by tier): bulk {served}, live {results['live']['scoring']['served']}")
     for pool in pools.values():
         await pool.close()
     return results
@@ -196,13 +206,20 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--batch", type=int, default=2000, help="records per handler call (batch_max_records)")
     p.add_argument("--live-batch", type=int, default=20,
                    help="records per handler call after the bulk (what a consumer fetches at 1,000/s)")
+    p.add_argument("--live", type=int, default=LIVE_EVENTS, help="singly signed realisations after the bulk")
+    p.add_argument("--folded-cache-events", type=int, default=DEFAULT_FOLDED_EVENTS,
+                   help="scoring's fold cache bound (OBJEKTIF_SCORING_FOLDED_CACHE_EVENTS)")
+    p.add_argument("--parsed-cache-events", type=int, default=DEFAULT_CACHE_EVENTS,
+                   help="scoring's parsed stream cache bound (OBJEKTIF_SCORING_PARSED_CACHE_EVENTS)")
     p.add_argument("--json", type=Path, default=None)
     args = p.parse_args(argv)
+    caches = {"folded_cache_events": args.folded_cache_events, "parsed_cache_events": args.parsed_cache_events}
     data_dir = Path(tempfile.mkdtemp(prefix="objektif-stages-"))
     stack = Stack(data_dir, database="objektif_bench_stages")
     try:
         stack.start_infrastructure()
-        results = asyncio.run(measure(stack, args.events, args.batch, args.live_batch))
+        results = asyncio.run(measure(stack, args.events, args.batch, args.live_batch, args.live, caches))
+        results["caches"] = caches
     finally:
         stack.stop()
     if args.json:
