@@ -1,6 +1,8 @@
 """Employees' parsed event streams, kept between batches so that the projector need not read back and parse an
 employee's whole history each time one new event of theirs arrives (measured with bench/: reading and parsing
-the stored history was the largest cost of a batch after the fold itself).
+the stored history was the largest cost of a batch after the fold itself). An employee whose fold the
+projector keeps (`services.scoring.app.fold_cache`) needs no stream at all; these tiers serve the others: the
+fold not kept, or routing again (a unit-level event, an assignment, a new period).
 
 The cache only ever answers with what the database holds: `ScoringTransaction.subjects_events` checks, per
 employee, that the cached stream plus the events this transaction added has exactly as many events as

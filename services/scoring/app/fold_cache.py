@@ -2,11 +2,15 @@
 from it, kept between batches so that a batch redoes only what its new events change: routing, folding,
 projecting and writing the score event of one employee's one stream, not of the whole history again.
 
-What is kept is checked before use, not trusted: `appraise_employee_folded` reuses a kept routing, fold or
-appraisal only where the events read now provably give the same; otherwise it computes them again. So a stale
-entry (a transaction that rolled back, another instance's events meanwhile, a context event routed into the
-middle of a stream) costs a full appraisal, never a wrong score. Bounded by a number of folded events, least
-recently used employee first out, so memory stays flat however long the log grows.
+What is kept is checked before use, not trusted. The projector extends a kept fold with the new events alone
+(`appraise_extension`, the history not read) only when it was made of the whole stored history (its count of
+the employee's events plus the new ones is the store's count), with the very context list served now, and
+the new events are facts of its streams numbered after it; otherwise it reads the history and
+`appraise_employee_folded` reuses a kept fold or appraisal only where the events read now provably give the
+same. An entry is kept only once its batch committed. So a stale entry (another instance's events meanwhile,
+a context event routed into the middle of a stream) costs a full appraisal, never a wrong score. Bounded by a
+number of folded events, least recently used employee first out, so memory stays flat however long the log
+grows.
 
 When the employees one batch touches hold more events than the bound (a city's backlog: every employee in
 every batch), plain LRU would keep none of them for the next batch: each batch visits employees in NIP order,
