@@ -225,9 +225,26 @@ class ScoringTransaction:
         """The events of `subject` this transaction stored, in stream order."""
         return sorted(self._added.get(subject, []), key=stream_order)
 
-    def served_folded(self, count: int) -> None:
-        """Count `count` employees appraised from what the projector kept, without their streams."""
-        self._cache.served["folded"] += count
+    def served_folded(self, subjects: Sequence[str], counts: Mapping[str, int]) -> None:
+        """`subjects` were appraised from what the projector kept, without their streams: count them, and keep
+        their cached streams up to date with the events this transaction added where they still are the whole
+        stream (`counts` events), so that they serve whoever must be read again later (a unit-level event
+        re-routes everyone in its period; a fold gives way)."""
+        self._cache.served["folded"] += len(subjects)
+        for s in subjects:
+            count, cached, added = counts.get(s, 0), self._cache.get(s), self._added.get(s, [])
+            stream = _merged(cached, added) if cached is not None and len(cached) + len(added) == count else None
+            self._stage(s, stream, self._raw_with_added(s, self._cache.get_raw(s), count))
+
+    def _stage(self, subject: str, stream: Sequence[Envelope] | None, raw: RawStream | None) -> None:
+        """Stage a stream, parsed and as JSON bytes, for the cache once committed, up to the cache's bounds (so
+        a batch's working set stays bounded too)."""
+        if stream is not None and self._staged + len(stream) <= self._cache.max_events:
+            self._read[subject] = tuple(stream)
+            self._staged += len(stream)
+        if raw is not None and self._staged_raw + raw.size <= self._cache.max_raw_bytes:
+            self._read_raw[subject] = raw
+            self._staged_raw += raw.size
 
     async def subjects_events(
         self, subjects: Sequence[str], counts: Mapping[str, int] | None = None
@@ -274,14 +291,8 @@ class ScoringTransaction:
         self._cache.served["database"] += len(missing)
         self._cache.served["raw"] += len(subjects) - len(missing) - hits
         self._cache.served["parsed"] += hits
-        for s in subjects:  # staged for the cache up to its bound, so a batch's working set stays bounded too
-            if self._staged + len(streams[s]) <= self._cache.max_events:
-                self._read[s] = tuple(streams[s])
-                self._staged += len(streams[s])
-            raw = raws.get(s)
-            if raw is not None and self._staged_raw + raw.size <= self._cache.max_raw_bytes:
-                self._read_raw[s] = raw
-                self._staged_raw += raw.size
+        for s in subjects:
+            self._stage(s, streams[s], raws.get(s))
         return streams
 
     async def context_events(self) -> list[Envelope]:

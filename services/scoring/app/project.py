@@ -126,14 +126,15 @@ class Projector:
             for start in range(0, len(ordered), SUBJECTS_PER_READ):
                 group = ordered[start : start + SUBJECTS_PER_READ]
                 counts = await tx.stream_counts(group)
-                unread = []
+                unread, folded = [], []
                 for nip in group:
                     extended = self._extended(nip, tx.added(nip), counts.get(nip, 0), context)
                     if extended is None:
                         unread.append(nip)
                     else:
                         keep.append(extended)
-                tx.served_folded(len(group) - len(unread))
+                        folded.append(nip)
+                tx.served_folded(folded, counts)
                 if unread:
                     streams = await tx.subjects_events(unread, counts)
                     keep.extend(self._appraise_employee(nip, streams[nip], context) for nip in unread)

@@ -127,3 +127,22 @@ async def test_what_a_rolled_back_batch_appraised_is_not_kept(
         await projector.handle(again, next_positions_of(again))
         assert folds.get(nip)[0] is not kept and store.served["folded"] > 0
         assert await _outcome(conn) == expected
+
+
+async def test_streams_stay_cached_while_the_folds_serve(
+    scoring_pool: asyncpg.Pool, policies: Mapping[str, Policy]
+) -> None:
+    """Employees re-appraised from the folds, their streams not needed, still have them kept up to date: whoever
+    must be read again later (a unit-level event re-routes everyone in its period, a fold given way) is parsed
+    from memory, not read back from PostgreSQL."""
+    events = demo_events()
+    cut = max(n for n, e in enumerate(events) if e.type == "realisation.recorded")
+    records = _records(events)
+    async with scoring_pool.acquire() as conn:
+        await conn.execute(_RESET)
+    store = ScoringStore(scoring_pool, cache_events=0, cache_raw_bytes=1 << 30)
+    await _project(Projector(store, policies, FoldCache(50_000)), records[:cut], batch=60)
+    assert store.served["folded"] > 0
+    from_database = store.served["database"]
+    await _project(Projector(store, policies, FoldCache(0)), records[cut:], batch=len(records) - cut)
+    assert store.served["database"] == from_database
