@@ -127,7 +127,8 @@ def appraise_extension(
     (`appraise_employee_folded`)."""
     if kept.last is None:
         return None
-    last, gained = kept.last, {}
+    last = kept.last
+    gained: dict[Key, list[Envelope]] = {}
     for event in sorted(new, key=_sequence_or_none):
         key = (event.subject, event.period)
         if event.sequence is None or event.sequence <= last or key not in kept.folded or not is_own_fact(event):
