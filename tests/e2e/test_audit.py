@@ -18,7 +18,6 @@ from typing import Any
 
 import asyncpg
 import orjson
-import psutil
 import pytest
 from typer.testing import CliRunner, Result
 
@@ -31,7 +30,7 @@ from services.audit.adapters.ledger import Ledger, entry_of
 from services.audit.app.checkpoints import DEFAULT_ORIGIN
 from services.audit.domain.checkpoint import NoteSigner, open_checkpoint
 from services.audit.domain.merkle import verify_inclusion
-from tests.e2e.world import AT, PERIOD, World, query, query_value, wait_for
+from tests.e2e.world import AT, PERIOD, World, leftover_processes, query, query_value, wait_for
 
 pytestmark = pytest.mark.e2e
 
@@ -258,9 +257,7 @@ def test_the_commands_read_the_embedded_database_a_finished_demo_left_behind(
     signed = open_checkpoint(orjson.loads(done.stdout)["note"], signer.verifier_key())
     assert signed.size == 3
     assert command("verify").returncode == 0
-    assert not [
-        p for p in psutil.process_iter(["cmdline"]) if str(data_dir) in " ".join(p.info["cmdline"] or [])
-    ]
+    assert not leftover_processes(data_dir)
 
 
 async def _ledger_of_three(server_dsn: str) -> None:

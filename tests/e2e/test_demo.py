@@ -8,26 +8,13 @@ import sys
 import time
 from pathlib import Path
 
-import psutil
 import pytest
+
+from tests.e2e.world import leftover_processes
 
 pytestmark = pytest.mark.e2e
 
 DEMO = [sys.executable, "-m", "objektif.cli", "demo"]
-
-
-def _leftovers(data_dir: Path) -> list[str]:
-    """Processes still running that belong to this demo: its services, its broker, its PostgreSQL."""
-    found = []
-    for proc in psutil.process_iter(["pid", "cmdline", "environ"]):
-        try:
-            cmd = " ".join(proc.info["cmdline"] or [])
-            env = proc.info["environ"] or {}
-        except (psutil.NoSuchProcess, psutil.AccessDenied):
-            continue
-        if str(data_dir) in cmd or any(str(data_dir) in v for v in env.values()):
-            found.append(f"{proc.info['pid']}: {cmd[:120]}")
-    return found
 
 
 def test_the_demo_runs_the_whole_pipeline_and_prints_results(data_dir: Path) -> None:
@@ -42,7 +29,7 @@ def test_the_demo_runs_the_whole_pipeline_and_prints_results(data_dir: Path) -> 
     assert "utuh / intact" in out and ", 0 differ" in out  # the ledger verifies; every result replays
     for unit in ("disdik", "dinkes", "dinsos", "diskominfo", "kec-candisari"):
         assert unit in out
-    assert not _leftovers(data_dir)
+    assert not leftover_processes(data_dir)
 
 
 def test_a_killed_demo_leaves_no_process_behind(data_dir: Path) -> None:
@@ -58,4 +45,4 @@ def test_a_killed_demo_leaves_no_process_behind(data_dir: Path) -> None:
     proc.send_signal(signal.SIGTERM)
     proc.wait(60)
     time.sleep(1)
-    assert _leftovers(data_dir) == []
+    assert leftover_processes(data_dir) == []

@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 
 import asyncpg
 import orjson
+import psutil
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from contracts import topics
@@ -165,3 +166,18 @@ def kcat_produce(bootstrap: str, messages: list[tuple[str, bytes]], topic: str =
 def line(envelope: dict[str, Any]) -> bytes:
     """One envelope as a single JSON line (no tabs or newlines inside)."""
     return orjson.dumps(envelope)
+
+
+def leftover_processes(data_dir: Path) -> list[str]:
+    """Processes still running that belong to a stack started in `data_dir` (by the demo or the benchmark): its
+    services, its broker, its PostgreSQL."""
+    found = []
+    for proc in psutil.process_iter(["pid", "cmdline", "environ"]):
+        try:
+            cmd = " ".join(proc.info["cmdline"] or [])
+            env = proc.info["environ"] or {}
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            continue
+        if str(data_dir) in cmd or any(str(data_dir) in v for v in env.values()):
+            found.append(f"{proc.info['pid']}: {cmd[:120]}")
+    return found
