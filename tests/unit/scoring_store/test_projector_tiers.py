@@ -30,6 +30,11 @@ def _records(events: Sequence[Envelope], first_offset: int = 0) -> list[Record]:
             for n, e in enumerate(events)]
 
 
+def _last_realisation(events: Sequence[Envelope]) -> int:
+    """Where the demo's last realisation is: the events from there on are a batch that re-appraises from folds."""
+    return max(n for n, e in enumerate(events) if e.type == "realisation.recorded")
+
+
 async def _project(projector: Projector, records: Sequence[Record], batch: int) -> None:
     for start in range(0, len(records), batch):
         chunk = records[start:start + batch]
@@ -106,7 +111,7 @@ async def test_what_a_rolled_back_batch_appraised_is_not_kept(
     """A batch that fails after appraising leaves the folds as the last committed batch left them: its events,
     delivered again, are appraised onto those, and the read model is the one the database alone gives."""
     events = demo_events()
-    cut = max(n for n, e in enumerate(events) if e.type == "realisation.recorded")
+    cut = _last_realisation(events)
     nip, records = events[cut].subject, _records(events)
     before, again = records[:cut], records[cut:]
     async with scoring_pool.acquire() as conn:
@@ -136,7 +141,7 @@ async def test_streams_stay_cached_while_the_folds_serve(
     must be read again later (a unit-level event re-routes everyone in its period, a fold given way) is parsed
     from memory, not read back from PostgreSQL."""
     events = demo_events()
-    cut = max(n for n, e in enumerate(events) if e.type == "realisation.recorded")
+    cut = _last_realisation(events)
     records = _records(events)
     async with scoring_pool.acquire() as conn:
         await conn.execute(_RESET)
