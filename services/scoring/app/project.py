@@ -88,8 +88,9 @@ class Announced:
 Appraised = tuple[tuple[tuple[str, str], tuple[Envelope, ...], Appraisal], ...]
 
 
-#: One employee's appraisal: NIP, what to keep of it, and what each of his or her streams is announced as.
-_Appraised = tuple[str, Kept, dict[tuple[str, str], Announced]]
+#: What appraising one employee leaves for the fold cache once the batch commits: NIP, what to keep of the
+#: appraisal, and what each of his or her streams is announced as.
+_ToKeep = tuple[str, Kept, dict[tuple[str, str], Announced]]
 
 
 class Projector:
@@ -121,23 +122,25 @@ class Projector:
             await tx.add_events(fresh, raws)
             touched = await tx.employees_touched_by(fresh)
             context = await tx.context_events()
-            keep: list[_Appraised] = []  # for the fold cache, once committed
+            keep: list[_ToKeep] = []  # for the fold cache, once committed
             ordered = sorted(touched)
             for start in range(0, len(ordered), SUBJECTS_PER_READ):
                 group = ordered[start : start + SUBJECTS_PER_READ]
                 counts = await tx.stream_counts(group)
-                unread, folded = [], []
+                unread: dict[str, tuple[Kept | None, Mapping[tuple[str, str], Announced]]] = {}
+                folded = []
                 for nip in group:
-                    extended = self._extended(nip, tx.added(nip), counts.get(nip, 0), context)
+                    kept, announced = self._folds.get(nip)
+                    extended = self._extended(nip, kept, announced, tx.added(nip), counts.get(nip, 0), context)
                     if extended is None:
-                        unread.append(nip)
+                        unread[nip] = kept, announced
                     else:
                         keep.append(extended)
                         folded.append(nip)
                 tx.served_folded(folded, counts)
                 if unread:
-                    streams = await tx.subjects_events(unread, counts)
-                    keep.extend(self._appraise_employee(nip, streams[nip], context) for nip in unread)
+                    streams = await tx.subjects_events(list(unread), counts)
+                    keep.extend(self._appraise_employee(nip, *unread[nip], streams[nip], context) for nip in unread)
             changed = await tx.save(a.stored for _nip, _kept, now in keep for a in now.values())
             await tx.poison(poison)
             await tx.positions(positions)
@@ -148,12 +151,12 @@ class Projector:
         return changed
 
     def _extended(
-        self, nip: str, new: Sequence[Envelope], count: int, context: Sequence[Envelope]
-    ) -> _Appraised | None:
+        self, nip: str, kept: Kept | None, announced: Mapping[tuple[str, str], Announced],
+        new: Sequence[Envelope], count: int, context: Sequence[Envelope],
+    ) -> _ToKeep | None:
         """The employee's appraisals from what was kept and his or her `new` events alone, when what was kept
         is the whole stored history (`count` events with the new ones), routed with this very `context`, and
         the new events only extend its streams; else None (the history must be read)."""
-        kept, announced = self._folds.get(nip)
         if kept is None or kept.context is not context or kept.own + len(new) != count:
             return None
         if any(key not in announced for key in kept.folded):
@@ -165,13 +168,13 @@ class Projector:
         return self._announce(nip, appraised, kept, announced, gained=True)
 
     def _appraise_employee(
-        self, nip: str, own: Sequence[Envelope], context: Sequence[Envelope]
-    ) -> _Appraised:
+        self, nip: str, kept: Kept | None, announced: Mapping[tuple[str, str], Announced],
+        own: Sequence[Envelope], context: Sequence[Envelope],
+    ) -> _ToKeep:
         """Every appraisal of one employee, routed exactly as `score_stream` routes a whole log (so the read
         model always equals a replay), redoing only the folds the events new since the employee's last batch
         change (`FoldCache`): an appraisal that is the very one announced last time keeps its row and score
         event."""
-        kept, announced = self._folds.get(nip)
         appraised, kept = appraise_employee_folded(
             [*own, *context_for(own, context)] if context else own, nip, self._policies, kept, context=context
         )
@@ -180,7 +183,7 @@ class Projector:
     def _announce(
         self, nip: str, appraised: Appraised, kept: Kept, announced: Mapping[tuple[str, str], Announced], *,
         gained: bool,
-    ) -> _Appraised:
+    ) -> _ToKeep:
         """Each stream's announcement (its row and score event: a new one where the appraisal changed), to be
         kept with `kept` for the next batch once the batch commits. The events of `appraised` are each
         stream's whole stream, or (`gained`) only those it gained since what was announced."""
@@ -190,16 +193,12 @@ class Projector:
             if before is not None and before.appraisal is appraisal:
                 now[key] = before
                 continue
-            if gained:  # the latest time and sequence of a stream that only grew: of what it had and what it gained
-                assert before is not None
-                occurred_at, upto, last = before.occurred_at, before.stored.upto_sequence, before.last_event_id
-                if events:
-                    occurred_at = max(occurred_at, *(e.occurred_at for e in events))
-                    upto = max(upto, *(e.sequence or 0 for e in events))
-                    last = str(events[-1].event_id)
-            else:
-                occurred_at = max(e.occurred_at for e in events)
-                upto, last = max(e.sequence or 0 for e in events), str(events[-1].event_id)
+            # the latest time and sequence of the stream's events, and its last event: of those given and, when
+            # they are only what it gained, of what it had
+            had = before if gained else None
+            occurred_at = max([*((had.occurred_at,) if had else ()), *(e.occurred_at for e in events)])
+            upto = max([had.stored.upto_sequence if had else 0, *(e.sequence or 0 for e in events)])
+            last = str(events[-1].event_id) if events else had.last_event_id  # type: ignore[union-attr]
             result = appraisal.to_json()
             event_id, announcement = score_event(result, occurred_at, last)
             now[key] = Announced(appraisal, occurred_at, last, StoredAppraisal(
