@@ -35,6 +35,7 @@ from services.audit.app import proofs
 from services.audit.app import replay as replay_app
 from services.audit.app import verify as verify_app
 from services.audit.app.errors import AuditError, NotCheckpointed
+from services.audit.app.tiles import entries_token
 from services.audit.domain.checkpoint import NoteSigner
 from services.audit.domain.errors import AuditDomainError
 
@@ -256,7 +257,9 @@ def _print_verify(report: verify_app.VerifyReport) -> None:
 
 @app.command()
 def proof(event_id: Annotated[UUID, typer.Argument(help="the event's id")],
-          data_dir: DataDir = DEFAULT_DATA_DIR, database_url: DatabaseUrl = None, json: Json = False) -> None:
+          data_dir: DataDir = DEFAULT_DATA_DIR, database_url: DatabaseUrl = None, json: Json = False,
+          tlog_proof: Annotated[Path | None, typer.Option(
+              "--tlog-proof", help="also write the receipt to this c2sp.org/tlog-proof@v1 file")] = None) -> None:
     """The receipt of an event: the latest checkpoint and the event's inclusion proof under it."""
     signer = signer_of(data_dir)
 
@@ -271,6 +274,8 @@ def proof(event_id: Annotated[UUID, typer.Argument(help="the event's id")],
 
     with objektif_database(data_dir, database_url) as dsn:
         found = _run(dsn, use)
+    if tlog_proof is not None:
+        tlog_proof.write_text(found.to_tlog_proof(), encoding="utf-8")
     if json:
         _print_json(found.to_json())
     else:
@@ -279,6 +284,17 @@ def proof(event_id: Annotated[UUID, typer.Argument(help="the event's id")],
         for i, h in enumerate(found.proof):
             out.print(f"  proof[{i}] {h.hex()}")
         out.print(found.checkpoint_note, highlight=False, markup=False)
+
+
+@app.command(name="tiles-token")
+def tiles_token(data_dir: DataDir = DEFAULT_DATA_DIR) -> None:
+    """The auditors' bearer token for the tiled log's entry bundles (`/tile/entries/…`), derived from the
+    checkpoint key as the service derives it (unless the service was given OBJEKTIF_AUDIT_ENTRIES_TOKEN)."""
+    signer = signer_of(data_dir)
+    if signer is None:
+        err.print("[red]Tidak ada kunci[/] / no checkpoint key: set OBJEKTIF_AUDIT_CHECKPOINT_KEY or --data-dir")
+        raise typer.Exit(2)
+    print(entries_token(signer))
 
 
 @app.command()

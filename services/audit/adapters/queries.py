@@ -223,3 +223,24 @@ async def register_checkpoint_key(conn: asyncpg.Connection, vkey: str, name: str
 async def take_checkpoint_lock(conn: asyncpg.Connection) -> None:
     """Serialise checkpoint issuers (the service's periodic task and the CLI) until the transaction ends."""
     await conn.execute("SELECT pg_advisory_xact_lock(hashtext('objektif.audit.checkpoints'))")
+
+
+async def node_run(conn: asyncpg.Connection, level: int, begin: int, end: int) -> list[bytes]:
+    """The stored nodes of one level with ``begin <= idx < end``, in index order, as far as they exist (one
+    range of the primary key: a tile of the tiled log)."""
+    rows = await conn.fetch(
+        "SELECT hash FROM audit.nodes WHERE level = $1 AND idx >= $2 AND idx < $3 ORDER BY idx", level, begin, end
+    )
+    return [bytes(r[0]) for r in rows]
+
+
+async def leaf_bodies(conn: asyncpg.Connection, begin: int, end: int) -> list[bytes | None]:
+    """The bytes of the leaves with ``begin <= idx < end`` that exist, in index order; None where a lawful
+    erasure removed them (an entry bundle of the tiled log)."""
+    rows = await conn.fetch(
+        """SELECT d.body FROM audit.leaves l LEFT JOIN audit.leaf_data d ON d.idx = l.idx
+           WHERE l.idx >= $1 AND l.idx < $2 ORDER BY l.idx""",
+        begin,
+        end,
+    )
+    return [None if r[0] is None else bytes(r[0]) for r in rows]

@@ -35,3 +35,12 @@ class NothingPublished(AuditError):
 
 class ReplayInputMissing(AuditError):
     """The ledger lacks an event (or its erased bytes) that the published result rests on."""
+
+
+class TileNotFound(AuditError):
+    """The tiled log has no such resource (yet): the tree is smaller than the tile or bundle asked for."""
+
+
+class EntriesWithheld(AuditError):
+    """An entry bundle cannot be served although its leaves exist: a leaf's bytes were lawfully erased, or an
+    entry is longer than a bundle's uint16 length prefix allows."""

@@ -19,6 +19,7 @@ from services.audit.app.errors import LeafNotFound, NoCheckpoint, NotCheckpointe
 from services.audit.app.stored_tree import stored_consistency_proof, stored_inclusion_proof, stored_root
 from services.audit.domain.errors import ProofError
 from services.audit.domain.merkle import verify_consistency, verify_inclusion
+from services.audit.domain.tlog_proof import tlog_proof
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +45,11 @@ class Receipt:
             "proof": [h.hex() for h in self.proof],
             "checkpoint": self.checkpoint_note,
         }
+
+    def to_tlog_proof(self) -> str:
+        """The receipt as a c2sp.org/tlog-proof@v1 file: index, inclusion proof, the signed checkpoint. The
+        event's bytes are not in it: whoever checks it hashes the event he or she holds."""
+        return tlog_proof(self.leaf_index, self.proof, self.checkpoint_note)
 
 
 @dataclass(frozen=True, slots=True)

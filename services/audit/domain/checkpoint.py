@@ -7,6 +7,7 @@ appeal reviewer checks inclusion and consistency proofs without trusting the dat
 
 from __future__ import annotations
 
+import hmac
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -152,6 +153,11 @@ class NoteSigner:
     def sign(self, checkpoint: Checkpoint) -> str:
         """Sign a checkpoint; returns the full signed note text."""
         return self.sign_text(checkpoint.text())
+
+    def derived_secret(self, label: bytes) -> bytes:
+        """``HMAC-SHA256(seed, label)``: a secret for another purpose (the auditors' token for the tiled log's
+        entry bundles) that whoever holds this key can recompute and that reveals nothing of the key."""
+        return hmac.digest(self._private_key.private_bytes_raw(), label, "sha256")
 
 
 def open_checkpoint(note: str | bytes, verifier_key: str, *, origin: str | None = None) -> Checkpoint:

@@ -25,3 +25,7 @@ class NoteError(CheckpointError):
     A subclass of `CheckpointError` because in this service a signed note only ever carries a checkpoint,
     so callers of `open_checkpoint` need to catch one class.
     """
+
+
+class TileError(AuditDomainError):
+    """A tile, entry bundle or tlog-proof path or body is not what c2sp.org/tlog-tiles or tlog-proof allows."""
