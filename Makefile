@@ -3,7 +3,7 @@ VENV   ?= .venv
 PYTHON ?= python3
 BIN    := $(VENV)/bin
 
-.PHONY: setup system-deps demo up test test-e2e lint bench schemas asyncapi clean
+.PHONY: setup system-deps axe demo up test test-e2e lint bench schemas asyncapi clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,13 +23,32 @@ system-deps:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else echo "chromium is missing: sudo apt-get install chromium" >&2; exit 1; fi; }
 
+# axe-core (from the npm registry, pinned) checks every page the people's browser test visits for accessibility
+# violations; it goes into a git-ignored folder of the tests, never into the page. Debian's nodejs and npm are
+# installed when npm is missing and we are root.
+AXE_VERSION := 4.10.3
+AXE_DIR     := tests/e2e/node
+AXE_JS      := $(AXE_DIR)/node_modules/axe-core/axe.min.js
+
+$(AXE_DIR)/.axe-core-$(AXE_VERSION):
+	@command -v npm >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null; \
+	  else echo "npm is missing: sudo apt-get install nodejs npm" >&2; exit 1; fi; }
+	mkdir -p $(AXE_DIR)
+	npm install --prefix $(AXE_DIR) --no-save --no-package-lock --no-audit --no-fund --silent axe-core@$(AXE_VERSION)
+	test -s $(AXE_JS)
+	rm -f $(AXE_DIR)/.axe-core-*
+	touch $@
+
+axe: $(AXE_DIR)/.axe-core-$(AXE_VERSION)
+
 demo: setup
 	$(BIN)/objektif demo
 
 up: setup
 	$(BIN)/objektif up
 
-test: setup system-deps
+test: setup system-deps axe
 	$(BIN)/pytest
 
 lint: setup

@@ -67,9 +67,11 @@ class KeyedBatchProducer:
         self._client_id = client_id
         self._producer: AIOKafkaProducer | None = None
 
-    async def send(self, topic: str, records: Sequence[tuple[bytes, bytes]]) -> None:
+    async def send(self, topic: str, records: Sequence[tuple[bytes, bytes]],
+                   headers: Sequence[Sequence[tuple[str, bytes]]] | None = None) -> None:
         """Publish (key, value) records in their order within each partition; returns once the broker has
-        acknowledged every one (raises aiokafka's `KafkaError` otherwise: the caller retries the lot)."""
+        acknowledged every one (raises aiokafka's `KafkaError` otherwise: the caller retries the lot).
+        `headers`, when given, holds each record's headers, in the same order."""
         if self._producer is None:
             producer = AIOKafkaProducer(
                 bootstrap_servers=self._bootstrap, client_id=self._client_id, acks="all",
@@ -82,15 +84,17 @@ class KeyedBatchProducer:
         partitions = sorted(await producer.partitions_for(topic))
         building: dict[int, Any] = {}
         sent = []
-        for key, value in records:
+        for i, (key, value) in enumerate(records):
             partition = partition_of(key, partitions)
             batch = building.get(partition)
             if batch is None:
                 batch = building[partition] = producer.create_batch()
-            if batch.append(key=key, value=value, timestamp=None) is None:  # full: send it, start the next
+            # aiokafka's C record builder takes a list and nothing else (a tuple is a TypeError)
+            extra = list(headers[i]) if headers is not None else []
+            if batch.append(key=key, value=value, timestamp=None, headers=extra) is None:  # full: send, next
                 sent.append(await producer.send_batch(batch, topic, partition=partition))
                 batch = building[partition] = producer.create_batch()
-                if batch.append(key=key, value=value, timestamp=None) is None:
+                if batch.append(key=key, value=value, timestamp=None, headers=extra) is None:
                     raise ValueError(f"a record of {len(value)} bytes exceeds the producer's batch size")
         for partition, batch in building.items():
             sent.append(await producer.send_batch(batch, topic, partition=partition))

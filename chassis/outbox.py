@@ -22,7 +22,7 @@ import asyncio
 import contextlib
 import time
 import zlib
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 import asyncpg
@@ -39,12 +39,16 @@ TRANSIENT = (KafkaError, TimeoutError, OSError, asyncpg.PostgresConnectionError,
 
 @dataclass(frozen=True)
 class OutboxSpec:
-    """Which table to relay to which topic. The table has columns (pos bigint, key text, value bytea)."""
+    """Which table to relay to which topic. The table has columns (pos bigint, key text, value bytea).
+
+    `headers`, when set, gives each record's Kafka headers from its value (the CloudEvents binary-mode
+    `ce_*` headers, contracts/cloudevents.py); the value itself is published as stored."""
 
     name: str
     table: str
     cursor_table: str
     topic: str
+    headers: Callable[[bytes], Sequence[tuple[str, bytes]]] | None = None
 
     @property
     def lock_key(self) -> int:
@@ -105,6 +109,9 @@ class OutboxRelay:
                                   retry_in_s=backoff)
                 await _wait(stop, backoff)
                 backoff = min(backoff * 2, max_backoff)
+            except Exception as exc:  # a bug: said in the log before it ends the relay (never silently)
+                self._log.error("outbox.failed", error=type(exc).__name__, detail=str(exc)[:300])
+                raise
 
     async def _run_locked(self, stop: asyncio.Event, poll_seconds: float) -> None:
         """Hold the advisory lock on a dedicated connection while relaying (a lost connection releases it)."""
@@ -164,7 +171,8 @@ class OutboxRelay:
         if not rows:
             return 0
         # a few produce requests for the lot; returns when the broker acknowledged every record (acks=all)
-        await self._producer.send(s.topic, [(r["key"].encode(), r["value"]) for r in rows])
+        headers = [s.headers(r["value"]) for r in rows] if s.headers is not None else None
+        await self._producer.send(s.topic, [(r["key"].encode(), r["value"]) for r in rows], headers)
         await conn.execute(
             f"UPDATE {s.cursor_table} SET pos = $2 WHERE name = $1", s.name, rows[-1]["pos"]  # noqa: S608
         )

@@ -185,6 +185,16 @@ class Stack:
             path.chmod(0o600)
         return Ed25519PrivateKey.from_private_bytes(base64.b64decode(path.read_bytes()))
 
+    def registrar_key(self) -> Ed25519PrivateKey:
+        """The registrar key the scoring service signs people's registrations with when they enrol by code
+        (ADR 0007): an administrator key of its own, made once per data directory like `admin_key`."""
+        path = self.data_dir / "keys" / "registrar.ed25519"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(base64.b64encode(Ed25519PrivateKey.generate().private_bytes_raw()))
+            path.chmod(0o600)
+        return Ed25519PrivateKey.from_private_bytes(base64.b64decode(path.read_bytes()))
+
     def checkpoint_key_path(self) -> Path:
         """Where the audit service's checkpoint signing key (base64 Ed25519 seed) is kept."""
         return self.data_dir / "keys" / "checkpoint.ed25519"
@@ -209,6 +219,14 @@ class Stack:
             path.chmod(0o600)
         return path.read_text().strip()
 
+    def auditors_token(self) -> str:
+        """The audit service's auditors' bearer token (entry bundles, dossiers), as it derives it from the
+        checkpoint key (`objektif audit tiles-token`): the scoring service fetches dossiers with it."""
+        from services.audit.app.checkpoints import signer_from_seed
+        from services.audit.app.tiles import entries_token
+
+        return entries_token(signer_from_seed(base64.b64encode(self.checkpoint_key()).decode()))
+
     # --- services -----------------------------------------------------------------------------------------------
 
     def service_env(self, name: str) -> dict[str, str]:
@@ -220,13 +238,16 @@ class Stack:
             prefix + "DATABASE_URL": with_database(self.admin_dsn, user=role),
         }
         if name == "evidence":
-            public = self.admin_key().public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
-            env[prefix + "ADMIN_PUBLIC_KEYS"] = base64.b64encode(public).decode()
+            publics = (k.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+                       for k in (self.admin_key(), self.registrar_key()))
+            env[prefix + "ADMIN_PUBLIC_KEYS"] = ",".join(base64.b64encode(p).decode() for p in publics)
         if name == "audit":
             env[prefix + "CHECKPOINT_KEY"] = base64.b64encode(self.checkpoint_key()).decode()
         if name == "scoring":
             env[prefix + "TOKEN_SECRET"] = self.token_secret()
+            env[prefix + "REGISTRAR_KEY"] = base64.b64encode(self.registrar_key().private_bytes_raw()).decode()
             env[prefix + "AUDIT_URL"] = f"http://127.0.0.1:{self.http_ports.setdefault('audit', free_port())}"
+            env[prefix + "AUDIT_TOKEN"] = self.auditors_token()
             env[prefix + "EVIDENCE_URL"] = f"http://127.0.0.1:{self.http_ports.setdefault('evidence', free_port())}"
         env[prefix + "HTTP_PORT"] = str(self.http_ports.setdefault(name, free_port()))
         return env

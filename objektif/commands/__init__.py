@@ -4,6 +4,6 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from objektif.commands import audit, bench, keys, migrate, objections, publish, run, score, sign, web
+from objektif.commands import audit, bench, enrol, keys, migrate, objections, publish, run, score, sign, web
 
-COMMAND_MODULES: list[ModuleType] = [run, score, migrate, keys, sign, publish, audit, bench, web, objections]
+COMMAND_MODULES: list[ModuleType] = [run, score, migrate, keys, sign, publish, audit, bench, web, objections, enrol]

@@ -73,8 +73,13 @@ def demo(data_dir: DataDir = DEFAULT_DATA_DIR, database: Database = "objektif", 
         stack.stop()
 
 
-def up(data_dir: DataDir = DEFAULT_DATA_DIR, database: Database = "objektif") -> None:
-    """Run the stack (broker, PostgreSQL, the three services) until Ctrl-C; prints how to reach it."""
+def up(data_dir: DataDir = DEFAULT_DATA_DIR, database: Database = "objektif",
+       demo_data: Annotated[bool | None, typer.Option(
+           "--demo/--empty", help="publish the Candisari quarter up to the people's work and print enrolment "
+                                  "links for demo people (default on the embedded stack), or start empty")] = None,
+       ) -> None:
+    """Run the stack (broker, PostgreSQL, the three services) until Ctrl-C; prints how to reach it and, with
+    demo data, a few people's enrolment links."""
     _terminate_on_sigterm()
     stack = Stack(data_dir.resolve(), database=database)
     try:
@@ -85,8 +90,11 @@ def up(data_dir: DataDir = DEFAULT_DATA_DIR, database: Database = "objektif") ->
         print(f"{ENV_DATABASE}={stack.admin_dsn}")
         for name, port in sorted(stack.http_ports.items()):
             print(f"{name}: http://127.0.0.1:{port}/  (/healthz /readyz /metrics)")
-        print(f"web page: http://127.0.0.1:{stack.http_ports['scoring']}/ — a token: "
-              f"objektif token --data-dir {data_dir} --role auditor")
+        base = f"http://127.0.0.1:{stack.http_ports['scoring']}"
+        print(f"web page: {base}/ — a token: objektif token --data-dir {data_dir} --role auditor", flush=True)
+        embedded = not (os.environ.get(ENV_KAFKA) or os.environ.get(ENV_DATABASE))
+        if demo_data if demo_data is not None else embedded:
+            _demo_people(stack, base)
         print("Objektif is running; Ctrl-C stops it.", flush=True)
         while True:
             stack.check_services()
@@ -95,6 +103,29 @@ def up(data_dir: DataDir = DEFAULT_DATA_DIR, database: Database = "objektif") ->
         pass
     finally:
         stack.stop()
+
+
+def _demo_people(stack: Stack, base: str) -> None:
+    """Publish the Candisari quarter up to the people's work, then print an enrolment link per demo person."""
+    from objektif import candisari
+    from objektif.demo_people import demo_people, invite, publish_open_period
+    from objektif.pipeline import Progress
+
+    print(f"Data demo: Kecamatan Candisari, periode {candisari.PERIOD} (struktur, rencana SKP, bukti dinas)")
+
+    def report(name: str, sent: int, done: Progress) -> None:
+        print(f"  {name:<32} {sent:>5} dikirim · diterima {done.accepted} · ditolak {done.rejected}"
+              f" · dinilai {done.appraisals}", flush=True)
+
+    data = asyncio.run(publish_open_period(stack, report=report))
+    invitations = asyncio.run(invite(stack.admin_dsn, base, demo_people(data)))
+    print("Orang demo: setiap orang membuka tautannya di profil peramban sendiri (kuncinya dibuat dan disimpan di "
+          "peramban itu); kode sekali pakai, berlaku sampai "
+          f"{invitations[0].expires_at:%Y-%m-%d %H:%M} UTC.")
+    for inv in invitations:
+        print(f"  {inv.person.role}\n    {inv.person.name} (NIP {inv.person.nip})\n    {inv.link}")
+    print(f"Kode lain: objektif enrol --nip NIP --data-dir {stack.data_dir}, atau halaman Administrasi "
+          f"({base}/#/admin).", flush=True)
 
 
 def serve(service: Annotated[str, typer.Argument(help="evidence, scoring or audit")]) -> None:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import base64
+from dataclasses import dataclass, field
 
+import asyncpg
 from faststream import FastStream
 from faststream.kafka.annotations import KafkaMessage
 from pydantic import Field
@@ -25,7 +27,10 @@ from chassis.logging import configure_logging
 from chassis.outbox import OutboxRelay, OutboxSpec
 from chassis.settings import ServiceSettings
 from contracts import topics
+from contracts.cloudevents import headers_of_published
 from services.evidence.adapters.http_intake import HttpIntakeLimits, intake_routes
+from services.evidence.adapters.http_sources import source_routes
+from services.evidence.adapters.kafka_framing import unframe
 from services.evidence.adapters.store import EvidenceStore, utc_now
 from services.evidence.app.intake import Intake
 from services.evidence.domain import initial_state
@@ -47,23 +52,34 @@ class EvidenceSettings(ServiceSettings):
     http_burst: int = Field(default=100, ge=1, description="POST /submissions per client at once")
 
 
+@dataclass
+class Resources:
+    """What the service opens on startup (None or empty until then) and closes on shutdown."""
+
+    pool: asyncpg.Pool | None = None
+    intake: Intake | None = None
+    relays: list[OutboxRelay] = field(default_factory=list)
+    tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+
 def build_app(settings: EvidenceSettings) -> FastStream | HttpService:
     """The evidence service as a FastStream app: consume submissions, decide, store, relay; with its HTTP side
     (health, readiness, metrics) when `http_port` is set (chassis/http.py)."""
     log = configure_logging("evidence", json=settings.log_json, level=settings.log_level)
     broker = make_broker(settings.kafka_bootstrap, client_id="objektif-evidence")
     stop = asyncio.Event()
-    held: dict[str, object] = {}
+    held = Resources()
     metrics = ServiceMetrics("evidence")
 
     @broker.subscriber(topics.SUBMISSIONS, **batch_subscription(settings, GROUP_ID))
     async def on_submissions(msg: KafkaMessage) -> None:
         records = msg.raw_message
-        intake: Intake = held["intake"]  # type: ignore[assignment]
+        assert held.intake is not None  # consumers start after open_resources
         with metrics.batch(records, msg.consumer), batch_collection():
-            outcome = await intake.handle([r.value or b"" for r in records], next_positions_of(records),
-                                          received_from=f"kafka:{topics.SUBMISSIONS}")
-        for relay in held["relays"]:  # type: ignore[attr-defined]
+            framed = unframe(records)  # native envelopes as they are, CloudEvents as the envelope they frame
+            outcome = await held.intake.handle(framed.raws, next_positions_of(records),
+                                               received_from=f"kafka:{topics.SUBMISSIONS}", refused=framed.refused)
+        for relay in held.relays:
             relay.notify()
         log.info("batch.stored", records=len(records), accepted=len(outcome.accepted), rejected=outcome.rejected,
                  duplicates=len(outcome.duplicates), ms=metrics.last_batch_ms, waited_ms=metrics.last_wait_ms,
@@ -78,47 +94,50 @@ def build_app(settings: EvidenceSettings) -> FastStream | HttpService:
         admin_keys = [base64.b64decode(k) for k in settings.admin_public_keys.split(",") if k.strip()]
         intake = Intake(EvidenceStore(pool), initial_state(admin_keys), clock=utc_now)
         await intake.catch_up()
-        held.update(pool=pool, intake=intake)
+        held.pool, held.intake = pool, intake
         settle_collector()
 
     async def start_relays() -> None:
-        pool = held["pool"]
+        pool = held.pool
+        assert pool is not None
         # Each relay watches its topic and republishes its store when the broker lost it (ARCHITECTURE.md).
         kafka = settings.kafka_bootstrap
         relays = [
+            # each record also carries CloudEvents binary-mode headers, its value unchanged (issue 19)
             OutboxRelay(pool, KeyedBatchProducer(kafka), OutboxSpec("evidence", "evidence.events",
-                                                                  "evidence.relay_cursors", topics.EVIDENCE),
+                                                                  "evidence.relay_cursors", topics.EVIDENCE,
+                                                                  headers=headers_of_published),
                         probe=LogProbe(kafka), on_reset=recreate_topics),
             OutboxRelay(pool, KeyedBatchProducer(kafka), OutboxSpec("rejections", "evidence.rejections",
-                                                                  "evidence.relay_cursors", topics.REJECTIONS),
+                                                                  "evidence.relay_cursors", topics.REJECTIONS,
+                                                                  headers=headers_of_published),
                         probe=LogProbe(kafka), on_reset=recreate_topics),
         ]
-        held["relays"] = relays
-        held["tasks"] = [asyncio.create_task(r.run(stop)) for r in relays]
+        held.relays = relays
+        held.tasks = [asyncio.create_task(r.run(stop)) for r in relays]
         log.info("service.started", group_id=GROUP_ID)
 
     async def close_resources() -> None:
         stop.set()
-        await asyncio.gather(*held.get("tasks", []), return_exceptions=True)
-        await asyncio.gather(*(r.close() for r in held["relays"]), return_exceptions=True)  # type: ignore[attr-defined]
-        if "pool" in held:
-            await held["pool"].close()  # type: ignore[attr-defined]
+        await asyncio.gather(*held.tasks, return_exceptions=True)
+        await asyncio.gather(*(r.close() for r in held.relays), return_exceptions=True)
+        if held.pool is not None:
+            await held.pool.close()
         log.info("service.stopped")
 
-    held["relays"] = []
     app = FastStream(broker, on_startup=[open_resources], after_startup=[start_relays],
                      on_shutdown=[close_resources])
-    metrics.track_outboxes(lambda: {r._spec.name: r.published for r in held["relays"]})  # type: ignore[attr-defined]
-    metrics.track_rejections(lambda: held["intake"].rejected_by_code if "intake" in held else {})  # type: ignore[attr-defined]
+    metrics.track_outboxes(lambda: {r._spec.name: r.published for r in held.relays})
+    metrics.track_rejections(lambda: held.intake.rejected_by_code if held.intake is not None else {})
     limits = HttpIntakeLimits(max_body_bytes=settings.http_max_body_bytes,
                               rate_per_second=settings.http_rate_per_second, burst=settings.http_burst)
 
     def notify_relays() -> None:
-        for relay in held["relays"]:  # type: ignore[attr-defined]
+        for relay in held.relays:
             relay.notify()
 
     # HTTP submissions go through the same Intake (the single writer) as the Kafka batches above.
-    routes = intake_routes(lambda: held.get("intake"),  # type: ignore[arg-type,return-value]
-                           limits=limits, on_stored=notify_relays)
+    routes = [*intake_routes(lambda: held.intake, limits=limits, on_stored=notify_relays),
+              *source_routes(lambda: held.intake, utc_now)]
     return with_http(app, settings.http_port, metrics=metrics, routes=routes,
-                     checks=[database_check(lambda: held.get("pool")), broker_check(app)])
+                     checks=[database_check(lambda: held.pool), broker_check(app)])

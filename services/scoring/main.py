@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
+import asyncpg
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from faststream import FastStream
 from faststream.kafka.annotations import KafkaMessage
 from pydantic import Field, SecretStr
@@ -24,10 +30,15 @@ from chassis.logging import configure_logging
 from chassis.outbox import OutboxRelay, OutboxSpec
 from chassis.settings import ServiceSettings
 from contracts import topics
+from services.scoring.adapters.people_store import PeopleStore
 from services.scoring.adapters.policy_files import load_default_policies
 from services.scoring.adapters.read_model import ReadModel
+from services.scoring.adapters.sessions import KeyDirectory, Sessions, evidence_sources
 from services.scoring.adapters.store import DEFAULT_CACHE_EVENTS, DEFAULT_CACHE_RAW_BYTES, ScoringStore
 from services.scoring.adapters.web import WebApi, intake_forwarder
+from services.scoring.adapters.web_people import PeopleApi
+from services.scoring.adapters.web_work import WorkApi, audit_dossiers
+from services.scoring.adapters.work_store import WorkStore
 from services.scoring.app.fold_cache import DEFAULT_FOLDED_EVENTS, FoldCache
 from services.scoring.app.project import Projector
 from services.scoring.app.read import ReadService
@@ -67,8 +78,46 @@ class ScoringSettings(ServiceSettings):
         default=None, description="HMAC secret of the read API's tokens (`objektif token`); without it the API "
                                   "refuses every request")
     audit_url: str | None = Field(default=None, description="the audit service's HTTP base URL, for receipt links")
+    audit_api_url: str | None = Field(
+        default=None, description="the audit service's HTTP base URL as this service reaches it (dossiers are "
+                                  "fetched from it); default: audit_url")
+    audit_token: SecretStr | None = Field(
+        default=None, description="the auditors' bearer token of the audit service (`objektif audit tiles-token`): "
+                                  "what the Administrasi page's dossier download is fetched with; without it the "
+                                  "audit service refuses the dossier")
     evidence_url: str | None = Field(
         default=None, description="the evidence service's HTTP base URL: objections go to its POST /submissions")
+    registrar_key: SecretStr | None = Field(
+        default=None, description="base64 Ed25519 seed of the registrar, the administrator key that signs the "
+                                  "registrations of people enrolling with a code (ADR 0007); without it enrolment "
+                                  "and revocation answer 503")
+
+
+@dataclass
+class Resources:
+    """What the service opens on startup (None until then) and closes on shutdown."""
+
+    pool: asyncpg.Pool | None = None
+    store: ScoringStore | None = None
+    projector: Projector | None = None
+    relay: OutboxRelay | None = None
+    tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+    def opened_pool(self) -> asyncpg.Pool:
+        """The pool, for code that runs only once the service started (requests, batches)."""
+        assert self.pool is not None, "the service has not started"
+        return self.pool
+
+
+def registrar_of(settings: ScoringSettings) -> Ed25519PrivateKey | None:
+    """The registrar key from its setting (base64 of the 32-byte seed); ValueError when malformed."""
+    if settings.registrar_key is None:
+        return None
+    try:
+        return Ed25519PrivateKey.from_private_bytes(base64.b64decode(settings.registrar_key.get_secret_value(),
+                                                                     validate=True))
+    except (binascii.Error, ValueError) as exc:
+        raise ValueError("OBJEKTIF_SCORING_REGISTRAR_KEY: base64 of a 32-byte Ed25519 seed") from exc
 
 
 def build_app(settings: ScoringSettings) -> FastStream | HttpService:
@@ -77,16 +126,17 @@ def build_app(settings: ScoringSettings) -> FastStream | HttpService:
     log = configure_logging("scoring", json=settings.log_json, level=settings.log_level)
     broker = make_broker(settings.kafka_bootstrap, client_id="objektif-scoring")
     stop = asyncio.Event()
-    held: dict[str, object] = {}
+    held = Resources()
     metrics = ServiceMetrics("scoring")
 
     @broker.subscriber(topics.EVIDENCE, **batch_subscription(settings, GROUP_ID))
     async def on_evidence(msg: KafkaMessage) -> None:
         records = msg.raw_message
-        projector: Projector = held["projector"]  # type: ignore[assignment]
+        assert held.projector is not None
+        assert held.relay is not None
         with metrics.batch(records, msg.consumer), batch_collection():
-            changed = await projector.handle(records, next_positions_of(records))
-        held["relay"].notify()  # type: ignore[attr-defined]
+            changed = await held.projector.handle(records, next_positions_of(records))
+        held.relay.notify()
         log.info("batch.projected", records=len(records), appraisals_changed=changed, ms=metrics.last_batch_ms,
                  waited_ms=metrics.last_wait_ms, gc_ms=metrics.last_gc_ms)
 
@@ -98,36 +148,56 @@ def build_app(settings: ScoringSettings) -> FastStream | HttpService:
         pool = await create_pool(settings.database_url)
         store = ScoringStore(pool, cache_events=settings.parsed_cache_events,
                              cache_raw_bytes=settings.stream_cache_mb << 20)
-        held.update(pool=pool, store=store,
-                    projector=Projector(store, load_default_policies(), FoldCache(settings.folded_cache_events)))
+        held.pool, held.store = pool, store
+        held.projector = Projector(store, load_default_policies(), FoldCache(settings.folded_cache_events))
         # The relay watches its topic and republishes the outbox when the broker lost it (ARCHITECTURE.md).
-        held["relay"] = OutboxRelay(pool, KeyedBatchProducer(settings.kafka_bootstrap),
+        held.relay = OutboxRelay(pool, KeyedBatchProducer(settings.kafka_bootstrap),
                                     OutboxSpec("scores", "scoring.outbox", "scoring.relay_cursors", topics.SCORES),
                                     probe=LogProbe(settings.kafka_bootstrap), on_reset=recreate_topics)
         settle_collector()
 
     async def start_relay() -> None:
-        held["task"] = asyncio.create_task(held["relay"].run(stop))  # type: ignore[attr-defined]
+        assert held.relay is not None
+        held.tasks.append(asyncio.create_task(held.relay.run(stop)))
         log.info("service.started", group_id=GROUP_ID)
 
     async def close_resources() -> None:
         stop.set()
-        if "task" in held:
-            await asyncio.gather(held["task"], return_exceptions=True)  # type: ignore[arg-type]
-        if "relay" in held:
-            await held["relay"].close()  # type: ignore[attr-defined]
-        if "pool" in held:
-            await held["pool"].close()  # type: ignore[attr-defined]
+        await asyncio.gather(*held.tasks, return_exceptions=True)
+        if held.relay is not None:
+            await held.relay.close()
+        if held.pool is not None:
+            await held.pool.close()
         log.info("service.stopped")
 
     app = FastStream(broker, logger=None, on_startup=[open_resources], after_startup=[start_relay],
                      on_shutdown=[close_resources])
-    metrics.track_outboxes(lambda: {"scores": held["relay"].published} if "relay" in held else {})  # type: ignore[attr-defined]
-    metrics.track_streams_served(lambda: held["store"].served if "store" in held else {})  # type: ignore[attr-defined]
-    reads = ReadService(ReadModel(lambda: held["pool"]), load_default_policies())  # type: ignore[arg-type,return-value]
+    metrics.track_outboxes(lambda: {"scores": held.relay.published} if held.relay is not None else {})
+    metrics.track_streams_served(lambda: held.store.served if held.store is not None else {})
+    reads = ReadService(ReadModel(held.opened_pool), load_default_policies())
     secret = settings.token_secret.get_secret_value() if settings.token_secret is not None else None
+    forward = intake_forwarder(settings.evidence_url) if settings.evidence_url else None
+    people = PeopleStore(held.opened_pool)
+    sessions = None
+    if secret is not None and settings.evidence_url:
+        async def name_of(nip: str) -> str | None:
+            found = await people.person(nip)
+            return None if found is None else found.get("name")
+
+        sessions = Sessions(secret, KeyDirectory(evidence_sources(settings.evidence_url)), utc_now,
+                            name_of=name_of)
     web = WebApi(reads, secret, lambda raw, topic, key: broker.publish(raw, topic, key=key),
-                 audit_url=settings.audit_url,
-                 forward=intake_forwarder(settings.evidence_url) if settings.evidence_url else None)
-    return with_http(app, settings.http_port, metrics=metrics, routes=web.routes(),
-                     checks=[database_check(lambda: held.get("pool")), broker_check(app)])
+                 audit_url=settings.audit_url, forward=forward, sessions=sessions)
+    routes = [*web.routes(), *PeopleApi(people, sessions, secret, registrar_of(settings), forward).routes(web.guarded)]
+    # issue 16: what each role works on (tasks, team, feedback, admin progress, closing a period, dossiers)
+    audit_token = settings.audit_token.get_secret_value() if settings.audit_token is not None else None
+    audit_api = settings.audit_api_url or settings.audit_url
+    dossiers = audit_dossiers(audit_api, audit_token) if audit_api else None
+    routes += WorkApi(WorkStore(held.opened_pool), reads, registrar_of(settings), forward, dossiers).routes(web.guarded)
+    return with_http(app, settings.http_port, metrics=metrics, routes=routes,
+                     checks=[database_check(lambda: held.pool), broker_check(app)])
+
+
+def utc_now() -> datetime:
+    """The service's clock (aware UTC)."""
+    return datetime.now(UTC)

@@ -20,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import orjson
 import pytest
 import pytest_asyncio
@@ -31,6 +32,7 @@ from objektif import health
 from objektif.pipeline import publish
 from objektif.stack import SERVICES, Stack
 from services.audit.domain.merkle import verify_inclusion
+from services.scoring.adapters.people_store import issue_code
 from services.scoring.app.access import mint_token
 from tests.e2e.world import AT, PERIOD, World, query_value, wait_for
 
@@ -122,13 +124,13 @@ async def browser() -> AsyncIterator[Browser]:
 
 
 async def logged_in(browser: Browser, scene: Scene, token: str) -> Page:
-    """A fresh browser context (phone-sized) signed in with `token` through the login form."""
+    """A fresh browser context (phone-sized) whose session cookie holds `token` (a person signs in with the key
+    of his or her browser, test_people_pages.py; here the reading is what is tested)."""
     context = await browser.new_context(viewport={"width": 390, "height": 844})
+    await context.add_cookies([{"name": "objektif_session", "value": token, "url": scene.base}])
     page = await context.new_page()
-    await page.goto(scene.base + "/")
-    await page.fill("#token", token)
-    await page.click("#login-button")
-    await page.wait_for_selector("#me:not([hidden])")
+    await page.goto(scene.base + "/#/saya")
+    await page.wait_for_selector("[data-testid=nav-keluar]")
     return page
 
 
@@ -185,8 +187,8 @@ async def test_an_employee_sees_her_breakdown_with_evidence_links_a_colleague_ge
 
     peer = await logged_in(browser, scene, scene.token(w.peer, "employee"))
     await peer.goto(f"{scene.base}/#/appraisal/{w.employee}/{PERIOD}")
-    await peer.wait_for_selector("#error:not([hidden])")
-    assert await peer.get_attribute("#error", "data-status") == "403"
+    await peer.wait_for_selector("[data-testid=error]")
+    assert await peer.get_attribute("[data-testid=error]", "data-status") == "403"
     assert await peer.query_selector("[data-testid=appraisal]") is None
 
     auditor = await logged_in(browser, scene, scene.token(None, "auditor"))
@@ -204,22 +206,27 @@ async def test_an_employee_sees_her_breakdown_with_evidence_links_a_colleague_ge
 async def test_an_objection_signed_in_the_browser_is_answered_by_the_gate_and_shows_as_filed(
         scene: Scene, browser: Browser) -> None:
     w = scene.world
-    page = await logged_in(browser, scene, scene.token(w.employee, "employee"))
-    await page.goto(f"{scene.base}/#/appraisal/{w.employee}/{PERIOD}")
-    await page.wait_for_selector("#objection-form")
-    await page.fill("#objection-reasons", f"Bukti bulan September belum dihitung ({w.tag})")
-    # signed with the wrong key (the peer's): the gate refuses it, and the page says why, in Indonesian
-    await page.fill("#objection-key", b64(w.key(f"nip:{w.peer}").private_bytes_raw()))
-    await page.click("#objection-button")
-    await page.wait_for_selector("#objection-note[data-sent=rejected]")
-    assert "Tanda tangan tidak sah" in await page.inner_text("#objection-note")
-    await page.fill("#objection-key", b64(w.key(f"nip:{w.employee}").private_bytes_raw()))
-    await page.click("#objection-button")
-    await page.wait_for_selector("#objection-note[data-sent=accepted]")  # answered by the HTTP intake's gate
+    conn = await asyncpg.connect(w.stack.admin_dsn)
+    try:
+        issued = await issue_code(conn, w.employee, issued_by="test", now=datetime.now(UTC))
+    finally:
+        await conn.close()
+    page = await (await browser.new_context(viewport={"width": 390, "height": 844})).new_page()
+    await page.goto(f"{scene.base}/#/daftar/{issued.code}")  # the key is made in this browser; nothing is pasted
+    await page.wait_for_selector("[data-testid=enrol-done]", timeout=30_000)
+    await page.goto(f"{scene.base}/#/saya")
+    await page.wait_for_selector("[data-testid=objection-form]")
+    assert await page.query_selector("input[type=password]") is None  # no seed field any more
+    await page.click("[data-testid=objection-submit]")  # empty: said in words, nothing sent
+    await page.wait_for_selector("[data-testid=objection-form] [data-testid=answer][data-status=error]")
+    await page.fill("[data-testid=objection-reasons]", f"Bukti bulan September belum dihitung ({w.tag})")
+    await page.click("[data-testid=objection-submit]")
+    await page.wait_for_selector("[data-testid=answer][data-status=accepted]")  # answered by the HTTP intake's gate
     filed = await wait_for(lambda: query_value(
         w.stack, "SELECT body FROM scoring.events WHERE type = 'objection.filed' AND subject = $1", w.employee),
         lambda b: b is not None)
-    assert orjson.loads(filed)["payload"]["reasons"].endswith(f"({w.tag})")
+    body = orjson.loads(filed)
+    assert body["payload"]["reasons"].endswith(f"({w.tag})") and body["source"] == f"nip:{w.employee}"
     await page.reload()
     await page.wait_for_selector("[data-testid=objection-status][data-status=filed]")
 

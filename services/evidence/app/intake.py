@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Literal, Protocol
@@ -33,6 +33,7 @@ from services.evidence.domain import (
     evolve,
     screen,
 )
+from services.evidence.domain.parse import Unparsed
 
 #: Rejection ids are derived from the refused bytes: the same bytes delivered twice are refused once.
 REJECTION_NAMESPACE = uuid.UUID("6f1d3c52-8a4e-4b8e-9a59-0b7d51e0a7c1")
@@ -94,10 +95,22 @@ class Intake:
                 self._seen_upto = pos
             self._state = state
 
-    async def handle(self, raws: Sequence[bytes], positions: Sequence[Position], received_from: str) -> BatchOutcome:
-        """Decide a batch and store every decision with the consumer positions, in one transaction."""
+    async def current_state(self) -> IntakeState:
+        """The gate's state with every event accepted so far (by any instance) folded in: what a reader such as
+        `GET /sources/{source_id}` should see right after a registration or revocation was accepted."""
         async with self._lock:
-            _, outcome = await self._decide_and_store(raws, positions, received_from)
+            await self.catch_up()
+            return self._state
+
+    async def handle(self, raws: Sequence[bytes], positions: Sequence[Position], received_from: str,
+                     refused: Mapping[int, Unparsed] | None = None) -> BatchOutcome:
+        """Decide a batch and store every decision with the consumer positions, in one transaction.
+
+        `refused` holds, by index, submissions already refused before the gate (a CloudEvent that frames no
+        envelope, adapters/kafka_framing.py): they are recorded as rejections with those reasons and their bytes.
+        """
+        async with self._lock:
+            _, outcome = await self._decide_and_store(raws, positions, received_from, refused)
         return outcome
 
     async def answer(self, raws: Sequence[bytes], received_from: str | Sequence[str]) -> tuple[Answer, ...]:
@@ -125,10 +138,13 @@ class Intake:
         return tuple(answers)
 
     async def _decide_and_store(
-        self, raws: Sequence[bytes], positions: Sequence[Position], received_from: str | Sequence[str]
+        self, raws: Sequence[bytes], positions: Sequence[Position], received_from: str | Sequence[str],
+        refused: Mapping[int, Unparsed] | None = None,
     ) -> tuple[tuple[Decision, ...], BatchOutcome]:
         await self.catch_up()
         screened = screen(raws)
+        if refused:
+            screened = replace(screened, parsed=tuple(refused.get(i, p) for i, p in enumerate(screened.parsed)))
         references = screened.references()
         known = await self._store.accepted_among(list(references)) if references else {}
         received_at = self._clock()

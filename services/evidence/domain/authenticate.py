@@ -18,12 +18,28 @@ from services.evidence.domain.parse import Parsed
 from services.evidence.domain.reasons import Code, reason
 from services.evidence.domain.state import IntakeState, KeyStatus, SourceKey
 
-__all__ = ["ADMIN_TYPES", "BatchMemo", "authenticate"]
+__all__ = ["ADMIN_ALSO_TYPES", "ADMIN_TYPES", "BatchMemo", "admin_signed", "authenticate"]
 
 #: Types only an administrator may submit.
 ADMIN_TYPES: frozenset[str] = frozenset(
     {ev.SourceRegistered.TYPE, ev.SourceKeyRotated.TYPE, ev.SourceKeyRevoked.TYPE, ev.PolicyAdopted.TYPE}
 )
+
+#: Types a departmental system in scope may submit, and an administrator too (BKPSDM closing a period from the
+#: Administrasi page, signed by the registrar key: ADR 0007): from a source that is not a registered system, they
+#: verify against the administrator keys.
+ADMIN_ALSO_TYPES: frozenset[str] = frozenset({ev.PeriodClosed.TYPE})
+
+
+def admin_signed(type_: str, source_id: str, state: IntakeState) -> bool:
+    """Whether a submission of `type_` from `source_id` verifies against the administrator keys: an
+    administrator type, or an ADMIN_ALSO type whose source is unregistered or an admin source."""
+    if type_ in ADMIN_TYPES:
+        return True
+    if type_ not in ADMIN_ALSO_TYPES:
+        return False
+    source = state.sources.get(source_id)
+    return source is None or source.kind is ev.SourceKind.ADMIN
 
 
 def _admin_keys(state: IntakeState) -> tuple[SourceKey, ...]:
@@ -44,7 +60,7 @@ def authenticate(
     batch = parsed.batch
     if batch is None and signature.startswith(BATCH_PREFIX):
         return (reason(Code.SIGNATURE_INVALID, "malformed batch signature", path="signature"),)
-    if parsed.envelope.type in ADMIN_TYPES:
+    if admin_signed(parsed.envelope.type, parsed.envelope.source, state):
         keys = _admin_keys(state)
     else:
         source = state.sources.get(parsed.envelope.source)

@@ -3,7 +3,10 @@
 - A departmental system: only for units in its scope (a unit covers its subtree) and, for realisations, only
   IKI it measures that are in the employee's SKP.
 - A person: only in his or her own name, and as a rater only in the relation the organisation structure gives
-  at the rating's time (raters are assigned by the structure, never chosen by the ratee, §2.3).
+  at the rating's time (raters are assigned by the structure, never chosen by the ratee, §2.3); a result is
+  delivered by a person only when he or she is the subject's Pejabat Penilai at that time (ADR 0007).
+- An administrator (a configured admin key, e.g. the scoring service's registrar): source registrations, key
+  rotations and revocations, policies, and closing a period of a known unit or employee (BKPSDM, ADR 0007).
 - An objection: only by the appraised employee, within 14 calendar days of the result's delivery, once per
   delivered result; explanations asked by the Atasan Pejabat Penilai of the Pejabat Penilai and the employee, and
   given by those asked; the decision only by the Atasan, and final (§2.4; `services.evidence.domain.objections`).
@@ -18,7 +21,7 @@ from uuid import UUID
 from contracts import events as ev
 from contracts.envelope import Envelope
 from services.evidence.domain import objections
-from services.evidence.domain.authenticate import ADMIN_TYPES
+from services.evidence.domain.authenticate import admin_signed
 from services.evidence.domain.reasons import Code, reason
 from services.evidence.domain.state import IntakeState, SeenEvent, Source
 
@@ -48,6 +51,7 @@ PERSON_TYPES: frozenset[str] = frozenset(
         ev.ObjectionDecidedV2.TYPE,
         ev.ObjectionExplanationRequested.TYPE,
         ev.ObjectionExplanationGiven.TYPE,
+        ev.ResultDelivered.TYPE,
     }
 )
 
@@ -136,6 +140,12 @@ def _person(
     when = envelope.occurred_at
     if isinstance(payload, ev.ObjectionFiled):
         return objections.filing_failures(envelope, me, state, received_at)
+    if isinstance(payload, ev.ResultDelivered):
+        if state.assignment_at(envelope.subject, when) is None:
+            return (reason(Code.SUBJECT_UNKNOWN, envelope.subject[:64], path="subject"),)
+        if me == envelope.subject or state.pejabat_penilai_at(envelope.subject, when) != me:
+            return (reason(Code.DELIVERY_NOT_PEJABAT_PENILAI, path="source"),)
+        return ()
     claimed = {
         ev.BehaviourRated: "rater_nip",
         ev.PejabatPenilaiRated: "rater_nip",
@@ -166,16 +176,19 @@ def _person(
     return (reason(failure, path=f"payload.{claimed}"),) if failure else ()
 
 
-def _admin(envelope: Envelope, payload: ev.Payload) -> Reasons:
+def _admin(envelope: Envelope, payload: ev.Payload, state: IntakeState) -> Reasons:
     if isinstance(payload, ev.SourceRegistered | ev.SourceKeyRotated | ev.SourceKeyRevoked):
         return _subject_is(envelope, payload.source_id, "source_id")
+    if isinstance(payload, ev.PeriodClosed):
+        known = envelope.subject in state.units or state.assignment_at(envelope.subject, envelope.occurred_at)
+        return () if known else (reason(Code.SUBJECT_UNKNOWN, envelope.subject[:64], path="subject"),)
     return ()
 
 
 def authorise(envelope: Envelope, payload: ev.Payload, state: IntakeState, received_at: datetime) -> Reasons:
     """No reasons when the (authenticated) source may submit this event now; otherwise why not."""
-    if envelope.type in ADMIN_TYPES:
-        return _admin(envelope, payload)
+    if admin_signed(envelope.type, envelope.source, state):
+        return _admin(envelope, payload, state)
     source = state.sources.get(envelope.source)
     if source is None:  # authenticate() has already refused it; kept for a caller that skips it
         return (reason(Code.KEY_UNKNOWN, envelope.source[:120], path="source"),)

@@ -44,6 +44,8 @@ class Code(StrEnum):
     OBJECTION_LATE = "objection.late"
     OBJECTION_UNKNOWN = "objection.unknown"
     DECISION_NOT_ATASAN = "decision.not_atasan"
+    # people in the loop (issue 16, ADR 0007)
+    DELIVERY_NOT_PEJABAT_PENILAI = "delivery.not_pejabat_penilai"
     # keberatan (issue 4, §2.4)
     OBJECTION_DUPLICATE = "objection.duplicate"
     OBJECTION_DECIDED_FINAL = "objection.decided_final"
@@ -54,6 +56,9 @@ class Code(StrEnum):
     SUPERSEDES_UNKNOWN = "supersedes.unknown"
     SUPERSEDES_OTHER_SOURCE = "supersedes.other_source"
     SUPERSEDES_OTHER_TYPE = "supersedes.other_type"
+    # CloudEvents framing (issue 19, contracts/cloudevents.py): `path` names the header
+    CLOUDEVENT_MISSING = "cloudevent.missing"
+    CLOUDEVENT_INVALID = "cloudevent.invalid"
 
 
 #: (Bahasa Indonesia, English) for each code.
@@ -127,6 +132,10 @@ MESSAGES: dict[Code, tuple[str, str]] = {
         "Keputusan keberatan hanya oleh Atasan Pejabat Penilai Kinerja",
         "Only the Atasan Pejabat Penilai may decide an objection",
     ),
+    Code.DELIVERY_NOT_PEJABAT_PENILAI: (
+        "Hasil penilaian hanya dapat disampaikan oleh Pejabat Penilai Kinerja pegawai",
+        "Only the employee's Pejabat Penilai may deliver the appraisal result",
+    ),
     Code.OBJECTION_DUPLICATE: (
         "Hasil yang diterima ini sudah diajukan keberatan; satu keberatan untuk satu hasil",
         "An objection was already filed against this delivered result; one objection per result",
@@ -159,6 +168,14 @@ MESSAGES: dict[Code, tuple[str, str]] = {
     Code.SUPERSEDES_OTHER_TYPE: (
         "Koreksi harus berjenis dan bersubjek sama dengan peristiwa asal",
         "A correction must have the type and subject of the event it replaces",
+    ),
+    Code.CLOUDEVENT_MISSING: (
+        "Atribut CloudEvents yang wajib tidak ada",
+        "A required CloudEvents attribute is missing",
+    ),
+    Code.CLOUDEVENT_INVALID: (
+        "Atribut CloudEvents tidak dapat dibaca sebagai amplop Objektif",
+        "A CloudEvents attribute cannot be read as an Objektif envelope",
     ),
 }
 

@@ -69,3 +69,25 @@ GRANT SELECT, INSERT ON scoring.events, scoring.outbox TO objektif_scoring;
 GRANT SELECT, INSERT, UPDATE ON scoring.appraisals, scoring.consumer_positions, scoring.streams TO objektif_scoring;
 GRANT SELECT, UPDATE ON scoring.counters, scoring.relay_cursors TO objektif_scoring;
 GRANT SELECT, INSERT ON scoring.poison TO objektif_scoring;
+
+-- People in the loop (ADR 0007, services/scoring/adapters/people_store.py). Enrolment codes: only their SHA-256
+-- is kept; a code is single use (used_at, with the key id it registered) and expires.
+CREATE TABLE IF NOT EXISTS scoring.enrolments (
+  code_sha256 bytea PRIMARY KEY,
+  nip         text NOT NULL,
+  grants      text[] NOT NULL DEFAULT '{}',
+  issued_by   text NOT NULL,
+  issued_at   timestamptz NOT NULL,
+  expires_at  timestamptz NOT NULL,
+  used_at     timestamptz,
+  key_id      text
+);
+CREATE INDEX IF NOT EXISTS enrolments_nip ON scoring.enrolments (nip, issued_at);
+-- Sign-in challenges are stateless (an HMAC); the nonce of one that was used is kept until it expires, so that a
+-- replayed challenge is refused by every instance (the primary key).
+CREATE TABLE IF NOT EXISTS scoring.signin_nonces (nonce text PRIMARY KEY, expires_at timestamptz NOT NULL);
+-- A sign-in asks whom the person appraises: by index, not by a scan of every assignment.
+CREATE INDEX IF NOT EXISTS events_pejabat_penilai ON scoring.events ((body->'payload'->>'pejabat_penilai_nip'))
+  WHERE type = 'employee.assigned';
+GRANT SELECT, INSERT, UPDATE ON scoring.enrolments TO objektif_scoring;
+GRANT SELECT, INSERT, DELETE ON scoring.signin_nonces TO objektif_scoring;

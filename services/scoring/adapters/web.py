@@ -9,8 +9,9 @@
     POST /api/objections                            an objection signed by the employee, to the intake
     GET  /api/objections?open=true                  objections and their decision deadlines (§2.4; false: all)
 
-Every /api route needs `Authorization: Bearer <token>` (services/scoring/app/access.py): 401 without a valid
-token, 403 when the role does not allow it, 404 when nothing is recorded. An objection is signed in the browser
+Every /api route needs `Authorization: Bearer <token>` (services/scoring/app/access.py) or a browser session
+(the `objektif_session` cookie, services/scoring/adapters/sessions.py; routes in web_people.py): 401 without a valid
+one, 403 when the role does not allow it, 404 when nothing is recorded. An objection is signed in the browser
 with the employee's own key and filed unchanged through the intake: POSTed to the evidence service's
 `/submissions` when its URL is configured (the gate's answer, accepted or rejected with reasons, goes back to the
 page), else, or when that intake refuses or cannot be reached, published to the submissions topic, where the gate
@@ -22,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import orjson
@@ -45,7 +46,11 @@ from services.scoring.app.access import (
     TokenExpired,
     verify_token,
 )
+from services.scoring.app.people import PeopleError
 from services.scoring.app.read import NotFound, ReadService
+
+if TYPE_CHECKING:
+    from services.scoring.adapters.sessions import Sessions
 
 WEB = Path(__file__).resolve().parent.parent / "web"
 #: The page loads nothing from elsewhere: scripts, styles and images come from this service only.
@@ -56,6 +61,9 @@ CSP = (
 MAX_OBJECTION_BYTES = 64 * 1024
 
 Publish = Callable[[bytes, str, bytes], Awaitable[object]]
+Handler = Callable[[Request, Principal], Awaitable[Response]]
+#: Wraps a handler into an endpoint that authenticates the request first (`WebApi.guarded`).
+Guard = Callable[[Handler], Callable[[Request], Awaitable[Response]]]
 #: POST one submission to the evidence service's HTTP intake: (HTTP status, the gate's answer)
 Forward = Callable[[bytes], Awaitable[tuple[int, Any]]]
 #: The intake's answers that decide a submission (202 accepted or duplicate, 413/422 rejected and recorded);
@@ -74,8 +82,8 @@ def _error(status: int, code: str, message: str) -> Response:
 
 
 class WebApi:
-    """The routes, bound to the read use cases, the token secret (None: the API refuses every request) and
-    the function that publishes a submission."""
+    """The routes, bound to the read use cases, the token secret (None: the API refuses every request), the
+    function that publishes a submission, and the browser sessions (None: bearer tokens only)."""
 
     def __init__(
         self,
@@ -85,6 +93,7 @@ class WebApi:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         audit_url: str | None = None,
         forward: Forward | None = None,
+        sessions: Sessions | None = None,
     ) -> None:
         self._service = service
         self._secret = secret
@@ -92,24 +101,38 @@ class WebApi:
         self._clock = clock
         self._audit_url = audit_url
         self._forward = forward
+        self._sessions = sessions
 
-    def principal(self, request: Request) -> Principal:
-        """The verified bearer of the request's token; raises InvalidToken or TokenExpired."""
+    async def principal(self, request: Request) -> Principal:
+        """The verified holder of the request's bearer token, else of its session cookie (with its CSRF and
+        origin checks); a token naming a key id holds only while that key is active. Raises InvalidToken,
+        TokenExpired or a PeopleError (csrf, session_revoked)."""
         header = request.headers.get("authorization", "")
         scheme, _, token = header.partition(" ")
-        if scheme.lower() != "bearer" or not token:
-            raise InvalidToken("no bearer token")
         assert self._secret is not None
-        return verify_token(token, self._secret, self._clock())
+        if scheme.lower() == "bearer" and token:
+            viewer = verify_token(token, self._secret, self._clock())
+        elif self._sessions is not None:
+            viewer = self._sessions.cookie_principal(request)
+        else:
+            raise InvalidToken("no bearer token")
+        if viewer.key_id is not None:
+            if self._sessions is None:
+                raise InvalidToken("a session token, and sessions are not configured")
+            await self._sessions.check_key(viewer)
+        return viewer
 
-    def _guarded(
-        self, handler: Callable[[Request, Principal], Awaitable[Response]]
-    ) -> Callable[[Request], Awaitable[Response]]:
+    def guarded(self, handler: Handler) -> Callable[[Request], Awaitable[Response]]:
+        """`handler` as an endpoint for a verified principal: 503 without a token secret, 401/403 as the
+        access rules say, 404 for NotFound (the guard other route modules are wired with, web_people/web_work)."""
+
         async def endpoint(request: Request) -> Response:
             if self._secret is None:
                 return _error(503, "not_configured", "OBJEKTIF_SCORING_TOKEN_SECRET is not set")
             try:
-                return await handler(request, self.principal(request))
+                return await handler(request, await self.principal(request))
+            except PeopleError as exc:
+                return _error(exc.status, exc.code, str(exc))
             except TokenExpired as exc:
                 return _error(401, "token_expired", str(exc))
             except InvalidToken as exc:
@@ -131,7 +154,10 @@ class WebApi:
             "role": viewer.role.value,
             "expires_at": viewer.expires_at,
             "audit_url": self._audit_url,
+            "grants": sorted(viewer.grants),
         }
+        if self._sessions is not None:
+            body.update(await self._sessions.about(request, viewer))
         body.update(await self._service.overview(viewer))
         return _json(body)
 
@@ -217,7 +243,7 @@ class WebApi:
 
     def routes(self) -> list[BaseRoute]:
         """The API's routes, the page at `/` and its assets under `/static`."""
-        g = self._guarded
+        g = self.guarded
 
         async def index(_request: Request) -> Response:
             return FileResponse(

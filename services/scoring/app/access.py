@@ -3,7 +3,9 @@
 Tokens are HMAC-SHA256 signed (RFC 2104), carry a NIP, a role and an expiry, and are checked with the secret the
 scoring service is configured with (`OBJEKTIF_SCORING_TOKEN_SECRET`). The form is
 `v1.<base64url(JSON claims)>.<base64url(HMAC of "v1." + claims part)>`, claims `{"exp": unix seconds, "nip": …,
-"role": …}` in canonical JSON. No clock is read here: the caller passes `now`.
+"role": …}` in canonical JSON; a browser session (ADR 0007) adds `kid` (the key id the person signed in with) and
+`grants` (`admin`, `auditor`), left out when empty so that tokens minted before them read the same. No clock is
+read here: the caller passes `now`.
 
 Rules (pure functions of the principal and the structure the events recorded):
 - an employee sees his or her own appraisal;
@@ -66,11 +68,14 @@ class Role(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Principal:
-    """The verified holder of a token. An auditor may have no NIP (an external auditor)."""
+    """The verified holder of a token. An auditor may have no NIP (an external auditor). A browser session names
+    the key id its holder signed in with (`key_id`) and what BKPSDM granted at enrolment (`grants`)."""
 
     nip: str | None
     role: Role
     expires_at: int
+    key_id: str | None = None
+    grants: frozenset[str] = frozenset()
 
 
 def _b64(data: bytes) -> str:
@@ -92,14 +97,23 @@ def _is_nip(value: object) -> bool:
     return isinstance(value, str) and len(value) == _NIP_LEN and value.isdigit()
 
 
-def mint_token(nip: str | None, role: Role | str, expires_at: datetime, secret: str | bytes) -> str:
-    """A token for `nip` in `role`, valid until `expires_at` (aware datetime). Only an auditor may lack a NIP."""
+def mint_token(
+    nip: str | None, role: Role | str, expires_at: datetime, secret: str | bytes, *,
+    kid: str | None = None, grants: Iterable[str] = (),
+) -> str:
+    """A token for `nip` in `role`, valid until `expires_at` (aware datetime). Only an auditor may lack a NIP.
+    `kid` and `grants` are claimed only when given (a session's, ADR 0007)."""
     role = Role(role)
     if nip is None and role is not Role.AUDITOR:
         raise ValueError(f"a token for the role {role.value} needs a NIP")
     if nip is not None and not _is_nip(nip):
         raise ValueError(f"not a NIP ({NIP_PATTERN}): {nip!r}")
-    claims = _b64(canonical_bytes({"exp": int(expires_at.timestamp()), "nip": nip, "role": role.value}))
+    body: dict[str, Any] = {"exp": int(expires_at.timestamp()), "nip": nip, "role": role.value}
+    if kid is not None:
+        body["kid"] = kid
+    if grants:
+        body["grants"] = sorted(set(grants))
+    claims = _b64(canonical_bytes(body))
     signed = f"{_VERSION}.{claims}"
     mac = hmac.new(_key(secret), signed.encode(), hashlib.sha256).digest()
     return f"{signed}.{_b64(mac)}"
@@ -127,9 +141,14 @@ def verify_token(token: str, secret: str | bytes, now: datetime) -> Principal:
     nip = claims.get("nip")
     if not (_is_nip(nip) or (nip is None and role is Role.AUDITOR)):
         raise InvalidToken("claims lack a NIP")
+    kid, grants = claims.get("kid"), claims.get("grants", [])
+    if kid is not None and not isinstance(kid, str):
+        raise InvalidToken("key id is not a string")
+    if not isinstance(grants, list) or not all(isinstance(g, str) for g in grants):
+        raise InvalidToken("grants are not a list of names")
     if now.timestamp() >= claims["exp"]:
         raise TokenExpired("token expired")
-    return Principal(nip, role, claims["exp"])
+    return Principal(nip, role, claims["exp"], kid, frozenset(grants))
 
 
 # --- the structure: who appraises whom ------------------------------------------------------------------------

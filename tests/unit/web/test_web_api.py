@@ -60,7 +60,7 @@ def test_the_page_is_served_with_a_policy_that_loads_nothing_from_elsewhere(clie
     assert '<html lang="id">' in page.text
     assert "default-src 'self'" in page.headers["content-security-policy"]
     assert "http" not in page.text.replace("http-equiv", "")  # no CDN, no external asset
-    assert client.get("/static/app.js").status_code == 200
+    assert client.get("/static/js/core.js").status_code == 200
     assert client.get("/static/style.css").status_code == 200
 
 

@@ -1,5 +1,5 @@
-"""The AsyncAPI document is what the three FastStream apps generate, and the compose file wires the services'
-HTTP side into their health checks."""
+"""The compose file wires the services' HTTP side into their health checks (the AsyncAPI document's tests are
+in tests/contract/test_asyncapi.py)."""
 
 from __future__ import annotations
 
@@ -7,40 +7,8 @@ from typing import Any
 
 import yaml
 
-from contracts import topics
-from objektif.asyncapi import DOCUMENT, document, main, render
+from objektif.asyncapi import DOCUMENT
 from objektif.stack import SERVICES
-
-
-def test_the_checked_in_asyncapi_document_matches_the_apps() -> None:
-    assert DOCUMENT.read_text(encoding="utf-8") == render(), (
-        "run `make asyncapi` and commit contracts/asyncapi.yaml"
-    )
-    assert main(["--check"]) == 0
-
-
-def test_the_document_is_asyncapi_3_with_every_topic_and_every_service() -> None:
-    doc = document()
-    assert doc["asyncapi"] == "3.0.0"
-    channels = doc["channels"].values()
-    assert {c["address"] for c in channels} == set(topics.ALL)
-    assert {c["x-objektif-service"] for c in channels} == set(SERVICES)
-    receive = {c["address"] for c in channels if c["x-objektif-service"] == "scoring"}
-    assert receive == {topics.EVIDENCE, topics.SCORES, topics.SUBMISSIONS}
-
-
-def test_every_message_carries_the_envelope_schema() -> None:
-    doc = document()
-    assert "EmptyPayload" not in doc["components"]["schemas"]
-    for message in doc["components"]["messages"].values():
-        assert message["payload"] == {"$ref": "#/components/schemas/Envelope"}
-    assert "event_id" in doc["components"]["schemas"]["Envelope"]["properties"]
-
-
-def test_each_channel_names_the_json_schemas_of_the_event_types_it_carries() -> None:
-    for channel in document()["channels"].values():
-        for t in channel["x-objektif-event-types"]:
-            assert (DOCUMENT.parent / "schemas" / t["schema"].rsplit("/", 1)[1]).exists(), t
 
 
 def _compose() -> dict[str, Any]:
