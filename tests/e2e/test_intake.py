@@ -23,12 +23,13 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from objektif.stack import Stack
+from services.evidence.domain import MAX_BYTES
 from tests.e2e.world import World, kcat_produce, query, query_value, wait_for
 
 pytestmark = pytest.mark.e2e
 
 #: The gate's default size limit, as docs/signing.md §5 states it.
-LIMIT = 256 * 1024
+LIMIT = MAX_BYTES
 
 
 # --- a departmental system's signer, written from docs/signing.md alone -------------------------------------

@@ -24,8 +24,12 @@ from services.evidence.domain.authorise import authorise, supersession
 from services.evidence.domain.parse import Parsed, Unparsed, parse
 from services.evidence.domain.state import IntakeState, SeenEvent, evolve_parsed
 
-#: Default request size limit (also the HTTP intake's).
-MAX_BYTES = 256 * 1024
+#: Default request size limit (also the HTTP intake's). Every event is a leaf of the audit ledger, which is served
+#: as c2sp.org/tlog-tiles whose entry bundles prefix each entry with a uint16 length: at most 65,535 bytes. 32 KiB
+#: keeps the largest event under it: an accepted event is the submission plus two members, and a rejection carries
+#: at most these bytes in base64 (4/3 of them) beside at most `parse.MAX_SCHEMA_REASONS` reasons
+#: (tests/unit/evidence/test_gate_sizes.py). A realisation, a rating or an objection is well under 4 KiB.
+MAX_BYTES = 32 * 1024
 
 
 @dataclass(frozen=True)

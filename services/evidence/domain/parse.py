@@ -27,8 +27,9 @@ from services.evidence.domain.reasons import Code, reason
 
 #: Deepest nesting a submission may have; the deepest contract (an SKP plan's target) needs 6.
 MAX_DEPTH = 16
-#: At most this many schema reasons are reported for one submission.
-MAX_SCHEMA_REASONS = 20
+#: At most this many schema reasons are reported for one submission (so that a rejection fits a tiled-log entry:
+#: gate.MAX_BYTES).
+MAX_SCHEMA_REASONS = 10
 _MAX_PATH = 200
 _SERVER_FIELDS = ("sequence", "recorded_at")
 
