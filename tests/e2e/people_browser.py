@@ -18,12 +18,13 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from playwright.async_api import Browser, BrowserContext, Page, Request
+from playwright.async_api import Browser, BrowserContext, Page, Request, expect
 
 from contracts.signing import b64, public_key_bytes, sign_batch, sign_envelope
 from tests.e2e.world import AT, World, _nip, wait_for
 
 CHROMIUM = "/usr/bin/chromium"
+WAIT = 30_000  # ms: how long a page may take to show what the test waits for (Playwright polls meanwhile)
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]
 AXE_JS = Path(__file__).parent / "node" / "node_modules" / "axe-core" / "axe.min.js"
@@ -78,7 +79,8 @@ class PeopleWorld(World):
                  (self.outsider, "Guru", self.atasan), (self.admin, "Analis SDM Aparatur", self.atasan))
         for nip, jabatan, penilai in chain:
             events.append(self.envelope("employee.assigned", nip, {
-                "nip": nip, "name": self.names[nip], "unit_id": self.unit, "position_id": f"{self.unit}.{jabatan}",
+                "nip": nip, "name": self.names[nip], "unit_id": self.unit,
+                "position_id": f"{self.unit}.{jabatan.replace(' ', '-')}",  # the contract refuses spaces
                 "jabatan": jabatan, "pejabat_penilai_nip": penilai, "effective_from": AT.isoformat()}, self.system))
         events.append(self.envelope("skp.planned", self.employee, {
             "pejabat_penilai_nip": self.penilai,
@@ -101,7 +103,12 @@ class Person:
     posted: dict[str, list[bytes]] = field(default_factory=dict)
 
     async def goto(self, route: str) -> None:
-        await self.page.goto(f"{self.base}/#/{route}")
+        """Open `#/route`, drawn afresh (the same address again is a reload: no hash change would redraw it)."""
+        url = f"{self.base}/#/{route}"
+        if self.page.url == url:
+            await self.page.reload()
+        else:
+            await self.page.goto(url)
 
     async def csrf(self) -> str:
         """The session's CSRF token, as the page gets it (GET /api/me)."""
@@ -176,3 +183,39 @@ def screenshot_dir(default: Path) -> Path:
     path = Path(os.environ.get(SCREENSHOTS) or default)
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+async def fetch_json(page: Page, path: str) -> Any:
+    """GET `path` from the page with its session cookie: the JSON body."""
+    return await page.evaluate("p => fetch(p, {credentials: 'same-origin'}).then(r => r.json())", path)
+
+
+async def gate_answer(page: Page, scope: str) -> str:
+    """The gate's answer shown under `scope` (a CSS selector), once it is there: its `data-status`."""
+    box = page.locator(f"{scope} [data-testid=answer]").last
+    await box.wait_for(timeout=WAIT)
+    status = await box.get_attribute("data-status")
+    assert status, await box.inner_text()
+    return status
+
+
+async def enrol(browsers: Browsers, nip: str, name: str, code: str) -> Person:
+    """A new browser context opens #/daftar/CODE: it makes its key, enrols and signs in by itself."""
+    person = await browsers.person(nip, name)
+    await person.goto(f"daftar/{code}")
+    done = person.page.get_by_test_id("enrol-done")
+    await done.wait_for(timeout=WAIT)
+    assert name in await done.inner_text()
+    return person
+
+
+async def issue(admin: Person, nip: str) -> str:
+    """The admin issues a code on the Administrasi page (open there); the code as the page shows it."""
+    page = admin.page
+    await page.get_by_test_id("admin-nip").fill(nip)
+    await page.get_by_test_id("admin-issue").click()
+    await expect(page.locator(".issued")).to_contain_text(f"NIP {nip}", timeout=WAIT)
+    link = await page.get_by_test_id("admin-link").inner_text()
+    code = (await page.get_by_test_id("admin-code").inner_text()).strip()
+    assert link.endswith(f"/#/daftar/{code}"), link
+    return code
