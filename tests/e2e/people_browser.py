@@ -24,6 +24,8 @@ from contracts.signing import b64, public_key_bytes, sign_batch, sign_envelope
 from tests.e2e.world import AT, World, _nip, wait_for
 
 CHROMIUM = "/usr/bin/chromium"
+#: The seven BerAKHLAK values as the rating form names them (REGULATION.md §1.4).
+VALUES = ("berorientasi_pelayanan", "akuntabel", "kompeten", "harmonis", "loyal", "adaptif", "kolaboratif")
 WAIT = 30_000  # ms: how long a page may take to show what the test waits for (Playwright polls meanwhile)
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]

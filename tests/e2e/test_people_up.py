@@ -18,7 +18,7 @@ from playwright.async_api import async_playwright
 from objektif import candisari
 from objektif.demo_people import demo_people
 from objektif.stack import ENV_DATABASE
-from tests.e2e.people_browser import CHROMIUM, CHROMIUM_ARGS, PHONE
+from tests.e2e.people_browser import CHROMIUM, CHROMIUM_ARGS, PHONE, VALUES
 from tests.e2e.world import leftover_processes
 
 pytestmark = pytest.mark.e2e
@@ -86,6 +86,18 @@ async def test_up_publishes_the_open_quarter_and_prints_a_working_enrolment_link
                 assert people[1].name in tasks  # a fellow teacher, as rekan
                 assert teacher.name in tasks  # herself (diri)
                 assert people[2].name in tasks  # her Kepala Sekolah, as bawahan
+                # README's new-user path: she rates herself (diri), each value 1-3, and reads the gate's answer
+                task = page.locator(f"[data-testid=task][data-nip='{teacher.nip}'][data-relation='diri']")
+                await task.get_by_test_id("task-open").click()
+                form = page.locator(f"[data-testid=rate-form][data-nip='{teacher.nip}']")
+                for value in VALUES:
+                    await form.get_by_test_id(f"rate-{value}-2").check()
+                await form.get_by_test_id("rate-submit").click()
+                answers = form.get_by_test_id("answer")
+                await answers.nth(len(VALUES) - 1).wait_for(timeout=60_000)
+                assert {await a.get_attribute("data-status") for a in await answers.all()} == {"accepted"}
+                await page.wait_for_selector(f"[data-testid=task][data-nip='{teacher.nip}'][data-relation='diri']"
+                                             "[data-done=true]", timeout=60_000)
             finally:
                 await browser.close()
     finally:
