@@ -33,7 +33,10 @@ AT = datetime(2025, 7, 1, 1, 0, tzinfo=UTC)
 
 
 def _nip(n: int) -> str:
-    return f"19800101200501{n % 10}{n % 1000:03d}"
+    """An 18-digit NIP of its own for each `n` below 10**10 (a world's base is a 32-bit hash of its tag). The
+    worlds of one session share the stack: with 1,000 NIPs (as before) two worlds' people met, and one world's
+    complete ratings counted in another's rating progress."""
+    return f"19900101{n % 10**10:010d}"
 
 
 @dataclass
