@@ -15,7 +15,7 @@ from typing import Any
 import asyncpg
 import pytest
 import pytest_asyncio
-from playwright.async_api import Browser, Page, async_playwright, expect
+from playwright.async_api import Browser, async_playwright, expect
 
 from contracts.signing import sign_batch
 from objektif.pipeline import publish
@@ -26,7 +26,10 @@ from tests.e2e.people_browser import (
     CHROMIUM_ARGS,
     Browsers,
     PeopleWorld,
-    Person,
+    enrol,
+    fetch_json,
+    gate_answer,
+    issue,
     scoring_ready,
     screenshot_dir,
 )
@@ -58,40 +61,6 @@ async def browser() -> AsyncIterator[Browser]:
             await b.close()
 
 
-async def _get(page: Page, path: str) -> Any:
-    return await page.evaluate("p => fetch(p, {credentials: 'same-origin'}).then(r => r.json())", path)
-
-
-async def _answer(page: Page, scope: str) -> str:
-    """The gate's answer shown under `scope` (a CSS selector), once it is there: its status."""
-    box = page.locator(f"{scope} [data-testid=answer]").last
-    await box.wait_for(timeout=WAIT)
-    status = await box.get_attribute("data-status")
-    assert status, await box.inner_text()
-    return status
-
-
-async def _enrol(browsers: Browsers, nip: str, name: str, code: str) -> Person:
-    person = await browsers.person(nip, name)
-    await person.goto(f"daftar/{code}")
-    done = person.page.get_by_test_id("enrol-done")
-    await done.wait_for(timeout=WAIT)
-    assert name in await done.inner_text()
-    return person
-
-
-async def _issue(admin: Person, nip: str) -> str:
-    """The admin issues a code on the Administrasi page; the code as the page shows it."""
-    page = admin.page
-    await page.get_by_test_id("admin-nip").fill(nip)
-    await page.get_by_test_id("admin-issue").click()
-    await expect(page.locator(".issued")).to_contain_text(f"NIP {nip}", timeout=WAIT)
-    link = await page.get_by_test_id("admin-link").inner_text()
-    code = (await page.get_by_test_id("admin-code").inner_text()).strip()
-    assert link.endswith(f"/#/daftar/{code}"), link
-    return code
-
-
 async def test_admin_tim_and_keberatan_pages_walk_the_acts_signed_in_each_browser(
         stack: Stack, browser: Browser) -> None:
     world = WorkWorld(stack)
@@ -111,21 +80,21 @@ async def test_admin_tim_and_keberatan_pages_walk_the_acts_signed_in_each_browse
         await conn.close()
 
     # --- Administrasi: the admin enrols, issues codes from the page, sees who has not enrolled ---------------
-    admin = await _enrol(browsers, world.admin, world.names[world.admin], first.code)
+    admin = await enrol(browsers, world.admin, world.names[world.admin], first.code)
     await admin.goto("admin")
     roster = admin.page.get_by_test_id("roster")
     await roster.wait_for(timeout=WAIT)
     assert await roster.locator(f"[data-testid=not-enrolled][data-nip='{world.employee}']").count() == 1
     assert await roster.locator(f"[data-testid=not-enrolled][data-nip='{world.admin}']").count() == 0
     await browsers.check(admin, "admin")
-    codes = {nip: await _issue(admin, nip) for nip in (world.penilai, world.atasan, world.employee)}
+    codes = {nip: await issue(admin, nip) for nip in (world.penilai, world.atasan, world.employee)}
     await browsers.check(admin, "admin-code")
     await admin.page.get_by_test_id("admin-nip").fill("12345")
     await admin.page.get_by_test_id("admin-issue").click()
     await expect(admin.page.locator(".problem")).to_contain_text("18 angka")
-    penilai = await _enrol(browsers, world.penilai, world.names[world.penilai], codes[world.penilai])
-    atasan = await _enrol(browsers, world.atasan, world.names[world.atasan], codes[world.atasan])
-    employee = await _enrol(browsers, world.employee, world.names[world.employee], codes[world.employee])
+    penilai = await enrol(browsers, world.penilai, world.names[world.penilai], codes[world.penilai])
+    atasan = await enrol(browsers, world.atasan, world.names[world.atasan], codes[world.atasan])
+    employee = await enrol(browsers, world.employee, world.names[world.employee], codes[world.employee])
 
     # --- Tim saya: the evidence rating is there; a divergent rating needs a justification ----------------------
     # the Pejabat Penilai's own BerAKHLAK answers as atasan, signed in the browser (the Tugas page's act)
@@ -141,7 +110,7 @@ async def test_admin_tim_and_keberatan_pages_walk_the_acts_signed_in_each_browse
         return out; }""", [world.employee, world.penilai, PERIOD])
     assert rated == ["accepted"] * 7, rated
     async def team_row() -> dict[str, Any]:
-        body = await _get(penilai.page, f"/api/team?period={PERIOD}")
+        body = await fetch_json(penilai.page, f"/api/team?period={PERIOD}")
         return next((m for m in body.get("members", []) if m["nip"] == world.employee), {})
     await wait_for(team_row, lambda m: m.get("rating_hasil_kerja_evidence") == "Sesuai Ekspektasi", timeout=90)
     await penilai.goto(f"tim/{PERIOD}")
@@ -173,7 +142,7 @@ async def test_admin_tim_and_keberatan_pages_walk_the_acts_signed_in_each_browse
     assert await form.get_by_test_id("pp-hasil").input_value() == "di_atas_ekspektasi"
     assert "literasi" in await form.get_by_test_id("pp-justification").input_value()
     await form.get_by_test_id("pp-submit").click()
-    assert await _answer(penilai.page, f"{sel} [data-testid=pp-form] + div") == "accepted"
+    assert await gate_answer(penilai.page, f"{sel} [data-testid=pp-form] + div") == "accepted"
     signed = json.loads(penilai.posted["/api/submissions"][-1])
     assert signed["type"] == "rating.pejabat_penilai" and signed["source"] == f"nip:{world.penilai}"
     assert signed["payload"]["rating_hasil_kerja"] == "Di Atas Ekspektasi" and signed["signature"]
@@ -182,13 +151,13 @@ async def test_admin_tim_and_keberatan_pages_walk_the_acts_signed_in_each_browse
     assert (await fb.get_by_test_id("feedback-refers").input_value()) == "iki:aps"
     await fb.get_by_test_id("feedback-text").fill("Pertahankan APS; unggah bukti semester berikutnya lebih awal.")
     await fb.get_by_test_id("feedback-submit").click()
-    assert await _answer(penilai.page, f"{sel} [data-testid=feedback-form] + div") == "accepted"
+    assert await gate_answer(penilai.page, f"{sel} [data-testid=feedback-form] + div") == "accepted"
     await expect(member.get_by_test_id("feedback-item")).to_have_count(1, timeout=WAIT)
     sent = json.loads(penilai.posted["/api/submissions"][-1])
     assert sent["schema_version"] == 2
     assert sent["payload"]["refers_to"] == [{"event_id": real["event_id"], "iki_id": "aps"}]
     await member.get_by_test_id("deliver-submit").click()
-    assert await _answer(penilai.page, f"{sel} [data-testid=deliver-submit] + div") == "accepted"
+    assert await gate_answer(penilai.page, f"{sel} [data-testid=deliver-submit] + div") == "accepted"
     await expect(member.locator("dl.kv").first).to_contain_text("sudah", timeout=WAIT)  # delivered, as the team says
     await browsers.check(penilai, "tim-done")
 
@@ -199,7 +168,7 @@ async def test_admin_tim_and_keberatan_pages_walk_the_acts_signed_in_each_browse
     assert filed["status"] == "accepted", filed
 
     async def objection_row() -> dict[str, Any]:
-        body = await _get(atasan.page, "/api/objections?open=false")
+        body = await fetch_json(atasan.page, "/api/objections?open=false")
         return next((o for o in body.get("objections", []) if o["nip"] == world.employee), {})
     await wait_for(objection_row, lambda o: bool(o.get("objection_event_id")), timeout=90)
     await atasan.goto("keberatan")
@@ -214,11 +183,11 @@ async def test_admin_tim_and_keberatan_pages_walk_the_acts_signed_in_each_browse
     await ask.get_by_test_id("ask-of").select_option("pejabat_penilai")
     await ask.get_by_test_id("ask-question").fill("Mengapa bukti APS semester ini tidak dihitung?")
     await ask.get_by_test_id("ask-submit").click()
-    assert await _answer(atasan.page, ".objection") == "accepted"
+    assert await gate_answer(atasan.page, ".objection") == "accepted"
     await browsers.check(atasan, "keberatan-open")
 
     async def examined() -> int:
-        doc = await _get(penilai.page, f"/api/appraisals/{world.employee}/{PERIOD}")
+        doc = await fetch_json(penilai.page, f"/api/appraisals/{world.employee}/{PERIOD}")
         return len(doc.get("objection", {}).get("examination", []))
     await wait_for(examined, lambda n: n >= 1, timeout=60)
     await penilai.goto(f"keberatan/{world.employee}/{PERIOD}")
@@ -227,7 +196,7 @@ async def test_admin_tim_and_keberatan_pages_walk_the_acts_signed_in_each_browse
     assert await penilai.page.get_by_test_id("decide-form").count() == 0  # only the Atasan decides
     await explain.get_by_test_id("explain-text").fill("Realisasi semester ini dicatat setelah periode ditutup.")
     await explain.get_by_test_id("explain-submit").click()
-    assert await _answer(penilai.page, ".objection") == "accepted"
+    assert await gate_answer(penilai.page, ".objection") == "accepted"
     await browsers.check(penilai, "keberatan-explain")
 
     await wait_for(examined, lambda n: n >= 2, timeout=60)
@@ -242,7 +211,7 @@ async def test_admin_tim_and_keberatan_pages_walk_the_acts_signed_in_each_browse
     await decide.get_by_test_id("decide-perilaku").select_option("di_atas_ekspektasi")
     await decide.get_by_test_id("decide-reason").fill("Penjelasan Pejabat Penilai: perilaku di atas ekspektasi.")
     await decide.get_by_test_id("decide-submit").click()
-    assert await _answer(atasan.page, ".objection") == "accepted"
+    assert await gate_answer(atasan.page, ".objection") == "accepted"
     decided = json.loads(atasan.posted["/api/submissions"][-1])
     assert decided["type"] == "objection.decided" and decided["schema_version"] == 2
     assert decided["payload"]["outcome"] == "diterima"
@@ -263,7 +232,7 @@ async def test_admin_tim_and_keberatan_pages_walk_the_acts_signed_in_each_browse
     await admin.page.get_by_test_id("close-unit").select_option(world.unit)
     await admin.page.get_by_test_id("close-submit").click()
     shown = "form:has([data-testid=close-submit]) + div"
-    closing = await _answer(admin.page, shown)
+    closing = await gate_answer(admin.page, shown)
     assert closing in ("accepted", "duplicate"), await admin.page.locator(shown).inner_text()
     await admin.page.get_by_test_id("dossier-nip").fill(world.employee)
     async with admin.page.expect_download(timeout=60_000) as download:
@@ -274,7 +243,7 @@ async def test_admin_tim_and_keberatan_pages_walk_the_acts_signed_in_each_browse
     # a lost phone: the employee's key revoked from the page, and her session ends with it
     await admin.page.get_by_test_id("revoke-nip").fill(world.employee)
     await admin.page.get_by_test_id("revoke-submit").click()
-    assert await _answer(admin.page, "form:has([data-testid=revoke-submit]) + div") == "accepted"
+    assert await gate_answer(admin.page, "form:has([data-testid=revoke-submit]) + div") == "accepted"
 
     async def me_status() -> int:
         return int(await employee.page.evaluate("fetch('/api/me', {credentials: 'same-origin'}).then(r => r.status)"))
