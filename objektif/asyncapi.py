@@ -11,7 +11,7 @@ themselves is stated here:
   publisher (ARCHITECTURE.md, "Services, and what each owns");
 - the messages: each record is an `Envelope` (the subscribers take raw batches and validate them in bulk,
   STYLE.md), keyed by its subject (the Kafka message binding); a submission may instead be a CloudEvent in the
-  Kafka binding's binary mode, and the evidence service's records carry ce_ headers beside the envelope
+  Kafka binding's binary mode, and the evidence and scoring services' records carry ce_ headers beside the envelope
   (contracts/cloudevents.py, docs/adr/0011-cloudevents.md), both described as message headers.
 The event types a topic carries are listed under `x-objektif-event-types`, naming their JSON Schemas in
 contracts/schemas/ (tests/contract/test_schemas.py keeps those in step with the models) and their CloudEvents
@@ -189,7 +189,7 @@ CHANNEL_MESSAGES: dict[str, tuple[str, ...]] = {
     topics.SUBMISSIONS: ("envelope", "cloudEventSubmission"),
     topics.EVIDENCE: ("publishedEnvelope",),
     topics.REJECTIONS: ("publishedEnvelope",),
-    topics.SCORES: ("envelope",),
+    topics.SCORES: ("publishedEnvelope",),
 }
 
 
@@ -241,8 +241,8 @@ def document() -> dict[str, Any]:
                 "service (intake gate), the scoring service (projection) and the audit service (Merkle ledger). "
                 "Every record is one envelope (contracts/envelope.py), keyed by its subject; batches are "
                 "consumed in one PostgreSQL transaction each. A submission may also be a CloudEvent in the "
-                "Kafka binding's binary mode, and what the evidence service publishes carries the ce_ headers "
-                "beside the envelope (docs/adr/0011-cloudevents.md)."
+                "Kafka binding's binary mode, and what the evidence and scoring services publish carries the ce_ "
+                "headers beside the envelope (docs/adr/0011-cloudevents.md)."
             ),
         },
         "defaultContentType": "application/json",

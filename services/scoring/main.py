@@ -30,6 +30,7 @@ from chassis.logging import configure_logging
 from chassis.outbox import OutboxRelay, OutboxSpec
 from chassis.settings import ServiceSettings
 from contracts import topics
+from contracts.cloudevents import headers_of_published
 from services.scoring.adapters.people_store import PeopleStore
 from services.scoring.adapters.policy_files import load_default_policies
 from services.scoring.adapters.read_model import ReadModel
@@ -151,8 +152,11 @@ def build_app(settings: ScoringSettings) -> FastStream | HttpService:
         held.pool, held.store = pool, store
         held.projector = Projector(store, load_default_policies(), FoldCache(settings.folded_cache_events))
         # The relay watches its topic and republishes the outbox when the broker lost it (ARCHITECTURE.md).
+        # Each score record also carries CloudEvents binary-mode headers, its value unchanged (issue 19): all
+        # read from the score event itself (its id, source, type, subject, occurred_at), none from a clock.
         held.relay = OutboxRelay(pool, KeyedBatchProducer(settings.kafka_bootstrap),
-                                    OutboxSpec("scores", "scoring.outbox", "scoring.relay_cursors", topics.SCORES),
+                                    OutboxSpec("scores", "scoring.outbox", "scoring.relay_cursors", topics.SCORES,
+                                               headers=headers_of_published),
                                     probe=LogProbe(settings.kafka_bootstrap), on_reset=recreate_topics)
         settle_collector()
 

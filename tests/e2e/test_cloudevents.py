@@ -1,8 +1,9 @@
 """End to end through the real broker and PostgreSQL (issue 19, "Done when"): a departmental system builds its
 submission with the CloudEvents SDK, frames it in the Kafka binding's binary mode (`to_binary`) and produces it
 with librdkafka; it is accepted and scored exactly like the same envelope sent natively, the native record of it
-is then a duplicate, the accepted event on `objektif.evidence.v1` carries `ce_*` headers the SDK's
-`from_binary` reads, and a CloudEvent that frames no envelope is recorded as a rejection naming the header."""
+is then a duplicate, the accepted event on `objektif.evidence.v1` and a score on `objektif.scores.v1` carry `ce_*`
+headers the SDK's `from_binary` reads, and a CloudEvent that frames no envelope is recorded as a rejection naming
+the header."""
 
 from __future__ import annotations
 
@@ -90,11 +91,13 @@ async def as_compared(stack: Stack, world: World, result: dict[str, Any]) -> str
     return text
 
 
-def consume_evidence(bootstrap: str, event_id: str, timeout: float = 60) -> KafkaMessage:
-    """The record of `event_id` on objektif.evidence.v1, as the SDK's KafkaMessage, read by librdkafka."""
+def consume_evidence(bootstrap: str, event_id: str, timeout: float = 60, topic: str = topics.EVIDENCE
+                     ) -> KafkaMessage:
+    """The record of `event_id` on `topic` (objektif.evidence.v1 unless told), as the SDK's KafkaMessage, read by
+    librdkafka."""
     consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": f"ce-test-{uuid.uuid4()}",
                          "auto.offset.reset": "earliest", "enable.auto.commit": False})
-    consumer.subscribe([topics.EVIDENCE])
+    consumer.subscribe([topic])
     deadline = time.monotonic() + timeout
     try:
         while time.monotonic() < deadline:
@@ -107,7 +110,7 @@ def consume_evidence(bootstrap: str, event_id: str, timeout: float = 60) -> Kafk
                 return KafkaMessage(headers=headers, key=msg.key(), value=value)
     finally:
         consumer.close()
-    raise AssertionError(f"{event_id} did not appear on {topics.EVIDENCE} within {timeout:.0f} s")
+    raise AssertionError(f"{event_id} did not appear on {topic} within {timeout:.0f} s")
 
 
 async def test_a_cloudevent_from_the_sdk_is_accepted_and_scored_exactly_like_the_same_envelope_sent_natively(
@@ -151,6 +154,36 @@ async def test_a_cloudevent_from_the_sdk_is_accepted_and_scored_exactly_like_the
     assert event.get_extension("objektifsequence") == str(stored["sequence"])
     assert event.get_extension("objektifperiod") == "2025-Q3"
     assert event.get_data() == stored  # the whole envelope, its signature included, unchanged
+
+
+async def test_a_score_record_is_a_cloudevent_the_sdk_reads_its_attributes_those_of_the_score_event(
+    stack: Stack,
+) -> None:
+    world = World(stack)
+    await world.setup()
+    submission = realisation(world, "96.25")
+    produce(stack.kafka_bootstrap, [(world.employee.encode(), orjson.dumps(submission), [])])
+    await appraisal(stack, world, submission["event_id"])
+    row = await wait_for(lambda: query(
+        stack, "SELECT event_id::text AS event_id, value FROM scoring.outbox WHERE key = $1 AND "
+               "position($2::text::bytea IN value) > 0 ORDER BY pos DESC LIMIT 1", world.employee,
+        submission["event_id"]), lambda r: len(r) == 1)
+    score_id, stored = row[0]["event_id"], orjson.loads(row[0]["value"])
+
+    message = consume_evidence(stack.kafka_bootstrap, score_id, topic=topics.SCORES)
+    event = from_binary_event(message)
+    # every attribute is the score event's own (no clock: the relay re-sends the same headers after a reset)
+    assert (event.get_id(), event.get_source(), event.get_subject()) == (score_id, "objektif.scoring", world.employee)
+    assert event.get_type() == "id.go.semarangkota.objektif.score.computed.v1"
+    assert event.get_time() == datetime.fromisoformat(stored["occurred_at"])
+    assert message.headers["ce_time"] == stored["occurred_at"].encode()
+    assert event.get_dataschema() == ENVELOPE_SCHEMA
+    assert event.get_datacontenttype() == "application/json"
+    assert event.get_extension("objektifperiod") == "2025-Q3"
+    assert event.get_extension("objektifcorrelation") == stored["correlation_id"]
+    assert event.get_extension("recordedtime") is None and event.get_extension("objektifsequence") is None
+    assert event.get_data() == stored  # the whole score event, as ledgered
+    assert message.value == bytes(row[0]["value"])  # its bytes unchanged by the framing
 
 
 async def test_a_cloudevent_that_frames_no_envelope_is_recorded_as_a_rejection_naming_the_header(
