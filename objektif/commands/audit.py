@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import os
 import re
+import signal
 import warnings
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
@@ -52,7 +53,8 @@ VKEY_HELP = "trusted checkpoint key (repeatable); default: the data directory's 
 Json = Annotated[bool, typer.Option("--json", help="print one JSON document")]
 
 app = typer.Typer(name="audit", no_args_is_help=True, add_completion=False,
-                  help="Audit the ledger: checkpoints, export, verify, proofs, replay, rebuild, dossier.")
+                  help="Audit the ledger: checkpoints, export, verify, proofs, replay, rebuild, dossier, "
+                       "serve.")
 err = Console(stderr=True, soft_wrap=True)
 out = Console(soft_wrap=True)  # an auditor greps and pipes this: no wrapping
 
@@ -295,6 +297,61 @@ def tiles_token(data_dir: DataDir = DEFAULT_DATA_DIR) -> None:
         err.print("[red]Tidak ada kunci[/] / no checkpoint key: set OBJEKTIF_AUDIT_CHECKPOINT_KEY or --data-dir")
         raise typer.Exit(2)
     print(entries_token(signer))
+
+
+ENV_ENTRIES_TOKEN = "OBJEKTIF_AUDIT_ENTRIES_TOKEN"  # noqa: S105  (the variable's name, not a token)
+
+
+@app.command()
+def serve(data_dir: DataDir = DEFAULT_DATA_DIR, database_url: DatabaseUrl = None,
+          host: Annotated[str, typer.Option("--host", help="address to listen on")] = "127.0.0.1",
+          port: Annotated[int, typer.Option("--port", help="TCP port to listen on")] = 8090) -> None:
+    """Serve the ledger over HTTP as the audit service does, read-only and without the broker: the tiled log
+    (/checkpoint, /tile/…, /tile/entries/… behind the auditors' token) and the receipts (/receipts/{id}[.tlog-proof]),
+    e.g. over the data a finished `objektif demo` left behind, for `aics-tlog` or any tlog client. Until Ctrl-C."""
+    import uvicorn
+    from starlette.applications import Starlette
+
+    from chassis.db import create_pool
+    from services.audit.adapters.dossier_web import dossier_routes
+    from services.audit.adapters.tiles_web import tile_routes
+    from services.audit.adapters.web import receipt_routes
+
+    signer = signer_of(data_dir)
+    token = os.environ.get(ENV_ENTRIES_TOKEN) or (None if signer is None else entries_token(signer))
+    with objektif_database(data_dir, database_url) as dsn:
+        held: dict[str, asyncpg.Pool] = {}
+
+        @contextlib.asynccontextmanager
+        async def lifespan(_app: Starlette) -> Any:
+            held["pool"] = await create_pool(dsn)
+            async with held["pool"].acquire() as conn:
+                latest = await queries.latest_checkpoint(conn)
+            note = "no checkpoint yet: run `objektif audit checkpoint`" if latest is None else (
+                f"checkpoint {latest.size} leaves")
+            out.print(f"Ledger served on http://{host}:{port}/ ({note}; entry bundles "
+                      f"{'open to the auditors token' if token else 'closed: no token'}); Ctrl-C stops it.",
+                      highlight=False)
+            try:
+                yield
+            finally:
+                await held["pool"].close()
+
+        def pool() -> asyncpg.Pool | None:
+            return held.get("pool")
+
+        web = Starlette(lifespan=lifespan, routes=[
+            *receipt_routes(pool), *tile_routes(pool, token),
+            *dossier_routes(pool, token, None if signer is None else signer.verifier_key())])
+        # uvicorn shuts down gracefully on SIGTERM/SIGINT, then re-raises the signal with the previous handler:
+        # as KeyboardInterrupt, so that the embedded PostgreSQL started for the command is stopped after it.
+        signal.signal(signal.SIGTERM, _interrupt)
+        with contextlib.suppress(KeyboardInterrupt):
+            uvicorn.run(web, host=host, port=port, log_level="warning")
+
+
+def _interrupt(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 @app.command()

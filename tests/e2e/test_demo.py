@@ -1,25 +1,75 @@
-"""`objektif demo` as a user runs it: to the end with the printed table, and killed midway without leftovers."""
+"""`objektif demo` as a user runs it: to the end with the printed table, and killed midway without leftovers; then
+its log checked as an auditor would (issue 19): `objektif audit serve` serves what the demo left behind as a C2SP
+tiled log, and the independent verifier `aics-tlog` checks the served tiles, a demo result's inclusion, a receipt
+downloaded as a c2sp.org/tlog-proof@v1 file (offline), and a copy of the whole log, refusing it with one byte
+flipped. One demo run serves every test of the module."""
 
 from __future__ import annotations
 
+import base64
+import os
+import re
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
+import orjson
 import pytest
 
+from objektif.stack import ENV_DATABASE, Stack, free_port, wait_for_port, with_database
+from services.audit.app.checkpoints import DEFAULT_ORIGIN
+from services.audit.domain.checkpoint import NoteSigner, open_checkpoint
+from services.audit.domain.tiles import TILE_WIDTH, tiles_of
+from tests.e2e.test_tlog_tiles import _holding, _split, flip
+from tests.e2e.tlog_verifier import audit_tiles, run, verifier
 from tests.e2e.world import leftover_processes
 
 pytestmark = pytest.mark.e2e
 
-DEMO = [sys.executable, "-m", "objektif.cli", "demo"]
+CLI = [sys.executable, "-m", "objektif.cli"]
+DEMO = [*CLI, "demo"]
 
 
-def test_the_demo_runs_the_whole_pipeline_and_prints_results(data_dir: Path) -> None:
-    done = subprocess.run([*DEMO, "--data-dir", str(data_dir), "--database", "objektif_demo_test"],
-                          capture_output=True, text=True, timeout=420)
+@dataclass(frozen=True)
+class DemoRun:
+    """A finished `objektif demo`: where it left its data, the database it used, and what it printed."""
+
+    data_dir: Path
+    database: str
+    done: subprocess.CompletedProcess[str]
+
+    def database_args(self) -> list[str]:
+        """How `objektif audit …` finds the demo's database: on the environment's server by DSN; else the
+        embedded PostgreSQL in the data directory (the commands start it), whose database is the default one."""
+        server = os.environ.get(ENV_DATABASE)
+        return ["--database-url", with_database(server, database=self.database)] if server else []
+
+
+@pytest.fixture(scope="module")
+def demo() -> Iterator[DemoRun]:
+    """`objektif demo` run once for the module, in a data directory of its own (outside pytest's 0700 root: the
+    embedded PostgreSQL runs as its own user and must reach it)."""
+    data_dir = Path(tempfile.mkdtemp(prefix="objektif-demo-"))
+    data_dir.chmod(0o755)
+    # the embedded PostgreSQL belongs to this data directory alone, so its database can keep the default name
+    database = "objektif_demo_test" if os.environ.get(ENV_DATABASE) else "objektif"
+    try:
+        done = subprocess.run([*DEMO, "--data-dir", str(data_dir), "--database", database],
+                              capture_output=True, text=True, timeout=420)
+        yield DemoRun(data_dir, database, done)
+    finally:
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def test_the_demo_runs_the_whole_pipeline_and_prints_results(demo: DemoRun) -> None:
+    done = demo.done
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     out = done.stdout
     assert "ditolak 0" in out  # every demo submission is authentic, authorised and valid
@@ -29,7 +79,7 @@ def test_the_demo_runs_the_whole_pipeline_and_prints_results(data_dir: Path) -> 
     assert "utuh / intact" in out and ", 0 differ" in out  # the ledger verifies; every result replays
     for unit in ("disdik", "dinkes", "dinsos", "diskominfo", "kec-candisari"):
         assert unit in out
-    assert not leftover_processes(data_dir)
+    assert not leftover_processes(demo.data_dir)
 
 
 def test_a_killed_demo_leaves_no_process_behind(data_dir: Path) -> None:
@@ -46,3 +96,183 @@ def test_a_killed_demo_leaves_no_process_behind(data_dir: Path) -> None:
     proc.wait(60)
     time.sleep(1)
     assert leftover_processes(data_dir) == []
+
+
+# --- the demo's log, checked by a verifier nobody here wrote ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ServedLog:
+    """The demo's ledger served by `objektif audit serve`, what the demo printed of its last checkpoint, the
+    checkpoint key as an auditor is given it, and the auditors' token for the entry bundles."""
+
+    url: str
+    size: int
+    root_hex: str
+    vkey: str
+    token: str
+
+
+@pytest.fixture(scope="module")
+def served(demo: DemoRun) -> Iterator[ServedLog]:
+    """`objektif audit serve` over the finished demo's data, stopped (and checked to leave nothing behind) after
+    the module."""
+    assert demo.done.returncode == 0, demo.done.stdout[-3000:] + demo.done.stderr[-3000:]
+    printed = re.search(r"Audit: checkpoint (\d+) daun / leaves, root ([0-9a-f]{64})", demo.done.stdout)
+    assert printed, demo.done.stdout[-3000:]
+    data = ["--data-dir", str(demo.data_dir), *demo.database_args()]
+    token = subprocess.run([*CLI, "audit", "tiles-token", "--data-dir", str(demo.data_dir)],
+                           capture_output=True, text=True, timeout=120, check=True).stdout.strip()
+    # the key an operator publishes: the verifier key `objektif audit checkpoint --json` prints
+    vkey = NoteSigner.from_private_bytes(Stack(demo.data_dir).checkpoint_key(), DEFAULT_ORIGIN).verifier_key()
+    port = free_port()
+    proc = subprocess.Popen([*CLI, "audit", "serve", *data, "--port", str(port)],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        wait_for_port("127.0.0.1", port, timeout=90)
+        assert proc.poll() is None
+        yield ServedLog(f"http://127.0.0.1:{port}/", int(printed[1]), printed[2], vkey, token)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        output, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 0, output[-3000:]
+    assert "Ledger served on" in output, output[-3000:]
+    time.sleep(1)
+    assert leftover_processes(demo.data_dir) == []
+
+
+@pytest.fixture(scope="module")
+def aics_tlog() -> Path:
+    """The `aics-tlog` executable (installed on first use where the test venv cannot hold it)."""
+    return verifier()
+
+
+@dataclass(frozen=True)
+class LogCopy:
+    """The demo's log downloaded tile by tile into a directory (checkpoint, hash tiles, entry bundles), and the
+    leaves' bytes read from its bundles."""
+
+    path: Path
+    size: int
+    leaves: list[bytes]
+
+
+@pytest.fixture(scope="module")
+def copy(served: ServedLog, tmp_path_factory: pytest.TempPathFactory) -> LogCopy:
+    into = tmp_path_factory.mktemp("demo-log")
+    with httpx.Client(base_url=served.url, timeout=60) as client:
+        note = client.get("/checkpoint").text
+        signed = open_checkpoint(note, served.vkey, origin=DEFAULT_ORIGIN)
+        assert client.get("/tile/entries/000").status_code == 401  # events are personal data
+        for ref in [*tiles_of(signed.size), *tiles_of(signed.size, entries=True)]:
+            got = client.get("/" + ref.path(), headers={"Authorization": f"Bearer {served.token}"})
+            assert got.status_code == 200, (ref.path(), got.text)
+            (into / ref.path()).parent.mkdir(parents=True, exist_ok=True)
+            (into / ref.path()).write_bytes(got.content)
+    (into / "checkpoint").write_text(note, encoding="utf-8")
+    leaves: list[bytes] = []
+    for ref in tiles_of(signed.size, entries=True):  # c2sp.org/tlog-tiles: each entry a uint16 length, then bytes
+        bundle, at = (into / ref.path()).read_bytes(), 0
+        while at < len(bundle):
+            length = int.from_bytes(bundle[at:at + 2], "big")
+            leaves.append(bundle[at + 2:at + 2 + length])
+            at += 2 + length
+    assert len(leaves) == signed.size
+    return LogCopy(into, signed.size, leaves)
+
+
+def demo_result(copy: LogCopy) -> tuple[int, dict[str, object]]:
+    """The index and envelope of the demo's last published result (`score.computed`) in the log."""
+    return next((i, e) for i in reversed(range(copy.size))
+                if (e := orjson.loads(copy.leaves[i]))["type"] == "score.computed")
+
+
+def test_aics_tlog_verifies_the_demos_log_and_a_result_in_it_from_the_served_tiles(
+    served: ServedLog, copy: LogCopy, aics_tlog: Path, tmp_path: Path
+) -> None:
+    key = ("--log-key", served.vkey, "--origin", DEFAULT_ORIGIN)
+    code, report = run(aics_tlog, "verify-checkpoint", "--tiles", served.url, *key)
+    assert code == 0, report
+    assert report["tiles_ok"] and report["log_ok"]
+    # the very tree the demo checkpointed and verified at its end
+    assert (report["size"], base64.b64decode(report["root"]).hex()) == (served.size, served.root_hex)
+    index, _result = demo_result(copy)
+    leaf = tmp_path / "result.json"
+    leaf.write_bytes(copy.leaves[index])
+    code, report = run(aics_tlog, "verify-inclusion", "--tiles", served.url, "--index", str(index),
+                       "--leaf", str(leaf), *key)
+    assert code == 0, report
+    code, report = run(aics_tlog, "verify-inclusion", "--tiles", served.url, "--index", str(index - 1),
+                       "--leaf", str(leaf), *key)
+    assert code == 1, report  # the result is not the leaf before it
+    other = tmp_path / "other.json"
+    other.write_bytes(copy.leaves[index].replace(b'"predikat":"', b'"predikat":"X', 1))
+    assert other.read_bytes() != leaf.read_bytes()
+    code, report = run(aics_tlog, "verify-inclusion", "--tiles", served.url, "--index", str(index),
+                       "--leaf", str(other), *key)
+    assert code == 1, report  # a changed result is not in the log
+
+
+def test_a_receipt_of_a_demo_result_downloaded_as_a_tlog_proof_verifies_offline(
+    served: ServedLog, copy: LogCopy, aics_tlog: Path, tmp_path: Path
+) -> None:
+    index, result = demo_result(copy)
+    got = httpx.get(f"{served.url}receipts/{result['event_id']}.tlog-proof", timeout=60)
+    assert got.status_code == 200, got.text
+    assert got.text.split("\n")[1] == f"index {index}"
+    proof, note = _split(got.text, tmp_path)
+    leaf = tmp_path / "result.json"
+    leaf.write_bytes(copy.leaves[index])
+
+    def check(leaf_file: Path) -> int:  # from these files alone: no --tiles, nothing fetched
+        code, report = run(aics_tlog, "verify-inclusion", "--leaf", str(leaf_file), "--index", str(index),
+                           "--proof", str(proof), "--checkpoint", str(note), "--log-key", served.vkey,
+                           "--origin", DEFAULT_ORIGIN)
+        assert code == 1 or report["checkpoint_verified"], report
+        return code
+
+    assert check(leaf) == 0
+    lines = proof.read_text().splitlines()
+    assert lines  # a demo-sized tree has a path of several hashes
+    hashed = bytearray(base64.b64decode(lines[0]))
+    hashed[0] ^= 0x80
+    proof.write_text("\n".join([base64.b64encode(bytes(hashed)).decode(), *lines[1:]]) + "\n")
+    assert check(leaf) == 1
+    proof.write_text("\n".join(lines) + "\n")
+    assert check(leaf) == 0
+    other = tmp_path / "other.json"
+    other.write_bytes(copy.leaves[index - 1])
+    assert check(other) == 1  # another event's bytes at this index
+
+
+def test_a_downloaded_copy_of_the_demos_log_verifies_whole_and_a_tampered_tile_fails(
+    served: ServedLog, copy: LogCopy, aics_tlog: Path
+) -> None:
+    root = bytes.fromhex(served.root_hex)
+    whole = audit_tiles(aics_tlog, copy.path, copy.size, root)
+    assert whole.returncode == 0, whole.stderr
+    key = ("--log-key", served.vkey, "--origin", DEFAULT_ORIGIN)
+    assert run(aics_tlog, "verify-checkpoint", "--tiles", str(copy.path), *key)[0] == 0
+    index, _result = demo_result(copy)
+    # without --leaf the verifier takes the entry from its bundle, proven against the level 0 tile
+    inclusion = ("verify-inclusion", "--tiles", str(copy.path), "--index", str(index), *key)
+    code, report = run(aics_tlog, *inclusion)
+    assert code == 0, report
+
+    signed = open_checkpoint((copy.path / "checkpoint").read_text(encoding="utf-8"), served.vkey,
+                             origin=DEFAULT_ORIGIN)
+    tile = copy.path / _holding(signed, index).path()
+    flip(tile, (index % TILE_WIDTH) * 32 + 7)  # one bit of the result's own leaf hash
+    code, report = run(aics_tlog, *inclusion)
+    assert code == 1 and "TileVerificationError" in report["error"], report
+    assert audit_tiles(aics_tlog, copy.path, copy.size, root).returncode != 0
+    flip(tile, (index % TILE_WIDTH) * 32 + 7)
+    assert run(aics_tlog, *inclusion)[0] == 0
+
+    bundle = copy.path / _holding(signed, index, entries=True).path()
+    flip(bundle, len(bundle.read_bytes()) - 2)  # inside the bundle's last entry
+    last = min(signed.size, (index // TILE_WIDTH + 1) * TILE_WIDTH) - 1
+    code, report = run(aics_tlog, "verify-inclusion", "--tiles", str(copy.path), "--index", str(last), *key)
+    assert code == 1 and "does not match its level 0 tile" in report["error"], report
+    assert audit_tiles(aics_tlog, copy.path, copy.size, root).returncode != 0
+    flip(bundle, len(bundle.read_bytes()) - 2)
