@@ -158,8 +158,10 @@ async def measure(stack: Stack, events: int, batch: int, live_batch: int = 20, l
              in SERVICES.items()}
     w = Workload.for_events(events)
     admin = stack.admin_key()
+    from services.evidence.adapters.pdp_keys import DataKeys, kek_from_text
+
     intake = Intake(EvidenceStore(pools["evidence"]), initial_state([admin.public_key().public_bytes_raw()]),
-                    clock=utc_now)
+                    clock=utc_now, data_keys=DataKeys(pools["evidence"], kek_from_text(stack.pdp_kek())))
     offsets: dict[int, int] = {}
     for _name, submissions in w.setup_phases(admin):
         values = [(s["subject"].encode(), orjson.dumps(s)) for s in submissions]

@@ -36,6 +36,7 @@ from prometheus_client import (
 from prometheus_client.core import CounterMetricFamily
 from prometheus_client.registry import Collector
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
@@ -146,6 +147,10 @@ class ServiceMetrics:
             _CallbackCounters("objektif_events_rejected", "Events refused, by reason code", "reason", read)
         )
 
+    def track_counters(self, name: str, help_text: str, label: str, read: Callable[[], Mapping[str, int]]) -> None:
+        """Expose `<name>_total{<label>}` from `read()`: label value → count so far."""
+        self.registry.register(_CallbackCounters(name, help_text, label, read))
+
     @contextlib.contextmanager
     def batch(self, records: Sequence[Any], consumer: object | None = None) -> Iterator[None]:
         """Time one batch of ConsumerRecords; on success count them per topic and update the consumer lag of
@@ -252,6 +257,7 @@ class HttpService:
         checks: Sequence[Check],
         routes: Sequence[BaseRoute] = (),
         host: str = "0.0.0.0",  # noqa: S104  (inside a container: reached through its published port)
+        middleware: Sequence[Middleware] = (),
     ) -> None:
         self.faststream = app
         self.port = port
@@ -260,7 +266,8 @@ class HttpService:
         self.checks = tuple(checks)
         self.started = False
         self.stopping = False
-        self.asgi = Starlette(routes=[*self._operational_routes(), *routes], lifespan=self._lifespan)
+        self.asgi = Starlette(routes=[*self._operational_routes(), *routes], lifespan=self._lifespan,
+                              middleware=list(middleware))
 
     @contextlib.asynccontextmanager
     async def _lifespan(self, _app: Starlette) -> AsyncIterator[None]:
@@ -329,8 +336,9 @@ def with_http(
     metrics: ServiceMetrics,
     checks: Sequence[Check],
     routes: Sequence[BaseRoute] = (),
+    middleware: Sequence[Middleware] = (),
 ) -> FastStream | HttpService:
     """The service's runnable: `app` itself when no HTTP port is configured, else an `HttpService`."""
     if port is None:
         return app
-    return HttpService(app, port, metrics, checks, routes)
+    return HttpService(app, port, metrics, checks, routes, middleware=middleware)

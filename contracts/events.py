@@ -13,13 +13,33 @@ from enum import StrEnum
 from typing import Annotated, ClassVar, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
+from contracts import pdp
 from contracts.envelope import NIP_PATTERN
 
 Nip = Annotated[str, Field(pattern=NIP_PATTERN, description="18-digit NIP")]
 Id = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:/-]+$")]
 Text = Annotated[str, Field(min_length=1, max_length=2000)]
+
+
+def _plain_within(limit: int) -> AfterValidator:
+    def check(value: str) -> str:
+        if not value.startswith(pdp.PREFIX) and len(value) > limit:
+            raise ValueError(f"at most {limit} characters (a sealed value, pdp1:…, up to {pdp.SEALED_MAX})")
+        return value
+
+    return AfterValidator(check)
+
+
+#: A personal field (contracts/pdp.py, ADR 0010): sealed to the subject's data key as `pdp1:<kid>:<…>`, or, in
+#: history before sealing, plain text of at most 2,000 characters (the gate refuses plaintext now).
+PersonalText = Annotated[
+    str, Field(min_length=1, max_length=pdp.SEALED_MAX, description="sealed (pdp1:…), ADR 0010"), _plain_within(2000)
+]
+LongPersonalText = Annotated[
+    str, Field(min_length=1, max_length=pdp.SEALED_MAX, description="sealed (pdp1:…), ADR 0010"), _plain_within(4000)
+]
 
 
 class Payload(BaseModel):
@@ -180,7 +200,7 @@ class RealisationRecorded(Payload):
     iki_id: Id
     value: Decimal = Field(ge=0)
     evidence: EvidenceReference
-    note: str | None = Field(default=None, max_length=2000)
+    note: PersonalText | None = None
 
 
 # --- behaviour (REGULATION.md §1.4) ------------------------------------------------------------------------------
@@ -211,7 +231,7 @@ class BehaviourRated(Payload):
     relation: RaterRelation
     value: BerakhlakValue
     score: int = Field(ge=1, le=3)
-    feedback: str | None = Field(default=None, max_length=2000)
+    feedback: PersonalText | None = None
 
 
 class Rating(StrEnum):
@@ -238,7 +258,7 @@ class PejabatPenilaiRated(Payload):
     rater_nip: Nip
     rating_hasil_kerja: Rating | None = None
     rating_perilaku: Rating | None = None
-    justification: str | None = Field(default=None, max_length=4000)
+    justification: LongPersonalText | None = None
 
     @model_validator(mode="after")
     def _something_rated(self) -> PejabatPenilaiRated:
@@ -252,7 +272,7 @@ class FeedbackGiven(Payload):
 
     TYPE: ClassVar[str] = "feedback.given"
     from_nip: Nip
-    text: Text
+    text: PersonalText
     refers_to: tuple[UUID, ...] = ()
 
 
@@ -393,7 +413,7 @@ class ObjectionFiled(Payload):
     """Keberatan: the appraised employee objects to a delivered result, with reasons (§2.4; subject: NIP)."""
 
     TYPE: ClassVar[str] = "objection.filed"
-    reasons: Text
+    reasons: PersonalText
     result_event_id: UUID | None = None
 
 
@@ -405,7 +425,7 @@ class ObjectionDecided(Payload):
     decided_by_nip: Nip
     outcome: Literal["ditolak", "diterima"]
     predikat: str | None = Field(default=None, max_length=40, description="the result as set, when changed")
-    reasons: Text
+    reasons: PersonalText
 
 
 class FeedbackReference(BaseModel):
@@ -426,7 +446,7 @@ class FeedbackGivenV2(Payload):
     TYPE: ClassVar[str] = "feedback.given"
     SCHEMA_VERSION: ClassVar[int] = 2
     from_nip: Nip
-    text: Text
+    text: PersonalText
     refers_to: tuple[FeedbackReference, ...] = ()
 
 
@@ -529,7 +549,7 @@ class ObjectionExplanationRequested(Payload):
     objection_event_id: UUID
     requested_by_nip: Nip
     from_nips: tuple[Nip, ...] = Field(min_length=1, max_length=2, description="the Pejabat Penilai, the employee")
-    question: Text
+    question: PersonalText
 
     @model_validator(mode="after")
     def _distinct(self) -> ObjectionExplanationRequested:
@@ -544,7 +564,7 @@ class ObjectionExplanationGiven(Payload):
     TYPE: ClassVar[str] = "objection.explanation.given"
     request_event_id: UUID
     given_by_nip: Nip
-    explanation: Text
+    explanation: PersonalText
     refers_to: tuple[UUID, ...] = ()
 
 
@@ -575,7 +595,7 @@ class ObjectionDecidedV2(Payload):
     modified_rating_perilaku: Rating | None = None
     modified_realisations: tuple[ModifiedRealisation, ...] = ()
     predikat: str | None = Field(default=None, max_length=40, description="a predikat set directly")
-    reasons: Text
+    reasons: PersonalText
 
     @property
     def modifies(self) -> bool:
@@ -597,3 +617,20 @@ class ObjectionDecidedV2(Payload):
         if len(ids) != len(set(ids)):
             raise ValueError("modified_realisations must name each iki_id once")
         return self
+
+
+# --- personal data (UU 27/2022 PDP; ADR 0010, docs/pdp.md) -------------------------------------------------------
+
+
+class PersonalDataErased(Payload):
+    """An administrator erases a person's personal data (subject: the NIP): the evidence service destroys the
+    person's data keys on acceptance, so every value sealed to them (contracts/pdp.py) becomes unreadable, while
+    the events, their signatures and the ledger stay as they were. `retention` says whether every retention period
+    of `deploy/pdp-retention.toml` had ended (`ended`) or the erasure was ordered before (`override`, with the
+    order named in `reason`)."""
+
+    TYPE: ClassVar[str] = "personal_data.erased"
+    nip: Nip
+    reason: Text
+    retention: Literal["ended", "override"]
+    retention_policy_hash: str = Field(pattern=r"^[0-9a-f]{64}$", description="SHA-256 of the retention file")

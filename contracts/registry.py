@@ -49,6 +49,8 @@ PAYLOADS: dict[str, type[ev.Payload]] = {
         ev.ObjectionExplanationRequested,
         ev.ObjectionExplanationGiven,
         ev.ObjectionDecidedV2,
+        # personal data (UU PDP; issue 18, ADR 0010)
+        ev.PersonalDataErased,
     )
 }
 

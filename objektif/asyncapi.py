@@ -87,7 +87,7 @@ def _apps() -> dict[str, Any]:
 
     common = {"kafka_bootstrap": _BOOTSTRAP, "database_url": _PLACEHOLDER_DSN, "http_port": None}
     return {
-        "evidence": evidence_app(EvidenceSettings(admin_public_keys="", **common)),  # type: ignore[arg-type]
+        "evidence": evidence_app(EvidenceSettings(admin_public_keys="", pdp_kek="A" * 43 + "=", **common)),  # type: ignore[arg-type]
         "scoring": scoring_app(ScoringSettings(**common)),  # type: ignore[arg-type]
         "audit": audit_app(AuditSettings(**common)),  # type: ignore[arg-type]
     }

@@ -219,6 +219,23 @@ class Stack:
             path.chmod(0o600)
         return path.read_text().strip()
 
+    def _secret(self, name: str) -> str:
+        path = self.data_dir / "keys" / name
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(base64.b64encode(os.urandom(32)).decode())
+            path.chmod(0o600)
+        return path.read_text().strip()
+
+    def pdp_kek(self) -> str:
+        """The key-encryption key wrapping the persons' data keys (ADR 0010), base64; made once per data directory,
+        so that `objektif pdp …` opens and erases with the key the evidence service used."""
+        return self._secret("pdp.kek")
+
+    def pdp_token(self) -> str:
+        """The bearer token with which the scoring service asks the evidence service to open personal values."""
+        return self._secret("pdp.token")
+
     def auditors_token(self) -> str:
         """The audit service's auditors' bearer token (entry bundles, dossiers), as it derives it from the
         checkpoint key (`objektif audit tiles-token`): the scoring service fetches dossiers with it."""
@@ -241,6 +258,8 @@ class Stack:
             publics = (k.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
                        for k in (self.admin_key(), self.registrar_key()))
             env[prefix + "ADMIN_PUBLIC_KEYS"] = ",".join(base64.b64encode(p).decode() for p in publics)
+            env[prefix + "PDP_KEK"] = self.pdp_kek()
+            env[prefix + "PDP_TOKEN"] = self.pdp_token()
         if name == "audit":
             env[prefix + "CHECKPOINT_KEY"] = base64.b64encode(self.checkpoint_key()).decode()
         if name == "scoring":
@@ -249,6 +268,7 @@ class Stack:
             env[prefix + "AUDIT_URL"] = f"http://127.0.0.1:{self.http_ports.setdefault('audit', free_port())}"
             env[prefix + "AUDIT_TOKEN"] = self.auditors_token()
             env[prefix + "EVIDENCE_URL"] = f"http://127.0.0.1:{self.http_ports.setdefault('evidence', free_port())}"
+            env[prefix + "PDP_TOKEN"] = self.pdp_token()
         env[prefix + "HTTP_PORT"] = str(self.http_ports.setdefault(name, free_port()))
         return env
 

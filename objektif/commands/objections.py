@@ -35,6 +35,7 @@ from objektif.commands.audit import DEFAULT_DATA_DIR, DatabaseUrl, DataDir, obje
 from objektif.commands.keys import load_private_key
 from objektif.commands.publish import ENV_BOOTSTRAP, publish_http, publish_kafka
 from objektif.publish_answers import Outcome, read_lines
+from objektif.sealing import DataKeyOption, EvidenceUrl, NoDataKey, data_key_lookup, parse_data_keys, sealed
 from services.scoring.adapters.objections import objection_results
 from services.scoring.app.objections import objection_rows
 
@@ -95,8 +96,14 @@ def fetch_receipt(audit_url: str, event_id: str, wait: float, client: httpx.Clie
 
 
 def _submit(unsigned: dict[str, Any], key: Path, bootstrap: str | None, http: str | None, wait: float,
-            out_file: Path | None, receipt: Path | None, audit_url: str | None) -> None:
-    signed = sign_envelope(unsigned, load_private_key(key))
+            out_file: Path | None, receipt: Path | None, audit_url: str | None,
+            data_keys: list[str] | None = None, evidence_url: str | None = None) -> None:
+    try:  # UU PDP (ADR 0010): personal fields are sealed to the employee's data key, then signed
+        lookup = data_key_lookup(parse_data_keys(data_keys), evidence_url or http)
+        signed = sign_envelope(sealed(unsigned, lookup), load_private_key(key))
+    except (ValueError, NoDataKey) as exc:
+        err.print(f"[red]Tidak dapat disegel[/] / cannot seal: {exc}")
+        raise typer.Exit(EXIT_BAD_INPUT) from exc
     if out_file is not None:
         out_file.write_bytes(orjson.dumps(signed) + b"\n")
         out.print(f"{signed['type']} {signed['event_id']} signed → {out_file}")
@@ -129,11 +136,12 @@ def file_objection(key: Key, nip: Nip, period: Period,
                    result: Annotated[str | None, typer.Option("--result", help="score event id objected to")] = None,
                    at: At = None, source: Source = None, bootstrap: Bootstrap = None, http: Http = None,
                    wait: Wait = 60.0, out_file: Out = None, receipt: Receipt = None,
-                   audit_url: AuditUrl = None) -> None:
+                   audit_url: AuditUrl = None, data_key: DataKeyOption = None,
+                   evidence_url: EvidenceUrl = None) -> None:
     """File an objection against your delivered result (at most 14 days after delivery)."""
     unsigned = _checked(lambda: build.filing(nip, period, reasons, event_id=uuid.uuid4(), at=_when(at),
                                              result_event_id=uuid.UUID(result) if result else None, source=source))
-    _submit(unsigned, key, bootstrap, http, wait, out_file, receipt, audit_url)
+    _submit(unsigned, key, bootstrap, http, wait, out_file, receipt, audit_url, data_key, evidence_url)
 
 
 @app.command("ask")
@@ -141,11 +149,12 @@ def ask(key: Key, nip: Nip, subject: Subject, period: Period,
         objection: Annotated[str, typer.Option("--objection", help="the objection's event id")],
         from_nip: Annotated[list[str], typer.Option("--from", help="NIP asked (the Pejabat Penilai, the employee)")],
         question: Annotated[str, typer.Option("--question")], at: At = None, source: Source = None,
-        bootstrap: Bootstrap = None, http: Http = None, wait: Wait = 60.0, out_file: Out = None) -> None:
+        bootstrap: Bootstrap = None, http: Http = None, wait: Wait = 60.0, out_file: Out = None,
+        data_key: DataKeyOption = None, evidence_url: EvidenceUrl = None) -> None:
     """As the Atasan Pejabat Penilai, ask the Pejabat Penilai and/or the employee to explain."""
     unsigned = _checked(lambda: build.request(nip, subject, period, uuid.UUID(objection), from_nip, question,
                                               event_id=uuid.uuid4(), at=_when(at), source=source))
-    _submit(unsigned, key, bootstrap, http, wait, out_file, None, None)
+    _submit(unsigned, key, bootstrap, http, wait, out_file, None, None, data_key, evidence_url)
 
 
 @app.command("explain")
@@ -153,11 +162,11 @@ def explain(key: Key, nip: Nip, subject: Subject, period: Period,
             request: Annotated[str, typer.Option("--request", help="the request's event id")],
             text: Annotated[str, typer.Option("--text", help="your explanation")], at: At = None,
             source: Source = None, bootstrap: Bootstrap = None, http: Http = None, wait: Wait = 60.0,
-            out_file: Out = None) -> None:
+            out_file: Out = None, data_key: DataKeyOption = None, evidence_url: EvidenceUrl = None) -> None:
     """Give the explanation you were asked for."""
     unsigned = _checked(lambda: build.explanation(nip, subject, period, uuid.UUID(request), text,
                                                   event_id=uuid.uuid4(), at=_when(at), source=source))
-    _submit(unsigned, key, bootstrap, http, wait, out_file, None, None)
+    _submit(unsigned, key, bootstrap, http, wait, out_file, None, None, data_key, evidence_url)
 
 
 @app.command("decide")
@@ -170,7 +179,8 @@ def decide(key: Key, nip: Nip, subject: Subject, period: Period,
            realisation: Annotated[list[str] | None, typer.Option("--realisation", help="IKI_ID=VALUE")] = None,
            predikat: Annotated[str | None, typer.Option("--predikat", help="set directly (numeric regimes)")] = None,
            at: At = None, source: Source = None, bootstrap: Bootstrap = None, http: Http = None,
-           wait: Wait = 60.0, out_file: Out = None, receipt: Receipt = None, audit_url: AuditUrl = None) -> None:
+           wait: Wait = 60.0, out_file: Out = None, receipt: Receipt = None, audit_url: AuditUrl = None,
+           data_key: DataKeyOption = None, evidence_url: EvidenceUrl = None) -> None:
     """As the Atasan Pejabat Penilai, decide an objection (final, §2.4), optionally modifying the result."""
     def built() -> dict[str, Any]:
         modified = dict(build.parse_realisation(r) for r in realisation or ())
@@ -178,7 +188,7 @@ def decide(key: Key, nip: Nip, subject: Subject, period: Period,
                               at=_when(at), rating_hasil_kerja=rating_hasil_kerja, rating_perilaku=rating_perilaku,
                               realisations=modified, predikat=predikat, source=source)
 
-    _submit(_checked(built), key, bootstrap, http, wait, out_file, receipt, audit_url)
+    _submit(_checked(built), key, bootstrap, http, wait, out_file, receipt, audit_url, data_key, evidence_url)
 
 
 @app.command("list")

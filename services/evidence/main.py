@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+from collections import Counter
 from dataclasses import dataclass, field
 
 import asyncpg
@@ -29,8 +30,10 @@ from chassis.settings import ServiceSettings
 from contracts import topics
 from contracts.cloudevents import headers_of_published
 from services.evidence.adapters.http_intake import HttpIntakeLimits, intake_routes
+from services.evidence.adapters.http_pdp import pdp_routes
 from services.evidence.adapters.http_sources import source_routes
 from services.evidence.adapters.kafka_framing import unframe
+from services.evidence.adapters.pdp_keys import DataKeys, kek_from_text
 from services.evidence.adapters.store import EvidenceStore, utc_now
 from services.evidence.app.intake import Intake
 from services.evidence.domain import initial_state
@@ -50,6 +53,10 @@ class EvidenceSettings(ServiceSettings):
     http_max_body_bytes: int = Field(default=8 * 1024 * 1024, ge=1024, description="POST /submissions, NDJSON")
     http_rate_per_second: float = Field(default=20.0, gt=0, description="POST /submissions per client, average")
     http_burst: int = Field(default=100, ge=1, description="POST /submissions per client at once")
+    pdp_kek: str = Field(
+        description="base64 32-byte key-encryption key wrapping the persons' data keys (UU PDP, ADR 0010); a secret"
+    )
+    pdp_token: str | None = Field(default=None, description="bearer token of POST /pdp/open (services only)")
 
 
 @dataclass
@@ -58,6 +65,7 @@ class Resources:
 
     pool: asyncpg.Pool | None = None
     intake: Intake | None = None
+    data_keys: DataKeys | None = None
     relays: list[OutboxRelay] = field(default_factory=list)
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
@@ -70,6 +78,8 @@ def build_app(settings: EvidenceSettings) -> FastStream | HttpService:
     stop = asyncio.Event()
     held = Resources()
     metrics = ServiceMetrics("evidence")
+    kek = kek_from_text(settings.pdp_kek)  # a malformed key stops the service here, saying why
+    opened: Counter[str] = Counter()
 
     @broker.subscriber(topics.SUBMISSIONS, **batch_subscription(settings, GROUP_ID))
     async def on_submissions(msg: KafkaMessage) -> None:
@@ -92,9 +102,10 @@ def build_app(settings: EvidenceSettings) -> FastStream | HttpService:
         await recreate_topics()
         pool = await create_pool(settings.database_url)
         admin_keys = [base64.b64decode(k) for k in settings.admin_public_keys.split(",") if k.strip()]
-        intake = Intake(EvidenceStore(pool), initial_state(admin_keys), clock=utc_now)
+        data_keys = DataKeys(pool, kek)
+        intake = Intake(EvidenceStore(pool), initial_state(admin_keys), clock=utc_now, data_keys=data_keys)
         await intake.catch_up()
-        held.pool, held.intake = pool, intake
+        held.pool, held.intake, held.data_keys = pool, intake, data_keys
         settle_collector()
 
     async def start_relays() -> None:
@@ -138,6 +149,9 @@ def build_app(settings: EvidenceSettings) -> FastStream | HttpService:
 
     # HTTP submissions go through the same Intake (the single writer) as the Kafka batches above.
     routes = [*intake_routes(lambda: held.intake, limits=limits, on_stored=notify_relays),
-              *source_routes(lambda: held.intake, utc_now)]
+              *source_routes(lambda: held.intake, utc_now),
+              *pdp_routes(lambda: held.data_keys, settings.pdp_token, opened)]
+    metrics.track_counters("objektif_pdp_opened", "Personal values opened for readers, by data key", "kid",
+                           lambda: opened)
     return with_http(app, settings.http_port, metrics=metrics, routes=routes,
                      checks=[database_check(lambda: held.pool), broker_check(app)])

@@ -14,6 +14,7 @@ from faststream import FastStream
 from faststream.kafka.annotations import KafkaMessage
 from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
+from starlette.middleware import Middleware
 
 from chassis.collector import batch_collection, settle_collector
 from chassis.db import create_pool
@@ -31,6 +32,7 @@ from chassis.outbox import OutboxRelay, OutboxSpec
 from chassis.settings import ServiceSettings
 from contracts import topics
 from contracts.cloudevents import headers_of_published
+from services.scoring.adapters.pdp_reveal import RevealPersonalData, evidence_opener
 from services.scoring.adapters.people_store import PeopleStore
 from services.scoring.adapters.policy_files import load_default_policies
 from services.scoring.adapters.read_model import ReadModel
@@ -88,6 +90,10 @@ class ScoringSettings(ServiceSettings):
                                   "audit service refuses the dossier")
     evidence_url: str | None = Field(
         default=None, description="the evidence service's HTTP base URL: objections go to its POST /submissions")
+    pdp_token: SecretStr | None = Field(
+        default=None, description="bearer token of the evidence service's POST /pdp/open (UU PDP, ADR 0010): "
+                                  "personal fields in answers are opened with it; without it they read "
+                                  "'tidak dapat dibuka sekarang'")
     registrar_key: SecretStr | None = Field(
         default=None, description="base64 Ed25519 seed of the registrar, the administrator key that signs the "
                                   "registrations of people enrolling with a code (ADR 0007); without it enrolment "
@@ -198,8 +204,12 @@ def build_app(settings: ScoringSettings) -> FastStream | HttpService:
     audit_api = settings.audit_api_url or settings.audit_url
     dossiers = audit_dossiers(audit_api, audit_token) if audit_api else None
     routes += WorkApi(WorkStore(held.opened_pool), reads, registrar_of(settings), forward, dossiers).routes(web.guarded)
+    # UU PDP (ADR 0010): personal fields in the read API's answers are opened after the route decided who sees them
+    opener = (evidence_opener(settings.evidence_url, settings.pdp_token.get_secret_value())
+              if settings.evidence_url and settings.pdp_token is not None else None)
     return with_http(app, settings.http_port, metrics=metrics, routes=routes,
-                     checks=[database_check(lambda: held.pool), broker_check(app)])
+                     checks=[database_check(lambda: held.pool), broker_check(app)],
+                     middleware=[Middleware(RevealPersonalData, opener=opener)])
 
 
 def utc_now() -> datetime:

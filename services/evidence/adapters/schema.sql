@@ -46,6 +46,20 @@ CREATE TABLE IF NOT EXISTS evidence.consumer_positions (
   topic text NOT NULL, partition int NOT NULL, next_offset bigint NOT NULL, PRIMARY KEY (topic, partition)
 );
 
+-- The persons' data keys (UU PDP, ADR 0010): the private half wrapped by the operator's key-encryption key, and
+-- overwritten with NULL when a `personal_data.erased` event is stored (adapters/pdp_keys.py). One current key per NIP.
+CREATE TABLE IF NOT EXISTS evidence.pdp_keys (
+  kid             text PRIMARY KEY,
+  nip             text NOT NULL,
+  public_key      bytea NOT NULL,
+  wrapped_private bytea,
+  created_at      timestamptz NOT NULL DEFAULT now(),
+  destroyed_at    timestamptz,
+  CHECK ((wrapped_private IS NULL) = (destroyed_at IS NOT NULL))
+);
+CREATE UNIQUE INDEX IF NOT EXISTS pdp_keys_current ON evidence.pdp_keys (nip) WHERE destroyed_at IS NULL;
+GRANT SELECT, INSERT, UPDATE ON evidence.pdp_keys TO objektif_evidence;
+
 GRANT SELECT, INSERT ON evidence.events, evidence.rejections TO objektif_evidence;
 GRANT SELECT, UPDATE ON evidence.counters, evidence.relay_cursors TO objektif_evidence;
 GRANT SELECT, INSERT, UPDATE ON evidence.consumer_positions TO objektif_evidence;

@@ -17,8 +17,10 @@ import orjson
 
 from chassis.db import lock_counter, next_positions
 from chassis.kafka import Position
+from contracts import events as ev
 from contracts.canonical import canonical_bytes
 from contracts.envelope import Envelope
+from services.evidence.adapters.pdp_keys import destroy_in
 from services.evidence.domain import SeenEvent
 
 
@@ -116,6 +118,9 @@ class EvidenceStore:
                         for e, (_, original) in zip(stored, fresh, strict=True)
                     ],
                 )
+            erased = [e.subject for e in stored if e.type == ev.PersonalDataErased.TYPE]
+            if erased:  # UU PDP (ADR 0010): the erasure and the keys' destruction commit together
+                await destroy_in(conn, erased)
             kept = await self._append_rejections(conn, rejected)
             await conn.executemany(
                 """INSERT INTO evidence.consumer_positions (topic, partition, next_offset) VALUES ($1, $2, $3)

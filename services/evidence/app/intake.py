@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Literal, Protocol
@@ -34,6 +34,7 @@ from services.evidence.domain import (
     screen,
 )
 from services.evidence.domain.parse import Unparsed
+from services.evidence.domain.reasons import Code
 
 #: Rejection ids are derived from the refused bytes: the same bytes delivered twice are refused once.
 REJECTION_NAMESPACE = uuid.UUID("6f1d3c52-8a4e-4b8e-9a59-0b7d51e0a7c1")
@@ -56,6 +57,12 @@ class Store(Protocol):
     async def accepted_among(self, event_ids: Sequence[UUID]) -> dict[UUID, SeenEvent]: ...
 
 
+class DataKeyDirectory(Protocol):
+    """The port the intake needs from the persons' data keys (ADR 0010, adapters/pdp_keys.py)."""
+
+    async def current_kids(self, nips: Iterable[str]) -> dict[str, frozenset[str]]: ...
+
+
 @dataclass(frozen=True, slots=True)
 class Answer:
     """What became of one submission, for a caller that waits for it (HTTP intake): `accepted` or `duplicate`
@@ -71,8 +78,10 @@ class Answer:
 class Intake:
     """Holds the gate's state, kept in step with the store, and runs batches through it."""
 
-    def __init__(self, store: Store, state: IntakeState, clock: Callable[[], datetime]) -> None:
+    def __init__(self, store: Store, state: IntakeState, clock: Callable[[], datetime], *,
+                 data_keys: DataKeyDirectory) -> None:
         self._store = store
+        self._data_keys = data_keys
         self._state = state
         self._clock = clock
         self._seen_upto = 0
@@ -147,9 +156,12 @@ class Intake:
             screened = replace(screened, parsed=tuple(refused.get(i, p) for i, p in enumerate(screened.parsed)))
         references = screened.references()
         known = await self._store.accepted_among(list(references)) if references else {}
+        subjects = screened.pdp_subjects()
+        sealed_to = await self._data_keys.current_kids(subjects) if subjects else {}
         received_at = self._clock()
         one = received_from if isinstance(received_from, str) else ""
-        decisions, after = decide_screened(screened, self._state, known, received_at=received_at, received_from=one)
+        decisions, after = decide_screened(screened, self._state, known, received_at=received_at, received_from=one,
+                                           sealed_to=sealed_to)
         if not isinstance(received_from, str):  # one origin per submission (HTTP requests decided together)
             decisions = tuple(
                 replace(d, received_from=origin) if isinstance(d, Rejected) else d
@@ -182,12 +194,18 @@ class Intake:
 
 
 def rejection_row(decision: Rejected, received_at: datetime, received_from: str) -> RejectionRow:
-    """The `submission.rejected` event for a refusal: reasons, and the original bytes, base64."""
+    """The `submission.rejected` event for a refusal: reasons, and the original bytes, base64 — except that a
+    submission refused for plaintext in a personal field (`pdp.not_sealed`) is kept with those fields' values
+    replaced by their SHA-256 (`redacted:sha256:<hex>`): recording the refusal must not store the very personal
+    data the refusal keeps out (ADR 0010). Its event id still derives from the bytes received."""
     subject, period = _best_effort_subject(decision.original, received_at)
+    kept = decision.original
+    if any(r.code == Code.PDP_NOT_SEALED for r in decision.reasons):
+        kept = redacted(decision.original)
     payload = ev.SubmissionRejected(
         submission_event_id=decision.event_id,
         reasons=decision.reasons,
-        original_b64=_b64(decision.original),
+        original_b64=_b64(kept),
         received_from=received_from,
         received_at=received_at,
     )
@@ -202,6 +220,22 @@ def rejection_row(decision: Rejected, received_at: datetime, received_from: str)
         payload=payload.model_dump(mode="json"),
     )
     return RejectionRow(envelope, decision.event_id, tuple(r.code for r in decision.reasons))
+
+
+def redacted(original: bytes) -> bytes:
+    """The submission with each personal field's plaintext replaced by `redacted:sha256:<hex of its UTF-8>`."""
+    from contracts import pdp
+
+    try:
+        doc = orjson.loads(original)
+    except orjson.JSONDecodeError:  # refused before the gate read a field: nothing personal was read from it
+        return original
+    payload = doc.get("payload") if isinstance(doc, dict) else None
+    if isinstance(payload, dict):
+        for _path, value, put in list(pdp.personal_values(str(doc.get("type", "")), payload)):
+            if isinstance(value, str) and not pdp.is_sealed(value):
+                put("redacted:sha256:" + sha256_hex(value.encode()))
+    return orjson.dumps(doc)
 
 
 def _best_effort_subject(original: bytes, received_at: datetime) -> tuple[str, str]:

@@ -22,7 +22,8 @@ __all__ = ["ADMIN_ALSO_TYPES", "ADMIN_TYPES", "BatchMemo", "admin_signed", "auth
 
 #: Types only an administrator may submit.
 ADMIN_TYPES: frozenset[str] = frozenset(
-    {ev.SourceRegistered.TYPE, ev.SourceKeyRotated.TYPE, ev.SourceKeyRevoked.TYPE, ev.PolicyAdopted.TYPE}
+    {ev.SourceRegistered.TYPE, ev.SourceKeyRotated.TYPE, ev.SourceKeyRevoked.TYPE, ev.PolicyAdopted.TYPE,
+     ev.PersonalDataErased.TYPE}
 )
 
 #: Types a departmental system in scope may submit, and an administrator too (BKPSDM closing a period from the

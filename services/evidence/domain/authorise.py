@@ -179,6 +179,8 @@ def _person(
 def _admin(envelope: Envelope, payload: ev.Payload, state: IntakeState) -> Reasons:
     if isinstance(payload, ev.SourceRegistered | ev.SourceKeyRotated | ev.SourceKeyRevoked):
         return _subject_is(envelope, payload.source_id, "source_id")
+    if isinstance(payload, ev.PersonalDataErased):  # UU PDP (ADR 0010): the erased person is the subject
+        return _subject_is(envelope, payload.nip, "nip")
     if isinstance(payload, ev.PeriodClosed):
         known = envelope.subject in state.units or state.assignment_at(envelope.subject, envelope.occurred_at)
         return () if known else (reason(Code.SUBJECT_UNKNOWN, envelope.subject[:64], path="subject"),)

@@ -22,6 +22,7 @@ from contracts.envelope import Envelope
 from services.evidence.domain.authenticate import BatchMemo, authenticate
 from services.evidence.domain.authorise import authorise, supersession
 from services.evidence.domain.parse import Parsed, Unparsed, parse
+from services.evidence.domain.sealing import NO_KEYS, SealedTo, check_sealed, needs_keys
 from services.evidence.domain.state import IntakeState, SeenEvent, evolve_parsed
 
 #: Default request size limit (also the HTTP intake's). Every event is a leaf of the audit ledger, which is served
@@ -104,6 +105,10 @@ class Screened:
                     ids.add(p.envelope.supersedes)
         return ids
 
+    def pdp_subjects(self) -> set[str]:
+        """The NIPs whose current data keys the decisions need: subjects of submissions with a personal field."""
+        return {n for p in self.parsed if isinstance(p, Parsed) and (n := needs_keys(p.envelope)) is not None}
+
 
 def screen(raws: Sequence[bytes], *, max_bytes: int = MAX_BYTES) -> Screened:
     """Parse every submission of a batch (structure only: nothing here depends on the state)."""
@@ -124,6 +129,7 @@ def _decide(
     received_from: str,
     max_bytes: int,
     memo: BatchMemo,
+    sealed_to: SealedTo,
 ) -> Decision:
     if isinstance(parsed, Unparsed):
         if len(raw) > max_bytes:
@@ -133,7 +139,8 @@ def _decide(
     if envelope.event_id in known:
         return Duplicate(envelope.event_id)
     reasons = (
-        authenticate(parsed, state, received_at, memo)
+        check_sealed(envelope, sealed_to)
+        or authenticate(parsed, state, received_at, memo)
         or supersession(envelope, known)
         or authorise(envelope, parsed.payload, state, received_at)
     )
@@ -150,19 +157,22 @@ def decide(
     received_from: str,
     max_bytes: int = MAX_BYTES,
     known: Known = _NONE_KNOWN,
+    sealed_to: SealedTo = NO_KEYS,
 ) -> Decision:
     """Accept, reject or recognise as duplicate one submission's raw bytes. Never raises on any `raw`.
 
     `received_at` must carry a UTC offset (it is compared with key validity and objection deadlines). `known`
-    holds the accepted events among the ids the submission names (see `Screened.references`), or more.
+    holds the accepted events among the ids the submission names (see `Screened.references`), or more;
+    `sealed_to` the current data keys of the NIPs `Screened.pdp_subjects` names (ADR 0010).
     """
     _require_aware(received_at)
     parsed = parse(raw, max_bytes=max_bytes)
-    return _decide(raw, parsed, state, known, received_at, received_from, max_bytes, BatchMemo())
+    return _decide(raw, parsed, state, known, received_at, received_from, max_bytes, BatchMemo(), sealed_to)
 
 
 def decide_screened(
-    screened: Screened, state: IntakeState, known: Known, *, received_at: datetime, received_from: str
+    screened: Screened, state: IntakeState, known: Known, *, received_at: datetime, received_from: str,
+    sealed_to: SealedTo = NO_KEYS,
 ) -> tuple[tuple[Decision, ...], IntakeState]:
     """Decide each screened submission in order, evolving the state after each acceptance; also return the final
     state. `known` holds the accepted events among `screened.references()` (or more).
@@ -176,7 +186,8 @@ def decide_screened(
     earlier = dict(known)
     decisions: list[Decision] = []
     for raw, parsed in zip(screened.raws, screened.parsed, strict=True):
-        decision = _decide(raw, parsed, state, earlier, received_at, received_from, screened.max_bytes, memo)
+        decision = _decide(raw, parsed, state, earlier, received_at, received_from, screened.max_bytes, memo,
+                           sealed_to)
         if isinstance(decision, Accepted):
             state = evolve_parsed(state, decision.envelope, decision.payload)
             earlier[decision.envelope.event_id] = SeenEvent.of(decision.envelope)
@@ -192,11 +203,13 @@ def decide_batch_and_evolve(
     received_from: str,
     max_bytes: int = MAX_BYTES,
     known: Known = _NONE_KNOWN,
+    sealed_to: SealedTo = NO_KEYS,
 ) -> tuple[tuple[Decision, ...], IntakeState]:
-    """`screen` then `decide_screened`, for a caller that holds `known` already (or needs none)."""
+    """`screen` then `decide_screened`, for a caller that holds `known` and `sealed_to` already (or needs none)."""
     _require_aware(received_at)
     return decide_screened(
-        screen(raws, max_bytes=max_bytes), state, known, received_at=received_at, received_from=received_from
+        screen(raws, max_bytes=max_bytes), state, known, received_at=received_at, received_from=received_from,
+        sealed_to=sealed_to,
     )
 
 
@@ -208,9 +221,11 @@ def decide_batch(
     received_from: str,
     max_bytes: int = MAX_BYTES,
     known: Known = _NONE_KNOWN,
+    sealed_to: SealedTo = NO_KEYS,
 ) -> tuple[Decision, ...]:
     """Decide each submission in order, as `decide_batch_and_evolve`, returning only the decisions."""
     decisions, _ = decide_batch_and_evolve(
-        raws, state, received_at=received_at, received_from=received_from, max_bytes=max_bytes, known=known
+        raws, state, received_at=received_at, received_from=received_from, max_bytes=max_bytes, known=known,
+        sealed_to=sealed_to,
     )
     return decisions

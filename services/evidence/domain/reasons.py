@@ -59,6 +59,9 @@ class Code(StrEnum):
     # CloudEvents framing (issue 19, contracts/cloudevents.py): `path` names the header
     CLOUDEVENT_MISSING = "cloudevent.missing"
     CLOUDEVENT_INVALID = "cloudevent.invalid"
+    # personal data (issue 18, ADR 0010, contracts/pdp.py): `path` names the field
+    PDP_NOT_SEALED = "pdp.not_sealed"
+    PDP_UNKNOWN_KEY = "pdp.unknown_key"
 
 
 #: (Bahasa Indonesia, English) for each code.
@@ -176,6 +179,14 @@ MESSAGES: dict[Code, tuple[str, str]] = {
     Code.CLOUDEVENT_INVALID: (
         "Atribut CloudEvents tidak dapat dibaca sebagai amplop Objektif",
         "A CloudEvents attribute cannot be read as an Objektif envelope",
+    ),
+    Code.PDP_NOT_SEALED: (
+        "Data pribadi harus disegel (dienkripsi) dengan kunci data pegawai yang dinilai sebelum ditandatangani",
+        "Personal data must be sealed (encrypted) to the appraised employee's data key before signing",
+    ),
+    Code.PDP_UNKNOWN_KEY: (
+        "Data pribadi disegel dengan kunci yang bukan kunci data pegawai ini yang berlaku",
+        "Personal data is sealed to a key that is not this employee's current data key",
     ),
 }
 

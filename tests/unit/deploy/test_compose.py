@@ -43,7 +43,8 @@ SETTINGS: dict[str, type[BaseSettings]] = {
     "migrate": MigrateSettings,
 }
 SECRETS = {"POSTGRES_PASSWORD", "EVIDENCE_DB_PASSWORD", "SCORING_DB_PASSWORD", "AUDIT_DB_PASSWORD",
-           "OBJEKTIF_ADMIN_PUBLIC_KEYS", "OBJEKTIF_TOKEN_SECRET", "OBJEKTIF_REGISTRAR_KEY"}
+           "OBJEKTIF_ADMIN_PUBLIC_KEYS", "OBJEKTIF_TOKEN_SECRET", "OBJEKTIF_REGISTRAR_KEY", "OBJEKTIF_PDP_KEK",
+           "OBJEKTIF_PDP_TOKEN"}
 #: values for the secrets, chosen to be visible after interpolation
 HOST_ENV = {name: f"secret-{name.lower().replace('_', '-')}" for name in SECRETS}
 

@@ -67,7 +67,7 @@ def settings_for(stack: Stack, service: str, **overrides: object) -> object:
         **overrides,
     }
     if service == "evidence":
-        return EvidenceSettings(admin_public_keys="", **values)  # type: ignore[arg-type]
+        return EvidenceSettings(admin_public_keys="", pdp_kek="A" * 43 + "=", **values)  # type: ignore[arg-type]
     return {"scoring": ScoringSettings, "audit": AuditSettings}[service](**values)  # type: ignore[arg-type]
 
 

@@ -17,7 +17,9 @@ from uuid import UUID
 
 import orjson
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
+from contracts import pdp
 from contracts.signing import b64, public_key_bytes, sign_batch, sign_envelope
 from services.evidence.domain import (
     Accepted,
@@ -69,6 +71,24 @@ class World:
     counter: int = 0
     accepted: list[Accepted] = field(default_factory=list)
     known: dict[UUID, SeenEvent] = field(default_factory=dict)
+    #: each person's data key (ADR 0010), as the evidence service would hold them; `submit` seals to them
+    data_keys: dict[str, X25519PrivateKey] = field(default_factory=dict)
+
+    def data_key(self, nip: str) -> X25519PrivateKey:
+        seed = bytes([200]) * 31 + bytes([len(self.data_keys)])  # fixed, distinct per person
+        return self.data_keys.setdefault(nip, X25519PrivateKey.from_private_bytes(seed))
+
+    @property
+    def sealed_to(self) -> dict[str, frozenset[str]]:
+        return {nip: frozenset({pdp.kid_of(pdp.raw_public(k))}) for nip, k in self.data_keys.items()}
+
+    def sealed(self, envelope: Mapping[str, Any]) -> dict[str, Any]:
+        """The envelope with its personal fields sealed to the subject's data key, as a producer must."""
+        return pdp.seal_payload(dict(envelope), pdp.raw_public(self.data_key(str(envelope["subject"]))))
+
+    def key_directory(self) -> WorldKeys:
+        """The world's data keys as the intake's port (`current_kids`), for tests of the Intake."""
+        return WorldKeys(self)
 
     def next_id(self) -> UUID:
         self.counter += 1
@@ -98,7 +118,8 @@ class World:
         }
 
     def decide_raw(self, raw: bytes) -> Decision:
-        decision = decide(raw, self.state, received_at=self.now, received_from="test", known=self.known)
+        decision = decide(raw, self.state, received_at=self.now, received_from="test", known=self.known,
+                          sealed_to=self.sealed_to)
         if isinstance(decision, Accepted):
             self.state = evolve(self.state, decision.envelope)
             self.accepted.append(decision)
@@ -106,14 +127,15 @@ class World:
         return decision
 
     def submit(self, envelope: Mapping[str, Any], signer: Ed25519PrivateKey) -> Decision:
-        return self.decide_raw(orjson.dumps(sign_envelope(envelope, signer)))
+        return self.decide_raw(orjson.dumps(sign_envelope(self.sealed(envelope), signer)))
 
     def submit_batch(
         self, envelopes: list[dict[str, Any]], signer: Ed25519PrivateKey
     ) -> tuple[Decision, ...]:
-        raws = [orjson.dumps(e) for e in sign_batch(envelopes, signer)]
+        raws = [orjson.dumps(e) for e in sign_batch([self.sealed(e) for e in envelopes], signer)]
         decisions, self.state = decide_batch_and_evolve(
-            raws, self.state, received_at=self.now, received_from="test", known=self.known
+            raws, self.state, received_at=self.now, received_from="test", known=self.known,
+            sealed_to=self.sealed_to,
         )
         for d in decisions:
             if isinstance(d, Accepted):
@@ -178,6 +200,17 @@ class World:
     def rating(self, rater: str, subject: str, relation: str, score: int = 2) -> dict[str, Any]:
         payload = {"rater_nip": rater, "relation": relation, "value": "akuntabel", "score": score}
         return self.envelope("behaviour.rated", subject, payload, source=person(rater))
+
+
+class WorldKeys:
+    """`Intake`'s data-key port over a World's keys."""
+
+    def __init__(self, world: World) -> None:
+        self._world = world
+
+    async def current_kids(self, nips: Any) -> dict[str, frozenset[str]]:
+        known = self._world.sealed_to
+        return {n: known[n] for n in nips if n in known}
 
 
 def build_world() -> World:

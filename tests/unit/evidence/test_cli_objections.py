@@ -3,6 +3,7 @@ Penilai and the Atasan run, written with `--out` and checked against the gate; t
 
 from __future__ import annotations
 
+import base64
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ from evidence_world import KADIS, KAPUS, PERSON_KEYS, SIMPEG, STAFF1, World, bui
 from typer.testing import CliRunner
 
 from contracts import events as ev
+from contracts import pdp
 from objektif.cli import app
 from objektif.commands.keys import write_private_key
 from objektif.commands.objections import fetch_receipt
@@ -37,11 +39,17 @@ def key_file(tmp_path: Path, nip: str) -> Path:
     return path
 
 
+def data_key(world: World, nip: str) -> list[str]:
+    """The employee's data key as the CLI takes it offline (`--data-key NIP=<base64>`, ADR 0010)."""
+    public = base64.b64encode(pdp.raw_public(world.data_key(nip))).decode()
+    return ["--data-key", f"{nip}={public}"]
+
+
 def run(world: World, tmp_path: Path, nip: str, command: str, *args: str) -> Any:
     """Run the command with --out, then hand the signed envelope to the gate."""
     out = tmp_path / f"{command}-{len(world.accepted)}.json"
     argv = ["keberatan", command, "--key", str(key_file(tmp_path, nip)), "--nip", nip, "--period", PERIOD,
-            "--at", world.now.isoformat(), "--out", str(out), *args]
+            "--at", world.now.isoformat(), "--out", str(out), *data_key(world, STAFF1), *args]
     result = runner.invoke(app, argv)
     assert result.exit_code == 0, result.output
     return world.decide_raw(out.read_bytes().strip())

@@ -185,7 +185,7 @@ async def test_the_intake_stores_a_cloudevent_as_the_native_envelope_and_records
 
     world = build_world()
     store = MemoryStore()
-    intake = Intake(store, world.state, clock=lambda: world.now)
+    intake = Intake(store, world.state, clock=lambda: world.now, data_keys=world.key_directory())
     good, bad = signed(world), signed(world)
     batch = unframe([framed(good), _without(framed(bad), "ce_objektifperiod")])
     outcome = await intake.handle(batch.raws, (), received_from="kafka:objektif.submissions.v1",

@@ -93,7 +93,8 @@ class Service:
     def __init__(self, limits: HttpIntakeLimits = DEFAULT_LIMITS, *, ready: bool = True) -> None:
         self.world: World = build_world()
         self.store = MemoryStore()
-        self.intake = Intake(self.store, self.world.state, clock=self.received_at)
+        self.intake = Intake(self.store, self.world.state, clock=self.received_at,
+                             data_keys=self.world.key_directory())
         self.clock = Clock()
         self.stored_calls = 0
         routes = intake_routes(lambda: self.intake if ready else None, limits=limits,

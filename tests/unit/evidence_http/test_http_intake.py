@@ -201,7 +201,7 @@ async def test_a_late_objection_is_answered_422_objection_late_by_the_time_it_wa
         assert (await client.post("/submissions", content=orjson.dumps(sign_envelope(delivered, SIMPEG)))
                 ).status_code == 202
         world.now += timedelta(days=15)  # §2.4: 14 calendar days after the result was received
-        response = await client.post("/submissions", content=orjson.dumps(sign_envelope(objection,
+        response = await client.post("/submissions", content=orjson.dumps(sign_envelope(world.sealed(objection),
                                                                                        PERSON_KEYS[STAFF2])))
     assert response.status_code == 422
     assert [r["code"] for r in response.json()["reasons"]] == ["objection.late"]

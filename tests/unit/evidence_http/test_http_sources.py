@@ -23,7 +23,7 @@ def client(intake: Intake | None, world_now: object) -> httpx.AsyncClient:
 
 async def test_a_person_source_shows_its_active_key_then_the_revocation_and_the_new_key() -> None:
     world = build_world()
-    intake = Intake(MemoryStore(), world.state, clock=lambda: world.now)
+    intake = Intake(MemoryStore(), world.state, clock=lambda: world.now, data_keys=world.key_directory())
     old = key_id(public_key_bytes(PERSON_KEYS[STAFF1]))
     async with client(intake, lambda: world.now) as http:
         body = (await http.get(f"/sources/{person(STAFF1)}")).json()
@@ -52,7 +52,7 @@ async def test_a_person_source_shows_its_active_key_then_the_revocation_and_the_
 
 async def test_an_unknown_source_is_404_and_a_starting_service_503() -> None:
     world = build_world()
-    intake = Intake(MemoryStore(), world.state, clock=lambda: world.now)
+    intake = Intake(MemoryStore(), world.state, clock=lambda: world.now, data_keys=world.key_directory())
     async with client(intake, lambda: world.now) as http:
         assert (await http.get("/sources/nip:199906062020121006")).status_code == 404
     async with client(None, lambda: world.now) as http:

@@ -1,0 +1,117 @@
+"""Personal data shown only to those the read API already answers (UU PDP; ADR 0010, contracts/pdp.py).
+
+The scoring store holds personal fields as they were signed: sealed to the person's data key (`pdp1:…`). This
+ASGI middleware opens them in the JSON answers of `/api/…` — after the route decided who may see the answer — by
+asking the evidence service (`POST /pdp/open`, with the services' PDP token) for all of one answer's values at
+once. A value whose key was destroyed reads `dihapus (UU PDP)`; one that cannot be opened now (the evidence
+service unreachable, no token configured) reads `tidak dapat dibuka sekarang`, never the ciphertext.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+import httpx
+import orjson
+import structlog
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from contracts import pdp
+
+#: Shown where a sealed value could not be opened now (it may open later: nothing was destroyed).
+UNAVAILABLE = "tidak dapat dibuka sekarang"
+Opener = Callable[[Sequence[str]], Awaitable[list[str | None]]]
+log = structlog.get_logger()
+
+
+def evidence_opener(base_url: str, token: str, timeout: float = 10.0) -> Opener:
+    """Open sealed values with the evidence service's `POST /pdp/open`."""
+    root = base_url.rstrip("/")
+
+    async def open_values(values: Sequence[str]) -> list[str | None]:
+        async with httpx.AsyncClient(timeout=timeout) as client:
+            answer = await client.post(f"{root}/pdp/open", content=orjson.dumps({"values": list(values)}),
+                                       headers={"Authorization": f"Bearer {token}"})
+        answer.raise_for_status()
+        opened = answer.json()["values"]
+        return [v if isinstance(v, str) else None for v in opened]
+
+    return open_values
+
+
+def _sealed_strings(node: Any, found: set[str]) -> None:
+    if isinstance(node, str):
+        if node.startswith(pdp.PREFIX):
+            found.add(node)
+    elif isinstance(node, dict):
+        for value in node.values():
+            _sealed_strings(value, found)
+    elif isinstance(node, list):
+        for value in node:
+            _sealed_strings(value, found)
+
+
+def _replaced(node: Any, opened: dict[str, str]) -> Any:
+    if isinstance(node, str):
+        return opened.get(node, node) if node.startswith(pdp.PREFIX) else node
+    if isinstance(node, dict):
+        return {k: _replaced(v, opened) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_replaced(v, opened) for v in node]
+    return node
+
+
+async def reveal(body: Any, opener: Opener | None) -> Any:
+    """`body` with every sealed string replaced by its plaintext (or why it cannot be shown)."""
+    found: set[str] = set()
+    _sealed_strings(body, found)
+    if not found:
+        return body
+    values = sorted(found)
+    opened: list[str | None] = [None] * len(values)
+    if opener is not None:
+        try:
+            opened = await opener(values)
+        except (httpx.HTTPError, KeyError, ValueError) as exc:
+            log.warning("pdp.open_failed", error=str(exc)[:200], values=len(values))
+    return _replaced(body, {v: o if o is not None else UNAVAILABLE for v, o in zip(values, opened, strict=True)})
+
+
+class RevealPersonalData:
+    """Wraps the service's ASGI app: JSON answers under `/api/` have their sealed values opened."""
+
+    def __init__(self, app: ASGIApp, opener: Opener | None) -> None:
+        self.app = app
+        self._opener = opener
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not str(scope.get("path", "")).startswith("/api/"):
+            await self.app(scope, receive, send)
+            return
+        start: Message | None = None
+        chunks: list[bytes] = []
+
+        async def buffered(message: Message) -> None:
+            nonlocal start
+            if message["type"] == "http.response.start":
+                start = message
+                return
+            if message["type"] != "http.response.body" or start is None:
+                await send(message)
+                return
+            chunks.append(message.get("body", b""))
+            if message.get("more_body", False):
+                return
+            await self._finish(start, b"".join(chunks), send)
+
+        await self.app(scope, receive, buffered)
+
+    async def _finish(self, start: Message, body: bytes, send: Send) -> None:
+        headers = [(k, v) for k, v in start.get("headers", []) if k.lower() != b"content-length"]
+        is_json = any(k.lower() == b"content-type" and v.startswith(b"application/json") for k, v in headers)
+        if is_json and pdp.PREFIX.encode() in body:
+            body = orjson.dumps(await reveal(orjson.loads(body), self._opener))
+        headers.append((b"content-length", str(len(body)).encode()))
+        await send({**start, "headers": headers})
+        await send({"type": "http.response.body", "body": body, "more_body": False})
