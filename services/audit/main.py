@@ -19,6 +19,7 @@ from chassis.settings import ServiceSettings
 from contracts import topics
 from services.audit.adapters.dossier_web import dossier_routes
 from services.audit.adapters.ledger import Ledger, entry_of
+from services.audit.adapters.person_web import person_routes
 from services.audit.adapters.tiles_web import tile_routes
 from services.audit.adapters.web import receipt_routes
 from services.audit.app.checkpoints import DEFAULT_ORIGIN, PeriodicCheckpoints, signer_from_seed
@@ -102,5 +103,6 @@ def build_app(settings: AuditSettings) -> FastStream | HttpService:
     return with_http(app, settings.http_port, metrics=metrics,
                      routes=[*receipt_routes(lambda: held.pool), *tile_routes(lambda: held.pool, token),
                              *dossier_routes(lambda: held.pool, token,
-                                             None if signer is None else signer.verifier_key())],
+                                             None if signer is None else signer.verifier_key()),
+                             *person_routes(lambda: held.pool, token)],
                      checks=[database_check(lambda: held.pool), broker_check(app)])

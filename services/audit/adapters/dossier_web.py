@@ -23,13 +23,23 @@ from starlette.routing import BaseRoute, Route
 from contracts.envelope import NIP_PATTERN
 from services.audit.app import dossier as dossier_app
 
-_NIP = re.compile(NIP_PATTERN)
+NIP = re.compile(NIP_PATTERN)
 _PERIOD = re.compile(r"^[0-9]{4}(-(Q[1-4]|S[12]))?$")
 
 
-def _error(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> Response:
+def error(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> Response:
+    """The audit service's JSON error answer, never cached."""
     return JSONResponse({"error": code, "message": message}, status_code=status,
                         headers={"Cache-Control": "no-store", **(headers or {})})
+
+
+def refused(request: Request, token: str | None, why: str) -> Response | None:
+    """The 401 for a request without the auditors' bearer `token` (every request when None), else None."""
+    scheme, _, value = request.headers.get("authorization", "").partition(" ")
+    if not token or scheme.lower() != "bearer" or not hmac.compare_digest(value.encode(), token.encode()):
+        return error(401, "unauthorised", f"{why}: send the auditors' bearer token",
+                     {"WWW-Authenticate": 'Bearer realm="objektif-ledger-entries"'})
+    return None
 
 
 def dossier_routes(pool_of: Callable[[], asyncpg.Pool | None], token: str | None,
@@ -38,21 +48,18 @@ def dossier_routes(pool_of: Callable[[], asyncpg.Pool | None], token: str | None
     checkpoint verifier key) is printed in the page so that it can be checked offline."""
 
     async def get_dossier(request: Request) -> Response:
-        given = request.headers.get("authorization", "")
-        scheme, _, value = given.partition(" ")
-        if not token or scheme.lower() != "bearer" or not hmac.compare_digest(value.encode(), token.encode()):
-            return _error(401, "unauthorised", "a dossier holds the events themselves: send the auditors' bearer "
-                          "token", {"WWW-Authenticate": 'Bearer realm="objektif-ledger-entries"'})
+        if (refusal := refused(request, token, "a dossier holds the events themselves")) is not None:
+            return refusal
         nip, period = request.path_params["nip"], request.path_params["period"]
-        if not _NIP.fullmatch(nip) or not _PERIOD.fullmatch(period):
-            return _error(400, "bad_request", "nip: 18 digits; period: e.g. 2025, 2025-Q3, 2025-S1")
+        if not NIP.fullmatch(nip) or not _PERIOD.fullmatch(period):
+            return error(400, "bad_request", "nip: 18 digits; period: e.g. 2025, 2025-Q3, 2025-S1")
         pool = pool_of()
         if pool is None:
-            return _error(503, "starting", "the ledger is not open yet")
+            return error(503, "starting", "the ledger is not open yet")
         async with pool.acquire() as conn:
             gathered = await dossier_app.gather(conn, nip, period, vkey=vkey)
         if not gathered.events:
-            return _error(404, "not_found", f"nothing about {nip} in {period} is ledgered")
+            return error(404, "not_found", f"nothing about {nip} in {period} is ledgered")
         return HTMLResponse(dossier_app.render_html(gathered), headers={
             "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"})
 

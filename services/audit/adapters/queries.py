@@ -115,6 +115,20 @@ async def leaves_of(
     return [_leaf(r) for r in rows]
 
 
+async def leaves_of_person(conn: asyncpg.Connection, nip: str, size: int) -> list[Leaf]:
+    """The leaves with ``idx < size`` whose subject is ``nip`` or whose bytes contain ``nip:<nip>`` (a
+    prefilter for the events the person wrote: the caller checks the envelope's ``source``), in ledger order.
+    The second half reads every held body once: a person's export is rare, and no index names a leaf's source."""
+    rows = await conn.fetch(
+        f"SELECT {_LEAF_COLUMNS} FROM {_LEAF_FROM} "  # noqa: S608
+        "WHERE l.idx < $3 AND (l.subject = $1 OR position($2::bytea IN d.body) > 0) ORDER BY l.idx",
+        nip,
+        f"nip:{nip}".encode(),
+        size,
+    )
+    return [_leaf(r) for r in rows]
+
+
 async def topic_leaves(conn: asyncpg.Connection, topic: str, until: int | None = None) -> list[Leaf]:
     """Every leaf of one topic (up to index ``until`` inclusive when given), in ledger order."""
     rows = await conn.fetch(

@@ -20,7 +20,7 @@ from services.audit.adapters.queries import Leaf, StoredCheckpoint
 from services.audit.app.dossier_html import render_html
 from services.audit.app.stored_tree import stored_inclusion_proof
 
-__all__ = ["THREAD_TYPES", "Dossier", "DossierEvent", "DossierResult", "gather", "render_html"]
+__all__ = ["THREAD_TYPES", "Dossier", "DossierEvent", "DossierResult", "envelope_of", "gather", "render_html"]
 
 #: The keberatan thread (§2.4; issue 4): the delivery that starts the clock, the objection, the explanations asked
 #: and given, and the Atasan Pejabat Penilai's final decision.
@@ -105,7 +105,8 @@ class Dossier:
         return self.results[-1].result if self.results else None
 
 
-def _envelope(leaf: Leaf) -> dict[str, Any] | None:
+def envelope_of(leaf: Leaf) -> dict[str, Any] | None:
+    """A leaf's bytes decoded as the JSON envelope they were published as; None when erased or not an object."""
     if leaf.body is None:
         return None
     try:
@@ -121,7 +122,7 @@ async def gather(conn: asyncpg.Connection, nip: str, period: str, *, vkey: str |
     checkpoint = await queries.latest_checkpoint(conn)
     events, results = [], []
     for leaf in await queries.leaves_of(conn, nip, period):
-        envelope = _envelope(leaf)
+        envelope = envelope_of(leaf)
         if leaf.topic == topics.SCORES and envelope is not None:
             results.append(
                 DossierResult(leaf.idx, leaf.event_id, (envelope.get("payload") or {}).get("result", {}))
