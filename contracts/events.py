@@ -81,11 +81,34 @@ class PositionRegistered(Payload):
     is_unit_leader: bool = False
 
 
+class JenjangFungsional(StrEnum):
+    """The jenjang (grade) of a jabatan fungsional, whose annual koefisien angka kredit the policy names
+    (REGULATION.md §5; PermenPANRB 1/2023): keahlian (Ahli …) and keterampilan (Pemula … Penyelia)."""
+
+    AHLI_PERTAMA = "Ahli Pertama"
+    AHLI_MUDA = "Ahli Muda"
+    AHLI_MADYA = "Ahli Madya"
+    AHLI_UTAMA = "Ahli Utama"
+    PEMULA = "Pemula"
+    TERAMPIL = "Terampil"
+    MAHIR = "Mahir"
+    PENYELIA = "Penyelia"
+
+    @classmethod
+    def _missing_(cls, value: object) -> JenjangFungsional | None:
+        """Case and spacing as systems write them ("AHLI PERTAMA", "ahli_muda"); the schema lists the names."""
+        if not isinstance(value, str):
+            return None
+        key = " ".join(value.replace("_", " ").replace("-", " ").split()).casefold()
+        return next((j for j in cls if j.value.casefold() == key), None)
+
+
 class EmployeeAssigned(Payload):
     """An employee holds a position, with the Pejabat Penilai Kinerja assigned by the structure (§2.3).
 
     Subject: the employee's NIP. The Atasan Pejabat Penilai is the Pejabat Penilai's own Pejabat Penilai, found
     from that person's assignment. The head of the region has no Pejabat Penilai in Objektif's data.
+    `jenjang_fungsional` is set for a jabatan fungsional only: its angka kredit follows from the predikat (§5).
     """
 
     TYPE: ClassVar[str] = "employee.assigned"
@@ -97,6 +120,9 @@ class EmployeeAssigned(Payload):
     pangkat_golongan: str | None = Field(default=None, max_length=60)
     pejabat_penilai_nip: Nip | None = None
     effective_from: datetime
+    jenjang_fungsional: JenjangFungsional | None = Field(
+        default=None, description="jabatan fungsional only (REGULATION.md §5): the jenjang its koefisien follows"
+    )
 
 
 # --- policy (REGULATION.md §0) -----------------------------------------------------------------------------------

@@ -75,6 +75,10 @@ def apply_annual_policy(
                 basis_event_ids=basis,
                 basis_hash=basis_hash(basis),
                 annual_from=tuple(a.period for a in periodic),
+                # §5: the year's months under the predikat now in force
+                angka_kredit=None if appraisal.angka_kredit is None else appraisal.angka_kredit.regraded(
+                    appraisal.predikat if overridden else derived
+                ),
             )
         )
     return tuple(result)

@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from contracts.events import Rating
+from services.scoring.domain.angka_kredit import AngkaKredit
 from services.scoring.domain.behaviour import RaterScore, ValueResult
 from services.scoring.domain.hasil import IkiResult, RhkResult
 from services.scoring.domain.objection import ObjectionView
@@ -152,6 +153,9 @@ class Appraisal:
     #: §1.4: whether the Pejabat Penilai's overall behaviour rating carries a written justification (what
     #: decides, against a leniency-corrected aggregate, which rating is used); not part of the JSON form
     perilaku_justified: bool = False
+    #: §5: the angka kredit the predikat earns a jabatan fungsional; None for everyone else (and then the JSON form
+    #: has no `angka_kredit` key, so results without a jenjang read exactly as before)
+    angka_kredit: AngkaKredit | None = None
 
     @property
     def final(self) -> bool:
@@ -161,11 +165,11 @@ class Appraisal:
 
     def to_json(self) -> dict[str, Any]:
         """JSON-ready form: decimals as strings with the policy's fixed places; individual rater answers are
-        left out (only aggregates are shown, §1.4)."""
+        left out (only aggregates are shown, §1.4); `angka_kredit` only where the result earns credit (§5)."""
         policy_id, version, content_hash = self.policy
         hk_evidence, hk_pp, hk_used = self.rating_hasil_kerja
         p_multi, p_pp, p_used = self.rating_perilaku
-        return {
+        out = {
             "nip": self.nip,
             "period": self.period,
             "evaluation": self.evaluation,
@@ -202,3 +206,6 @@ class Appraisal:
             "basis_event_ids": list(self.basis_event_ids),
             "basis_hash": self.basis_hash,
         }
+        if self.angka_kredit is not None:
+            out["angka_kredit"] = self.angka_kredit.to_json()
+        return out

@@ -13,6 +13,7 @@ from contracts import events as ev
 from contracts.canonical import basis_hash
 from contracts.envelope import Envelope
 from contracts.events import Rating
+from services.scoring.domain.angka_kredit import angka_kredit
 from services.scoring.domain.appraisal import Appraisal, Divergence, Pp30Detail
 from services.scoring.domain.behaviour import RaterScore, ValueResult, aggregate_behaviour, latest_scores
 from services.scoring.domain.capaian import rating_from_bands
@@ -120,6 +121,8 @@ def project(state: State, policies: Mapping[str, Policy]) -> Appraisal:
         objection = replace(objection, original=summary)
         scored = replace(scored, used=(*original.used, *scored.used))
     extra = [f.event_id for f in (adopted[-1] if adopted else None, assignment, closure) if f is not None]
+    credit = angka_kredit(state.assignments, period, scored.predikat, policy.angka_kredit)  # §5
+    extra += credit.event_ids if credit is not None else ()
     positions = {f.event_id: f.position for slot in FACT_SLOTS for f in getattr(state, slot)}
     basis = tuple(sorted(set(scored.used) | set(extra) | set(objection_used), key=positions.__getitem__))
     a = assignment.payload if assignment is not None else None
@@ -155,6 +158,7 @@ def project(state: State, policies: Mapping[str, Policy]) -> Appraisal:
         basis_hash=basis_hash(basis),
         hasil_kerja_source=scored.hasil_kerja_source,
         perilaku_justified=scored.perilaku_justified,
+        angka_kredit=credit,
     )
 
 

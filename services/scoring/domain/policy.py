@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from contracts.envelope import period_year
 from contracts.events import Rating
+from services.scoring.domain.angka_kredit import AngkaKreditPolicy
 
 PolicyId = Literal["permenpanrb-6-2022", "pp30-2019", "pp46-2011"]
 
@@ -157,7 +158,9 @@ class Keberatan(_Model):
 
 
 class Policy(_Model):
-    """A versioned policy; `content_hash` is the SHA-256 hex of the file's bytes."""
+    """A versioned policy; `content_hash` is the SHA-256 hex of the file's bytes. `angka_kredit` is the §5 policy
+    that goes with it (its own file, version and hash, named on each credit), attached by the adapter that reads
+    the files to the regime whose predikat it converts (PermenPANRB 6/2022)."""
 
     id: PolicyId
     version: str
@@ -167,6 +170,7 @@ class Policy(_Model):
     pp30: Pp30Settings | None = None
     pp46: Pp46Settings | None = None
     keberatan: Keberatan = Keberatan()
+    angka_kredit: AngkaKreditPolicy | None = None
 
     @model_validator(mode="after")
     def _section_matches_id(self) -> Policy:
@@ -191,15 +195,24 @@ def _decimal(loader: yaml.SafeLoader, node: yaml.Node) -> Decimal:
 _DecimalLoader.add_constructor("tag:yaml.org,2002:float", _decimal)
 
 
-def load_policy(data: bytes) -> Policy:
-    """Parse a policy file's bytes into a frozen `Policy` carrying the bytes' SHA-256 as `content_hash`."""
+def _mapping(data: bytes) -> dict[str, Any]:
     try:
         raw: Any = yaml.load(data, Loader=_DecimalLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as exc:
         raise PolicyError(f"policy file is not YAML: {exc}") from exc
     if not isinstance(raw, dict):
         raise PolicyError("policy file must be a mapping")
-    return Policy.model_validate({**raw, "content_hash": hashlib.sha256(data).hexdigest()})
+    return {**raw, "content_hash": hashlib.sha256(data).hexdigest()}
+
+
+def load_policy(data: bytes) -> Policy:
+    """Parse a policy file's bytes into a frozen `Policy` carrying the bytes' SHA-256 as `content_hash`."""
+    return Policy.model_validate(_mapping(data))
+
+
+def load_angka_kredit(data: bytes) -> AngkaKreditPolicy:
+    """Parse the angka kredit policy file (§5) into a frozen `AngkaKreditPolicy` carrying its bytes' SHA-256."""
+    return AngkaKreditPolicy.model_validate(_mapping(data))
 
 
 #: §0: the last month of each period kind, to find the regime in force at the period's end.
