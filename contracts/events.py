@@ -652,8 +652,8 @@ class PersonalDataErased(Payload):
     """An administrator erases a person's personal data (subject: the NIP): the evidence service destroys the
     person's data keys on acceptance, so every value sealed to them (contracts/pdp.py) becomes unreadable, while
     the events, their signatures and the ledger stay as they were. `retention` says whether every retention period
-    of `deploy/pdp-retention.toml` had ended (`ended`) or the erasure was ordered before (`override`, with the
-    order named in `reason`)."""
+    of `services/evidence/policies/pdp-retention.toml` had ended (`ended`) or the erasure was ordered before
+    (`override`, with the order named in `reason`)."""
 
     TYPE: ClassVar[str] = "personal_data.erased"
     nip: Nip

@@ -76,6 +76,8 @@ NOT_PERSONAL: Mapping[str, str] = {
     "pp46.tugas_tambahan.recorded.description": "a task's description (history before 2022)",
     "pp46.kreativitas.recorded.description": "a creation's description (history before 2022)",
     "pp30.innovation.recorded.title": "an innovation's title (history before 2022)",
+    "score.computed.result": "the result: it copies a justification as it was signed (sealed), nothing in the clear",
+    "personal_data.erased.reason": "the administrator's reason for an erasure (the order, not the person's data)",
 }
 
 
@@ -179,6 +181,14 @@ def personal_values(event_type: str, payload: dict[str, Any]) -> Iterator[tuple[
         for path, value, put in _walk(payload, field.split("."), ""):
             if value is not None:
                 yield path, value, put
+
+
+def envelope_values(envelope: dict[str, Any]) -> list[tuple[str, Any]]:
+    """(path, value) of every personal field present and not null in an envelope's payload."""
+    payload = envelope.get("payload")
+    if not isinstance(payload, dict):
+        return []
+    return [(path, value) for path, value, _put in personal_values(str(envelope.get("type")), payload)]
 
 
 def seal_payload(envelope: dict[str, Any], recipient: bytes) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from contracts.signing import b64, public_key_bytes, sign_batch, sign_envelope
 from objektif import candisari
+from objektif.sealing import sealed
 
 ADMIN_SOURCE = "admin.bkpsdm.semarang"
 BATCH = 500
@@ -56,8 +57,10 @@ def registrations(data: candisari.Dataset, admin: Ed25519PrivateKey) -> list[dic
     return out
 
 
-def phases(data: candisari.Dataset, admin: Ed25519PrivateKey) -> list[tuple[str, list[dict[str, Any]]]]:
-    """The signed submissions, phase by phase: systems sign in batches, people one by one.
+def phases(data: candisari.Dataset, admin: Ed25519PrivateKey, data_key: Callable[[str], bytes]
+           ) -> list[tuple[str, list[dict[str, Any]]]]:
+    """The signed submissions, phase by phase: systems sign in batches, people one by one, each personal field
+    sealed first to its employee's data key, `data_key(nip)` (UU PDP, ADR 0010).
 
     A phase holds what may rest on the phase before it: units top-down (a unit's scope check needs its parent),
     assignments top-down (a Pejabat Penilai is assigned before those he or she appraises), plans before the
@@ -86,7 +89,7 @@ def phases(data: candisari.Dataset, admin: Ed25519PrivateKey) -> list[tuple[str,
         chosen = [s for s in data.submissions if wanted(s[1]["type"], s[1])]
         placed += len(chosen)
         if chosen:
-            out.append((name, _sign(data.systems, chosen)))
+            out.append((name, _sign(data.systems, [(src, sealed(e, data_key)) for src, e in chosen])))
     if placed != len(data.submissions):
         raise AssertionError(f"{len(data.submissions) - placed} demo submissions fit no phase")
     return out

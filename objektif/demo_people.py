@@ -26,6 +26,7 @@ from contracts.signing import sign_batch
 from objektif import candisari
 from objektif.demo import demo_key, phases
 from objektif.pipeline import Progress, publish, wait_until_caught_up
+from objektif.sealing import stack_lookup
 
 BKPSDM_SYSTEM = "ekinerja.bkpsdm.semarang"
 BKPSDM_UNIT = "bkpsdm"
@@ -84,10 +85,11 @@ def _bkpsdm_office(data: candisari.Dataset) -> tuple[list[dict[str, Any]], list[
     return sign_batch([unit, post], demo_key(BKPSDM_SYSTEM)), sign_batch([assigned], demo_key(BKPSDM_SYSTEM))
 
 
-def open_period(data: candisari.Dataset, admin: Ed25519PrivateKey) -> list[tuple[str, list[dict[str, Any]]]]:
+def open_period(data: candisari.Dataset, admin: Ed25519PrivateKey, data_key: Callable[[str], bytes]
+                ) -> list[tuple[str, list[dict[str, Any]]]]:
     """The demo's phases with only what machines record, the BKPSDM office after the structure's top level."""
     out: list[tuple[str, list[dict[str, Any]]]] = []
-    for name, submissions in phases(data, admin):
+    for name, submissions in phases(data, admin, data_key):
         kept = [s for s in submissions if _machine_made(s)]
         if kept:
             out.append(("realisasi (bukti dinas)" if name.startswith("realisasi") else name, kept))
@@ -120,7 +122,7 @@ async def publish_open_period(stack: Any, *, timeout: float = 240.0,
     data = candisari.build()
     submitted = 0
     before: Progress | None = None
-    for name, submissions in open_period(data, stack.admin_key()):
+    for name, submissions in open_period(data, stack.admin_key(), stack_lookup(stack)):
         await publish(stack.kafka_bootstrap, submissions)
         submitted += len(submissions)
         done = await wait_until_caught_up(stack.admin_dsn, submitted, timeout=timeout, check=stack.check_services)

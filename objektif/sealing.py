@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import os
+import time
 from collections.abc import Callable, Sequence
 from typing import Annotated, Any
 
@@ -59,8 +60,7 @@ def data_key_lookup(given: dict[str, bytes], url: str | None, client: httpx.Clie
         if not url:
             raise NoDataKey(f"no data key for {nip}: give --data-key {nip}=<base64>, --evidence-url or --http "
                             f"(or {ENV_EVIDENCE_URL})")
-        with client or httpx.Client(base_url=url.rstrip("/"), timeout=30.0) as c:
-            answer = c.get(f"/pdp/keys/{nip}")
+        answer = _ask(url, nip, client)
         if answer.status_code != 200:
             raise NoDataKey(f"the evidence service gave no data key for {nip}: HTTP {answer.status_code} "
                             f"{answer.text[:200]}")
@@ -68,6 +68,26 @@ def data_key_lookup(given: dict[str, bytes], url: str | None, client: httpx.Clie
         return cache[nip]
 
     return lookup
+
+
+def _ask(url: str, nip: str, client: httpx.Client | None, wait: float = 60.0) -> httpx.Response:
+    """GET /pdp/keys/{nip}, asking again for up to `wait` seconds while the service starts (no answer, 503)."""
+    deadline = time.monotonic() + wait
+    with client or httpx.Client(base_url=url.rstrip("/"), timeout=30.0) as c:
+        while True:
+            try:
+                answer = c.get(f"/pdp/keys/{nip}")
+                if answer.status_code != 503 or time.monotonic() > deadline:
+                    return answer
+            except httpx.TransportError as exc:
+                if time.monotonic() > deadline:
+                    raise NoDataKey(f"the evidence service at {url} did not answer: {exc}") from exc
+            time.sleep(0.5)
+
+
+def stack_lookup(stack: Any) -> Callable[[str], bytes]:
+    """The data keys of the evidence service an embedded or environment stack (objektif/stack.py) runs."""
+    return data_key_lookup({}, f"http://127.0.0.1:{stack.http_ports['evidence']}")
 
 
 def has_personal_fields(envelope: dict[str, Any]) -> bool:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from objektif.commands import audit, bench, enrol, keys, migrate, objections, publish, run, score, sign, web
+from objektif.commands import audit, bench, enrol, keys, migrate, objections, pdp, publish, run, score, sign, web
 
-COMMAND_MODULES: list[ModuleType] = [run, score, migrate, keys, sign, publish, audit, bench, web, objections, enrol]
+COMMAND_MODULES: list[ModuleType] = [
+    run, score, migrate, keys, sign, publish, audit, bench, web, objections, enrol, pdp,
+]

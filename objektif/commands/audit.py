@@ -314,6 +314,7 @@ def serve(data_dir: DataDir = DEFAULT_DATA_DIR, database_url: DatabaseUrl = None
 
     from chassis.db import create_pool
     from services.audit.adapters.dossier_web import dossier_routes
+    from services.audit.adapters.person_web import person_routes
     from services.audit.adapters.tiles_web import tile_routes
     from services.audit.adapters.web import receipt_routes
 
@@ -342,7 +343,8 @@ def serve(data_dir: DataDir = DEFAULT_DATA_DIR, database_url: DatabaseUrl = None
 
         web = Starlette(lifespan=lifespan, routes=[
             *receipt_routes(pool), *tile_routes(pool, token),
-            *dossier_routes(pool, token, None if signer is None else signer.verifier_key())])
+            *dossier_routes(pool, token, None if signer is None else signer.verifier_key()),
+            *person_routes(pool, token)])
         # uvicorn shuts down gracefully on SIGTERM/SIGINT, then re-raises the signal with the previous handler:
         # as KeyboardInterrupt, so that the embedded PostgreSQL started for the command is stopped after it.
         signal.signal(signal.SIGTERM, _interrupt)

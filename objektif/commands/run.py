@@ -35,6 +35,7 @@ def demo(data_dir: DataDir = DEFAULT_DATA_DIR, database: Database = "objektif", 
     from objektif.demo import phases
     from objektif.pipeline import publish, wait_until_caught_up
     from objektif.report import print_audit, print_report
+    from objektif.sealing import stack_lookup
 
     console = Console(width=None if sys.stdout.isatty() else 160)
     _terminate_on_sigterm()
@@ -51,7 +52,7 @@ def demo(data_dir: DataDir = DEFAULT_DATA_DIR, database: Database = "objektif", 
         stack.spawn_all()
         data = candisari.build()
         submitted = 0
-        for name, submissions in phases(data, stack.admin_key()):
+        for name, submissions in phases(data, stack.admin_key(), stack_lookup(stack)):
             asyncio.run(publish(stack.kafka_bootstrap, submissions))
             submitted += len(submissions)
             done = asyncio.run(wait_until_caught_up(stack.admin_dsn, submitted, timeout=timeout,

@@ -6,6 +6,7 @@ import asyncio
 import base64
 from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import asyncpg
 from faststream import FastStream
@@ -34,6 +35,7 @@ from services.evidence.adapters.http_pdp import pdp_routes
 from services.evidence.adapters.http_sources import source_routes
 from services.evidence.adapters.kafka_framing import unframe
 from services.evidence.adapters.pdp_keys import DataKeys, kek_from_text
+from services.evidence.adapters.pdp_person import RETENTION_FILE, Retention
 from services.evidence.adapters.store import EvidenceStore, utc_now
 from services.evidence.app.intake import Intake
 from services.evidence.domain import initial_state
@@ -57,6 +59,7 @@ class EvidenceSettings(ServiceSettings):
         description="base64 32-byte key-encryption key wrapping the persons' data keys (UU PDP, ADR 0010); a secret"
     )
     pdp_token: str | None = Field(default=None, description="bearer token of POST /pdp/open (services only)")
+    pdp_retention_file: Path = Field(default=RETENTION_FILE, description="retention per event type (UU PDP)")
 
 
 @dataclass
@@ -150,7 +153,8 @@ def build_app(settings: EvidenceSettings) -> FastStream | HttpService:
     # HTTP submissions go through the same Intake (the single writer) as the Kafka batches above.
     routes = [*intake_routes(lambda: held.intake, limits=limits, on_stored=notify_relays),
               *source_routes(lambda: held.intake, utc_now),
-              *pdp_routes(lambda: held.data_keys, settings.pdp_token, opened)]
+              *pdp_routes(lambda: held.data_keys, settings.pdp_token, opened, lambda: held.pool,
+                          Retention.load(settings.pdp_retention_file), lambda: utc_now().date())]
     metrics.track_counters("objektif_pdp_opened", "Personal values opened for readers, by data key", "kid",
                            lambda: opened)
     return with_http(app, settings.http_port, metrics=metrics, routes=routes,

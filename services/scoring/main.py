@@ -39,6 +39,7 @@ from services.scoring.adapters.read_model import ReadModel
 from services.scoring.adapters.sessions import KeyDirectory, Sessions, evidence_sources
 from services.scoring.adapters.store import DEFAULT_CACHE_EVENTS, DEFAULT_CACHE_RAW_BYTES, ScoringStore
 from services.scoring.adapters.web import WebApi, intake_forwarder
+from services.scoring.adapters.web_pdp import PdpApi, Upstream
 from services.scoring.adapters.web_people import PeopleApi
 from services.scoring.adapters.web_work import WorkApi, audit_dossiers
 from services.scoring.adapters.work_store import WorkStore
@@ -204,6 +205,10 @@ def build_app(settings: ScoringSettings) -> FastStream | HttpService:
     audit_api = settings.audit_api_url or settings.audit_url
     dossiers = audit_dossiers(audit_api, audit_token) if audit_api else None
     routes += WorkApi(WorkStore(held.opened_pool), reads, registrar_of(settings), forward, dossiers).routes(web.guarded)
+    # UU PDP (ADR 0010): the data keys the pages seal comments to, a person's own copy, an erasure's state
+    routes += PdpApi(Upstream(settings.evidence_url, settings.pdp_token.get_secret_value()
+                              if settings.pdp_token is not None else None, "evidence"),
+                     Upstream(audit_api, audit_token, "audit"), registrar_of(settings), forward).routes(web.guarded)
     # UU PDP (ADR 0010): personal fields in the read API's answers are opened after the route decided who sees them
     opener = (evidence_opener(settings.evidence_url, settings.pdp_token.get_secret_value())
               if settings.evidence_url and settings.pdp_token is not None else None)

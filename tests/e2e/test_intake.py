@@ -22,6 +22,7 @@ from confluent_kafka import Producer
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
+from objektif.sealing import sealed
 from objektif.stack import Stack
 from services.evidence.domain import MAX_BYTES
 from tests.e2e.world import World, kcat_produce, query, query_value, wait_for
@@ -144,8 +145,9 @@ async def test_each_forgery_or_overreach_from_kcat_and_librdkafka_ends_as_one_re
         "valid": wire(sign(realisation(world, world.employee), system)),
         "signature.invalid": wire(tampered),
         "scope.indicator": wire(sign(realisation(world, world.employee, iki="ipm"), system)),
-        "objection.late": wire(sign(envelope("objection.filed", world.employee, f"nip:{world.employee}",
-                                             {"reasons": "Nilai saya tidak sesuai bukti."}, now), employee)),
+        "objection.late": wire(sign(sealed(envelope("objection.filed", world.employee, f"nip:{world.employee}",
+                                                    {"reasons": "Nilai saya tidak sesuai bukti."}, now),
+                                           world.data_key), employee)),
         "oversize": wire({**realisation(world, world.employee), "padding": "x" * (LIMIT + 1)}),
     }
     by_librdkafka: dict[str, bytes] = {

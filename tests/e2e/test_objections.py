@@ -76,7 +76,8 @@ async def keberatan(tmp: Path, world: World, nip: str, command: str, *args: str)
     if not key.exists():
         write_private_key(key, world.key(f"nip:{nip}"))
     argv = ["keberatan", command, "--key", str(key), "--nip", nip, "--period", PERIOD,
-            "--bootstrap", world.stack.kafka_bootstrap, "--wait", "90", *args]
+            "--bootstrap", world.stack.kafka_bootstrap, "--wait", "90",
+            "--evidence-url", f"http://127.0.0.1:{world.stack.http_ports['evidence']}", *args]
     done = await asyncio.to_thread(CliRunner().invoke, app, argv)
     return done.exit_code, done.output
 

@@ -180,7 +180,8 @@ async def test_the_pejabat_penilai_diverges_refused_without_a_justification_and_
     assert await gate_answer(page, f"[data-testid=member][data-nip='{w.employee}'] [data-testid=pp-form] + div") \
         == "accepted"
     signed = json.loads(c.penilai.posted["/api/submissions"][-1])
-    assert signed["type"] == "rating.pejabat_penilai" and signed["payload"]["justification"].startswith("Laporan")
+    assert signed["type"] == "rating.pejabat_penilai"  # sealed in her browser before signing (UU PDP, ADR 0010)
+    assert signed["payload"]["justification"].startswith("pdp1:") and "Laporan" not in json.dumps(signed)
     doc = await c.appraisal(lambda d: d["result"]["predikat"] == "Butuh Perbaikan")  # Di Bawah × Sesuai
     assert doc["result"]["rating_hasil_kerja"]["pejabat_penilai"] == "Di Bawah Ekspektasi"
     await _predikat_on_her_page(c, "Butuh Perbaikan")
@@ -297,9 +298,11 @@ async def test_a_forged_submission_is_refused_as_signature_invalid_and_what_she_
     item = page.get_by_test_id("feedback-item").first
     forged: list[dict[str, Any]] = []
 
-    async def tamper(route: Route) -> None:  # one byte of the signed payload changed in flight
+    async def tamper(route: Route) -> None:  # one character of the signed (sealed) payload changed in flight
         body = json.loads(route.request.post_data or "{}")
-        body["payload"]["text"] = body["payload"]["text"].replace("5", "6")
+        scheme, kid, data = body["payload"]["text"].split(":", 2)  # pdp1:<kid>:<base64url>, ADR 0010
+        flipped = data[:8] + ("B" if data[8] == "A" else "A") + data[9:]
+        body["payload"]["text"] = f"{scheme}:{kid}:{flipped}"
         forged.append(body)
         await route.continue_(post_data=json.dumps(body))
 

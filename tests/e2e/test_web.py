@@ -226,7 +226,8 @@ async def test_an_objection_signed_in_the_browser_is_answered_by_the_gate_and_sh
         w.stack, "SELECT body FROM scoring.events WHERE type = 'objection.filed' AND subject = $1", w.employee),
         lambda b: b is not None)
     body = orjson.loads(filed)
-    assert body["payload"]["reasons"].endswith(f"({w.tag})") and body["source"] == f"nip:{w.employee}"
+    assert body["source"] == f"nip:{w.employee}"  # the reasons sealed in the browser before signing (ADR 0010)
+    assert body["payload"]["reasons"].startswith("pdp1:") and w.tag not in body["payload"]["reasons"]
     await page.reload()
     await page.wait_for_selector("[data-testid=objection-status][data-status=filed]")
 

@@ -25,6 +25,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from contracts import topics
 from contracts.signing import b64, public_key_bytes, sign_batch, sign_envelope
 from objektif.pipeline import publish
+from objektif.sealing import sealed, stack_lookup
 from objektif.stack import Stack
 
 T = TypeVar("T")
@@ -46,6 +47,7 @@ class World:
     stack: Stack
     tag: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
     keys: dict[str, Ed25519PrivateKey] = field(default_factory=dict)
+    _data_keys: Callable[[str], bytes] | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         base = int(hashlib.sha256(self.tag.encode()).hexdigest()[:8], 16)
@@ -58,10 +60,18 @@ class World:
     def key(self, source: str) -> Ed25519PrivateKey:
         return self.keys.setdefault(source, Ed25519PrivateKey.generate())
 
+    def data_key(self, nip: str) -> bytes:
+        """The employee's public data key, from the stack's evidence service (ADR 0010)."""
+        if self._data_keys is None:
+            self._data_keys = stack_lookup(self.stack)
+        return self._data_keys(nip)
+
     def envelope(self, type_: str, subject: str, payload: dict[str, Any], source: str,
                  at: datetime = AT, **extra: Any) -> dict[str, Any]:
-        return {"event_id": str(uuid.uuid4()), "type": type_, "schema_version": 1, "occurred_at": at.isoformat(),
-                "source": source, "subject": subject, "period": PERIOD, "payload": payload, **extra}
+        """An unsigned submission, its personal fields sealed to the subject's data key as every producer must."""
+        return sealed({"event_id": str(uuid.uuid4()), "type": type_, "schema_version": 1,
+                       "occurred_at": at.isoformat(), "source": source, "subject": subject, "period": PERIOD,
+                       "payload": payload, **extra}, self.data_key)
 
     def registrations(self) -> list[dict[str, Any]]:
         admin = self.stack.admin_key()

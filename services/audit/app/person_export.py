@@ -49,13 +49,6 @@ async def leaf_proof(conn: asyncpg.Connection, leaf: Leaf, checkpoint: StoredChe
     }
 
 
-def _personal(envelope: dict[str, Any]) -> list[tuple[str, Any]]:
-    payload = envelope.get("payload")
-    if not isinstance(payload, dict):
-        return []
-    return [(path, value) for path, value, _put in pdp.personal_values(str(envelope.get("type")), payload)]
-
-
 def _without_others_data(envelope: dict[str, Any]) -> dict[str, Any]:
     """A copy of an envelope about someone else with each of that person's personal values replaced."""
     out = copy.deepcopy(envelope)
@@ -74,7 +67,7 @@ def _source(envelope: dict[str, Any] | None) -> str | None:
 async def _event(conn: asyncpg.Connection, nip: str, leaf: Leaf, envelope: dict[str, Any] | None,
                  checkpoint: StoredCheckpoint) -> dict[str, Any]:
     own = leaf.subject == nip
-    personal = [] if envelope is None else _personal(envelope)
+    personal = [] if envelope is None else pdp.envelope_values(envelope)
     shown = envelope if envelope is None or own else _without_others_data(envelope)
     return {
         "leaf_index": leaf.idx, "event_id": str(leaf.event_id), "topic": leaf.topic, "type": leaf.type,

@@ -21,6 +21,8 @@ from contracts import pdp
 
 #: Shown where a sealed value could not be opened now (it may open later: nothing was destroyed).
 UNAVAILABLE = "tidak dapat dibuka sekarang"
+#: Sealed values per `POST /pdp/open` (services/evidence/adapters/http_pdp.py MAX_VALUES).
+OPEN_AT_ONCE = 2_000
 Opener = Callable[[Sequence[str]], Awaitable[list[str | None]]]
 log = structlog.get_logger()
 
@@ -30,12 +32,14 @@ def evidence_opener(base_url: str, token: str, timeout: float = 10.0) -> Opener:
     root = base_url.rstrip("/")
 
     async def open_values(values: Sequence[str]) -> list[str | None]:
+        opened: list[str | None] = []
         async with httpx.AsyncClient(timeout=timeout) as client:
-            answer = await client.post(f"{root}/pdp/open", content=orjson.dumps({"values": list(values)}),
-                                       headers={"Authorization": f"Bearer {token}"})
-        answer.raise_for_status()
-        opened = answer.json()["values"]
-        return [v if isinstance(v, str) else None for v in opened]
+            for at in range(0, len(values), OPEN_AT_ONCE):  # the evidence service's limit per request
+                answer = await client.post(f"{root}/pdp/open", headers={"Authorization": f"Bearer {token}"},
+                                           content=orjson.dumps({"values": list(values[at:at + OPEN_AT_ONCE])}))
+                answer.raise_for_status()
+                opened += [v if isinstance(v, str) else None for v in answer.json()["values"]]
+        return opened
 
     return open_values
 
@@ -115,3 +119,4 @@ class RevealPersonalData:
         headers.append((b"content-length", str(len(body)).encode()))
         await send({**start, "headers": headers})
         await send({"type": "http.response.body", "body": body, "more_body": False})
+

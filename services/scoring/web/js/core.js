@@ -14,6 +14,8 @@ const TEXT = {
     "What you typed is kept in the form; correct it and send again."],
   no_key: ["Peramban ini belum punya kunci untuk NIP ini.", "This browser has no key for this NIP."],
   no_session: ["Anda belum masuk.", "You are not signed in."],
+  no_data_key: ["Kunci data pegawai tidak dapat diambil; coba lagi sebentar lagi. Teks Anda tetap tersimpan di sini.",
+    "The employee's data key could not be fetched; try again shortly. Your text is kept here."],
   no_webcrypto: ["Peramban ini tidak mendukung tanda tangan Ed25519. Perbarui peramban (Chrome, Edge, Firefox, Safari terbaru).",
     "This browser does not support Ed25519 signatures. Update the browser (recent Chrome, Edge, Firefox, Safari)."],
 };
@@ -163,6 +165,58 @@ export async function signIn(nip) {
   return res;
 }
 
+// --- personal data sealed before signing (UU PDP; ADR 0010, contracts/pdp.py) ------------------------------------
+const utf8 = (text) => new TextEncoder().encode(text);
+const joined = (...parts) => { const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0)); let at = 0;
+  for (const p of parts) { out.set(p, at); at += p.length; } return out; };
+const b64url = (bytes) => b64(bytes).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+let personalFields = null;  // event type → its personal fields (contracts/pdp.py's one list), asked once per page
+const dataKeys = new Map();  // NIP → {public_key, kid}: public, asked once per page
+async function fieldsOf(type) {
+  if (!personalFields) {
+    const res = await api("/api/pdp/fields");
+    if (res.status !== 200) return null;
+    personalFields = res.body;
+  }
+  return personalFields[type] || [];
+}
+async function dataKey(nip) {
+  if (!dataKeys.has(nip)) {
+    const res = await api(`/api/pdp/keys/${encodeURIComponent(nip)}`);
+    if (res.status !== 200) return null;
+    dataKeys.set(nip, res.body);
+  }
+  return dataKeys.get(nip);
+}
+/** contracts/pdp.py `seal`: X25519 with a fresh key, HKDF-SHA256 (salt: both public keys), AES-256-GCM. */
+export async function seal(text, key) {
+  const recipient = Uint8Array.from(atob(key.public_key), (c) => c.charCodeAt(0));
+  const eph = await crypto.subtle.generateKey({ name: "X25519" }, true, ["deriveBits"]);
+  const ephPublic = new Uint8Array(await crypto.subtle.exportKey("raw", eph.publicKey));
+  const theirs = await crypto.subtle.importKey("raw", recipient, { name: "X25519" }, false, []);
+  const shared = await crypto.subtle.deriveBits({ name: "X25519", public: theirs }, eph.privateKey, 256);
+  const hkdf = await crypto.subtle.importKey("raw", shared, "HKDF", false, ["deriveKey"]);
+  const aes = await crypto.subtle.deriveKey({ name: "HKDF", hash: "SHA-256", salt: joined(ephPublic, recipient),
+    info: utf8("objektif-pdp1") }, hkdf, { name: "AES-GCM", length: 256 }, false, ["encrypt"]);
+  const iv = crypto.getRandomValues(new Uint8Array(12));
+  const sealed = new Uint8Array(await crypto.subtle.encrypt({ name: "AES-GCM", iv,
+    additionalData: utf8(`objektif-pdp1|${key.kid}`) }, aes, utf8(text)));
+  return `pdp1:${key.kid}:${b64url(joined(ephPublic, iv, sealed))}`;
+}
+/** The payload with its personal fields sealed to the subject's data key; null when that key cannot be had. A
+ * submission without personal text (a rating, an erasure) asks for no key. */
+async function sealed(type, subject, payload) {
+  const fields = await fieldsOf(type);
+  if (fields === null) return null;
+  const open = fields.filter((f) => typeof payload[f] === "string" && !payload[f].startsWith("pdp1:"));
+  if (!open.length) return payload;
+  const key = await dataKey(subject);
+  if (!key) return null;
+  const out = { ...payload };
+  for (const f of open) out[f] = await seal(out[f], key);
+  return out;
+}
+
 // --- signed submissions -------------------------------------------------------------------------------------------
 /** docs/signing.md §2: sorted keys, no whitespace, strings as JSON.stringify writes them (= RFC 8785 here). */
 export function canonical(value) {
@@ -187,6 +241,8 @@ export async function submit(type, subject, payload, opts = {}) {
   const who = await me();
   if (!who) return failure("no_session", t("no_session"));
   if (!opts.period) throw new Error("submit: opts.period is required");
+  payload = await sealed(type, String(subject), payload);  // sealed, then signed: the signature covers the ciphertext
+  if (!payload) return failure("no_data_key", t("no_data_key"));
   const envelope = { event_id: crypto.randomUUID(), type, schema_version: opts.schema_version || 1,
     occurred_at: new Date().toISOString(), source: `nip:${who.nip}`, subject: String(subject),
     period: opts.period, payload };
