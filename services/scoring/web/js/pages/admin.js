@@ -1,8 +1,10 @@
 // #/admin (Administrasi, BKPSDM): enrolment codes, who has not enrolled, rating progress per unit (who has not
-// rated whom), closing a period, revoking a lost phone's key, and an appeal's dossier. The registrar key signs the
-// registrations, revocations and period closings on the server; each goes through the evidence gate.
+// rated whom), closing a period, revoking a lost phone's key, an appeal's dossier and erasing personal data (UU PDP,
+// pages/pdp.js). The registrar key signs the registrations, revocations, period closings and erasures on the server;
+// each goes through the evidence gate.
 import { addText, answerBox, api, errorBox, fmtTime, h, keep, route, t } from "../core.js";
 import { problem } from "./tim.js";
+import { erasureSection } from "./pdp.js";
 
 addText({
   ad_title: ["Administrasi", "Administration"], ad_only: ["Halaman ini hanya untuk admin BKPSDM.", "This page is for BKPSDM's administrators only."],
@@ -220,7 +222,8 @@ route("admin", async (main, params, ctx) => {
   const progress = h("section", { class: "card", "aria-labelledby": "ad-progress" });
   const close = h("div", {});
   const dossier = h("div", {});
-  main.replaceChildren(h("h1", {}, t("ad_title")), issue.el, roster, progress, close, revokeSection(), dossier);
+  main.replaceChildren(h("h1", {}, t("ad_title")), issue.el, roster, progress, close, revokeSection(), dossier,
+    erasureSection(problem));
   const [, period] = await Promise.all([rosterSection(roster, issue), progressSection(progress, close, params[0] || "")]);
   dossier.replaceChildren(dossierSection(period));
 });

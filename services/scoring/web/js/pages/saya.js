@@ -2,6 +2,7 @@
 // replies, the objection (filed, examined, decided) and the explanation asked of the employee; every act signed.
 import { addText, answerBox, api, errorBox, fmtTime, h, keep, kv, me, route, submit, t } from "../core.js";
 import { badge, behaviourBlock, evidenceList, objectionState, ratingTable } from "../appraisal.js";
+import { myDataCard } from "./pdp.js";
 
 addText({
   saya_title: ["Penilaian saya", "My appraisal"],
@@ -147,7 +148,8 @@ async function draw(main, nip, period, ctx) {
     const chosen = periods.find((a) => a.period === period) || periods[0];
     if (!chosen) {
       main.replaceChildren(h("h1", {}, t("saya_title")), h("p", { class: "card" }, t("saya_none")),
-        h("p", {}, h("a", { class: "button", href: "#/tugas" }, t("saya_go_tugas"))), unitsList(who) || "");
+        h("p", {}, h("a", { class: "button", href: "#/tugas" }, t("saya_go_tugas"))), unitsList(who) || "",
+        myDataCard(who.nip));
       return;
     }
     nip = who.nip; period = chosen.period;
@@ -170,7 +172,7 @@ async function draw(main, nip, period, ctx) {
     withFlash("objection", objectionCard(who, doc, redraw)),
     periods.length > 1 ? h("section", { class: "card" }, h("h2", {}, t("saya_periods")), h("ul", { class: "plain" },
       periods.map((a) => h("li", {}, h("a", { href: `#/saya/${a.period}` }, a.period), " ", badge(a.predikat))))) : null,
-    unitsList(who)].filter(Boolean));
+    unitsList(who), nip === who.nip ? myDataCard(who.nip) : null].filter(Boolean));
 }
 
 function unitsList(who) {
