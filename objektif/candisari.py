@@ -51,6 +51,7 @@ class Person:
     golongan: str
     penilai: str | None
     indicators: tuple[tuple[str, tuple[Indicator, ...]], ...] = ()  # (RHK title, IKI)
+    jenjang: str | None = None  # a jabatan fungsional's jenjang: its angka kredit (REGULATION.md §5)
 
 
 @dataclass
@@ -171,30 +172,34 @@ def _staff(rng: random.Random) -> list[Person]:
     people: list[Person] = []
     names = iter(rng.sample([f"{a} {b}" for a in _FIRST for b in _LAST], 60))
     serial = iter(range(1, 999))
-    # (unit, leader's jabatan, staff jabatan, staff count); a unit's leader is rated by the leader one level up.
-    plan = (
-        ("kec-candisari", "Camat Candisari", "Analis Pelayanan Publik", 3),
-        ("disdik", "Kepala Dinas Pendidikan", "Pengawas Sekolah", 2),
-        ("sdn-candisari-01", "Kepala Sekolah", "Guru Ahli Pertama", 7),
-        ("dinkes", "Kepala Dinas Kesehatan", "Epidemiolog Kesehatan Ahli Muda", 2),
-        ("pkm-candilama", "Kepala Puskesmas Candilama", "Bidan Terampil", 7),
-        ("dinsos", "Kepala Dinas Sosial", "Penyuluh Sosial Ahli Pertama", 6),
-        ("diskominfo", "Kepala Dinas Kominfo", "Pranata Komputer Ahli Pertama", 5),
+    # (unit, leader's jabatan, staff jabatan with their jenjang in turn, staff count); a unit's leader is rated by
+    # the leader one level up. Staff in a jabatan fungsional carry its jenjang, so their results earn angka kredit.
+    plan: tuple[tuple[str, str, tuple[tuple[str, str | None], ...], int], ...] = (
+        ("kec-candisari", "Camat Candisari", (("Analis Pelayanan Publik", None),), 3),
+        ("disdik", "Kepala Dinas Pendidikan", (("Pengawas Sekolah Ahli Madya", "Ahli Madya"),), 2),
+        ("sdn-candisari-01", "Kepala Sekolah",
+         (("Guru Ahli Pertama", "Ahli Pertama"), ("Guru Ahli Muda", "Ahli Muda")), 7),
+        ("dinkes", "Kepala Dinas Kesehatan", (("Epidemiolog Kesehatan Ahli Muda", "Ahli Muda"),), 2),
+        ("pkm-candilama", "Kepala Puskesmas Candilama", (("Bidan Terampil", "Terampil"), ("Bidan Mahir", "Mahir")), 7),
+        ("dinsos", "Kepala Dinas Sosial", (("Penyuluh Sosial Ahli Pertama", "Ahli Pertama"),), 6),
+        ("diskominfo", "Kepala Dinas Kominfo", (("Pranata Komputer Ahli Pertama", "Ahli Pertama"),), 5),
     )
     parent_leader: dict[str, str] = {}
     sekda = Person(_nip(rng, next(serial)), next(names), "kota-semarang", "kota-semarang.sekda",
                    "Sekretaris Daerah Kota Semarang", "IV/d", None)
     people.append(sekda)
-    for unit, lead_title, staff_title, n in plan:
+    for unit, lead_title, staff_titles, n in plan:
         parent = next(u[3] for u in UNITS if u[0] == unit)
         penilai = parent_leader.get(parent, sekda.nip)
         leader = Person(_nip(rng, next(serial)), next(names), unit, f"{unit}.kepala", lead_title, "IV/b", penilai)
         leader.indicators = _indicators(rng, unit)
         parent_leader[unit] = leader.nip
         people.append(leader)
-        for _ in range(n):
-            p = Person(_nip(rng, next(serial)), next(names), unit, f"{unit}.staf", staff_title,
-                       rng.choice(("III/a", "III/b", "III/c", "III/d")), leader.nip)
+        for i in range(n):
+            k = i % len(staff_titles)  # the jenjang in turn: one position per jenjang
+            title, jenjang = staff_titles[k]
+            p = Person(_nip(rng, next(serial)), next(names), unit, f"{unit}.staf" + (f"-{k + 1}" if k else ""),
+                       title, rng.choice(("III/a", "III/b", "III/c", "III/d")), leader.nip, jenjang=jenjang)
             p.indicators = _indicators(rng, unit)
             people.append(p)
     return people
@@ -232,6 +237,7 @@ def build(seed: int = 2025) -> Dataset:
         add(bkpsdm, "employee.assigned", p.nip, {
             "nip": p.nip, "name": p.name, "unit_id": p.unit_id, "position_id": p.position_id, "jabatan": p.jabatan,
             "pangkat_golongan": p.golongan, "pejabat_penilai_nip": p.penilai, "effective_from": START.isoformat(),
+            **({"jenjang_fungsional": p.jenjang} if p.jenjang else {}),
         }, START)
     for p in people:
         if not p.indicators:

@@ -53,11 +53,30 @@ def print_report(console: Console, admin_dsn: str) -> dict[str, Any]:
         units.add_row(u.get("unit_id", ""), u.get("period", ""), str(u.get("org_predicate") or "—"), counts,
                       f"{curve.get('verdict', '—')}{': ' + problems if problems else ''}")
     console.print(units)
+    print_angka_kredit(console, appraisals)
     print_objections(console, appraisals)
     same = sorted(replay.get("appraisals", []), key=lambda a: (a["nip"], a["period"])) == appraisals
     console.print(f"Read model = pure replay of the evidence: {'ya ✓' if same else 'TIDAK ✗'}"
                   f" ({len(appraisals)} appraisals)")
     return replay
+
+
+def print_angka_kredit(console: Console, appraisals: list[dict[str, Any]]) -> None:
+    """Angka kredit (§5): per jabatan fungsional the credit its predikat earns, and how it was counted."""
+    table = Table(title="Angka kredit jabatan fungsional (§5, PermenPANRB 1/2023)")
+    for col in ("NIP", "Nama", "Jenjang", "Predikat", "Bulan", "Perhitungan", "Angka kredit", "Kebijakan"):
+        table.add_column(col, overflow="fold")
+    for a in appraisals:
+        ak = a.get("angka_kredit")
+        if isinstance(ak, dict):
+            policy = ak.get("policy") or {}
+            table.add_row(a.get("nip", ""), a.get("name") or "", str(ak.get("jenjang")), str(ak.get("predikat")),
+                          str(ak.get("months")), str(ak.get("formula")), str(ak.get("value")),
+                          f"{policy.get('id')} {policy.get('version')}")
+    if table.row_count:
+        console.print(table)
+    else:
+        console.print("Angka kredit (§5): tidak ada jabatan fungsional dengan jenjang")
 
 
 def print_objections(console: Console, appraisals: list[dict[str, Any]]) -> None:

@@ -3,8 +3,9 @@
 Pure: the stored result, the employee-period's events and the viewer in, a JSON-ready document out. Per IKI:
 target, realisation, capaian and every realisation recorded for it, each with its source, times and document
 reference (the one in force marked); the ratings, the Pejabat Penilai's decision with its justification and the
-divergence; the predikat; the delivery and the objection's status. Individual peer and subordinate answers are
-shown to auditors only (§1.4, `access.redact_behaviour`).
+divergence; the predikat; the delivery and the objection's status; for a jabatan fungsional the angka kredit the
+predikat earns, with its months, percentage, koefisien, policy and formula (§5). Individual peer and subordinate
+answers are shown to auditors only (§1.4, `access.redact_behaviour`).
 """
 
 from __future__ import annotations
@@ -249,5 +250,7 @@ def explain(
         "feedback": feedback,
         "feedback_withheld": feedback_hidden,
         "objection": objection_status(events, result),
+        # §5: null for anyone without a jenjang fungsional (and for results stored before angka kredit)
+        "angka_kredit": result.get("angka_kredit"),
         "viewer": {"nip": viewer.nip, "role": viewer.role.value},
     }

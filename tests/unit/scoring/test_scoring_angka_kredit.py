@@ -9,11 +9,11 @@ from decimal import Decimal
 
 import pytest
 from pydantic import ValidationError
-from scoring_events import ATASAN, Stream, iki, rhk
+from scoring_events import ATASAN, NIP_A, Stream, employee, iki, rhk
 
 from contracts import events as ev
 from services.scoring.adapters.policy_files import ANGKA_KREDIT_FILE, POLICY_DIR
-from services.scoring.domain import Policy, appraise, score_stream
+from services.scoring.domain import Policy, appraise, load_policy, score_stream
 from services.scoring.domain.angka_kredit import AngkaKredit, Stretch
 from services.scoring.domain.policy import PolicyError, load_angka_kredit
 
@@ -114,6 +114,21 @@ def test_an_annual_result_counts_twelve_months(policies: Mapping[str, Policy]) -
     assert (credit["months"], credit["value"], credit["formula"]) == (12, "37.50", "12/12 × 100% × 37.5 = 37.50")
 
 
+def test_an_annual_result_derived_from_its_quarters_earns_credit_for_the_derived_predikat(permen: Policy) -> None:
+    # §1.8 worst-period: the annual predikat is the worst quarter's (Butuh Perbaikan), and so is its credit
+    text = (POLICY_DIR / "permenpanrb-6-2022.yaml").read_bytes()
+    worst = load_policy(text.replace(b"annual: own", b"annual: worst-period"))
+    policies = {worst.id: worst.model_copy(update={"angka_kredit": permen.angka_kredit})}
+    quarters = [("2025-Q1", "120", 3), ("2025-Q2", "50", 2), ("2025-Q3", "100", 2), ("2025-Q4", "100", 2)]
+    events = [e for p, c, b in [*quarters, ("2025", "100", 2)] for e in employee(NIP_A, c, b, p)]
+    events = [e.model_copy(update={"payload": {**e.payload, "jenjang_fungsional": "Ahli Muda"}})
+              if e.type == "employee.assigned" else e for e in events]
+    out = {a.period: a.to_json() for a in score_stream(events, policies).appraisals}
+    assert (out["2025"]["predikat"], out["2025"]["predikat_computed"]) == ("Butuh Perbaikan", "Butuh Perbaikan")
+    assert out["2025"]["angka_kredit"]["formula"] == "12/12 × 75% × 25 = 18.75"
+    assert out["2025-Q1"]["angka_kredit"]["value"] == "9.38"  # each quarter keeps its own: 3/12 × 150% × 25
+
+
 def test_without_a_jenjang_a_result_has_no_angka_kredit_and_reads_as_before(policies: Mapping[str, Policy]) -> None:
     result = appraise(stream("Baik").events, policies)
     assert result.angka_kredit is None
@@ -171,3 +186,16 @@ def test_an_assignment_names_a_known_jenjang_or_none_and_old_assignments_stay_va
         is ev.JenjangFungsional.TERAMPIL
     with pytest.raises(ValidationError):
         ev.EmployeeAssigned.model_validate({**base, "jenjang_fungsional": "Ahli Super"})
+
+
+def test_the_demo_gives_its_functional_staff_angka_kredit_and_no_one_else(policies: Mapping[str, Policy]) -> None:
+    from demo_world import demo_events
+
+    out = score_stream(demo_events(), policies).appraisals
+    credited = {a.jabatan: a.angka_kredit for a in out if a.angka_kredit is not None}
+    assert {"Guru Ahli Pertama", "Guru Ahli Muda", "Bidan Terampil", "Bidan Mahir",
+            "Pengawas Sekolah Ahli Madya"} <= set(credited)
+    assert credited["Guru Ahli Muda"].stretches[0].koefisien == Decimal(25)
+    # structural leaders and the kecamatan's pelaksana hold no jenjang: no credit
+    leaders = [a for a in out if a.jabatan and a.jabatan.startswith(("Kepala", "Camat", "Analis"))]
+    assert leaders and all(a.angka_kredit is None for a in leaders)

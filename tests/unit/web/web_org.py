@@ -243,3 +243,12 @@ class MemoryReads:
             }
             for u, p in keys
         ]
+
+
+def with_assignment(events: Sequence[Envelope], nip: str, **fields: Any) -> list[Envelope]:
+    """The events with `nip`'s assignments carrying `fields` besides (a jenjang fungsional, a golongan)."""
+    return [
+        e.model_copy(update={"payload": {**e.payload, **fields}})
+        if e.type == "employee.assigned" and e.subject == nip else e
+        for e in events
+    ]
