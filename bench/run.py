@@ -30,6 +30,7 @@ from bench import baselines, latency, naive, offline
 from bench.drive import Probe, Sampler, probe_now, publish_chunks, wait_settled
 from bench.workload import Workload
 from contracts.canonical import canonical_bytes
+from objektif.sealing import stack_lookup
 from objektif.stack import ENV_DATABASE, ENV_KAFKA, SERVICES, Stack
 
 
@@ -168,7 +169,7 @@ class Run:
         w, admin = self.workload, stack.admin_key()
         self.log(f"setup: {w.employees} employees in {w.units} dinas")
         began = time.perf_counter()
-        for name, submissions in w.setup_phases(admin):
+        for name, submissions in w.setup_phases(admin, stack_lookup(stack)):
             sampler.phase = "setup"
             await publish_chunks(stack.kafka_bootstrap, [[(s["subject"].encode(), _dumps(s)) for s in submissions]])
             await self._settle(stack, name, len(submissions))

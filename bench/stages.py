@@ -28,7 +28,7 @@ import asyncpg
 import orjson
 import psutil
 
-from bench.workload import Workload
+from bench.workload import Workload, nip_of
 from chassis.collector import batch_collection, settle_collector
 from chassis.db import create_pool
 from chassis.kafka import Position
@@ -160,10 +160,12 @@ async def measure(stack: Stack, events: int, batch: int, live_batch: int = 20, l
     admin = stack.admin_key()
     from services.evidence.adapters.pdp_keys import DataKeys, kek_from_text
 
+    data_keys = DataKeys(pools["evidence"], kek_from_text(stack.pdp_kek()))
     intake = Intake(EvidenceStore(pools["evidence"]), initial_state([admin.public_key().public_bytes_raw()]),
-                    clock=utc_now, data_keys=DataKeys(pools["evidence"], kek_from_text(stack.pdp_kek())))
+                    clock=utc_now, data_keys=data_keys)
     offsets: dict[int, int] = {}
-    for _name, submissions in w.setup_phases(admin):
+    public = {nip_of(i): (await data_keys.data_key(nip_of(i))).public_key for i in range(w.employees)}
+    for _name, submissions in w.setup_phases(admin, public.__getitem__):
         values = [(s["subject"].encode(), orjson.dumps(s)) for s in submissions]
         await _through_intake(intake, values, batch, stack.partitions, offsets)
     bulk = [record for chunk in w.bulk(limit=events) for record in chunk]

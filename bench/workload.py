@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -25,6 +25,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from contracts.canonical import canonical_bytes
 from contracts.signing import BatchSignature, b64, batch_message, format_batch_signature, leaf_hash, node_hash
+from objektif.sealing import sealed
 
 PERIOD = "2025-Q3"
 START = datetime(2025, 7, 1, 1, 0, tzinfo=UTC)
@@ -133,8 +134,10 @@ class Workload:
 
     # --- setup phases -------------------------------------------------------------------------------------------
 
-    def setup_phases(self, admin: Ed25519PrivateKey) -> list[tuple[str, list[dict[str, Any]]]]:
-        """What must be decided before the bulk: sources, units top-down, assignments top-down, SKP plans."""
+    def setup_phases(self, admin: Ed25519PrivateKey, data_key: Callable[[str], bytes]
+                     ) -> list[tuple[str, list[dict[str, Any]]]]:
+        """What must be decided before the bulk: sources, units top-down, assignments top-down, SKP plans. Each
+        assignment's personal fields (the name) are sealed to the employee's `data_key` (UU PDP, ADR 0010)."""
         at = START - timedelta(days=1)
 
         def register(source: str, payload: dict[str, Any]) -> dict[str, Any]:
@@ -154,7 +157,7 @@ class Workload:
                           {"unit_id": self.unit(u), "name": f"Dinas {u}", "kind": "dinas",
                            "parent_unit_id": ROOT_UNIT}, START) for u in range(self.units)]
         tiers = (range(1), range(1, self.units + 1), self.staff())
-        assignments = [[self._assignment(i) for i in tier] for tier in tiers]
+        assignments = [[sealed(self._assignment(i), data_key) for i in tier] for tier in tiers]
         plans = [self._plan(i) for i in range(1, self.employees)]
         ekinerja = bench_key(EKINERJA)
         out = [("sources", sources), ("root unit", self._batches(root, ekinerja)),

@@ -15,7 +15,7 @@ from services.scoring.adapters.policy_files import load_default_policies
 from services.scoring.domain import score_stream
 
 
-async def _load(admin_dsn: str) -> tuple[list[dict[str, Any]], list[Envelope]]:
+async def _load(admin_dsn: str, kek: bytes | None) -> tuple[list[dict[str, Any]], list[Envelope]]:
     conn = await asyncpg.connect(admin_dsn)
     try:
         await conn.set_type_codec("jsonb", schema="pg_catalog", encoder=str, decoder=__import__("orjson").loads,
@@ -25,12 +25,27 @@ async def _load(admin_dsn: str) -> tuple[list[dict[str, Any]], list[Envelope]]:
             "SELECT body FROM scoring.events ORDER BY sequence")]
     finally:
         await conn.close()
-    return appraisals, events
+    return (appraisals if kek is None else await opened(admin_dsn, kek, appraisals)), events
 
 
-def print_report(console: Console, admin_dsn: str) -> dict[str, Any]:
-    """Print the appraisals from the read model and the units' curve verdicts; returns the recomputation."""
-    appraisals, events = asyncio.run(_load(admin_dsn))
+async def opened(admin_dsn: str, kek: bytes, document: Any) -> Any:
+    """`document` with its sealed personal values (names, comments; UU PDP, ADR 0010) opened with the operator's
+    key-encryption key, as the read API opens them for those allowed to see them."""
+    from chassis.db import create_pool
+    from services.evidence.adapters.pdp_keys import DataKeys
+    from services.scoring.adapters.pdp_reveal import reveal
+
+    pool = await create_pool(admin_dsn)
+    try:
+        return await reveal(document, DataKeys(pool, kek).open)
+    finally:
+        await pool.close()
+
+
+def print_report(console: Console, admin_dsn: str, kek: bytes | None = None) -> dict[str, Any]:
+    """Print the appraisals from the read model (their personal values opened with `kek`) and the units' curve
+    verdicts; returns the recomputation."""
+    appraisals, events = asyncio.run(_load(admin_dsn, kek))
     replay = score_stream(events, load_default_policies()).to_json()
     table = Table(title="Penilaian kinerja ASN — hasil dari bukti (read model layanan scoring)", show_lines=False)
     for col in ("NIP", "Nama", "Unit", "Capaian per IKI", "Capaian HK", "Rating HK", "Rating perilaku", "Predikat"):

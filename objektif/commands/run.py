@@ -36,6 +36,7 @@ def demo(data_dir: DataDir = DEFAULT_DATA_DIR, database: Database = "objektif", 
     from objektif.pipeline import publish, wait_until_caught_up
     from objektif.report import print_audit, print_report
     from objektif.sealing import stack_lookup
+    from services.evidence.adapters.pdp_keys import kek_from_text
 
     console = Console(width=None if sys.stdout.isatty() else 160)
     _terminate_on_sigterm()
@@ -59,7 +60,7 @@ def demo(data_dir: DataDir = DEFAULT_DATA_DIR, database: Database = "objektif", 
                                                     check=stack.check_services))
             console.print(f"  {name:<32} {len(submissions):>5} dikirim · diterima {done.accepted}"
                           f" · ditolak {done.rejected} · dinilai {done.appraisals} · ledger {done.ledgered}")
-        print_report(console, stack.admin_dsn)
+        print_report(console, stack.admin_dsn, kek_from_text(stack.pdp_kek()))
         if not print_audit(console, stack.admin_dsn, stack.data_dir):
             raise RuntimeError("the audit ledger did not verify or a published result did not replay")
         console.print(f"Selesai dalam {time.monotonic() - started:.1f} s. Data: {data_dir}/ "

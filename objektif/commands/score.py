@@ -19,6 +19,7 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
+from contracts import pdp
 from contracts.envelope import Envelope
 from contracts.registry import UnknownEventType, UnsupportedSchemaVersion, parse_payload
 
@@ -115,8 +116,9 @@ def _print_tables(document: dict[str, Any]) -> None:
         hk, beh = a["rating_hasil_kerja"], a["rating_perilaku"]
         diverged = " (!)" if a["divergence"]["hasil_kerja"] or a["divergence"]["perilaku"] else ""
         held = " (withheld)" if (a["nip"], a["period"]) in withheld else ""
+        name = "(disegel)" if pdp.is_sealed(a["name"]) else a["name"] or "-"  # sealed (UU PDP): no key offline
         table.add_row(
-            a["nip"], a["name"] or "-", a["period"], a["policy"]["id"], _short(hk["used"]),
+            a["nip"], name, a["period"], a["policy"]["id"], _short(hk["used"]),
             _short(beh["used"]) + diverged, str(a["predikat"] or "-") + held, str(a["nilai"] or "-"),
             a["status"],
         )  # fmt: skip

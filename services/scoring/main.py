@@ -203,15 +203,15 @@ def build_app(settings: ScoringSettings) -> FastStream | HttpService:
     # issue 16: what each role works on (tasks, team, feedback, admin progress, closing a period, dossiers)
     audit_token = settings.audit_token.get_secret_value() if settings.audit_token is not None else None
     audit_api = settings.audit_api_url or settings.audit_url
-    dossiers = audit_dossiers(audit_api, audit_token) if audit_api else None
+    opener = (evidence_opener(settings.evidence_url, settings.pdp_token.get_secret_value())
+              if settings.evidence_url and settings.pdp_token is not None else None)
+    dossiers = audit_dossiers(audit_api, audit_token, opener) if audit_api else None
     routes += WorkApi(WorkStore(held.opened_pool), reads, registrar_of(settings), forward, dossiers).routes(web.guarded)
     # UU PDP (ADR 0010): the data keys the pages seal comments to, a person's own copy, an erasure's state
     routes += PdpApi(Upstream(settings.evidence_url, settings.pdp_token.get_secret_value()
                               if settings.pdp_token is not None else None, "evidence"),
                      Upstream(audit_api, audit_token, "audit"), registrar_of(settings), forward).routes(web.guarded)
     # UU PDP (ADR 0010): personal fields in the read API's answers are opened after the route decided who sees them
-    opener = (evidence_opener(settings.evidence_url, settings.pdp_token.get_secret_value())
-              if settings.evidence_url and settings.pdp_token is not None else None)
     return with_http(app, settings.http_port, metrics=metrics, routes=routes,
                      checks=[database_check(lambda: held.pool), broker_check(app)],
                      middleware=[Middleware(RevealPersonalData, opener=opener)])

@@ -9,6 +9,8 @@ service unreachable, no token configured) reads `tidak dapat dibuka sekarang`, n
 
 from __future__ import annotations
 
+import html
+import re
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
@@ -80,6 +82,21 @@ async def reveal(body: Any, opener: Opener | None) -> Any:
         except (httpx.HTTPError, KeyError, ValueError) as exc:
             log.warning("pdp.open_failed", error=str(exc)[:200], values=len(values))
     return _replaced(body, {v: o if o is not None else UNAVAILABLE for v, o in zip(values, opened, strict=True)})
+
+
+#: A sealed value inside text (an HTML page): `pdp1:<kid>:<base64url>` (contracts/pdp.py).
+SEALED_IN_TEXT = re.compile(r"pdp1:[0-9a-f]{16}:[A-Za-z0-9_-]+")
+
+
+async def reveal_in_text(text: str, opener: Opener | None, escape: Callable[[str], str] = html.escape) -> str:
+    """`text` (a page the route decided the viewer may see) with each sealed value replaced by its plaintext,
+    escaped for the page, or by why it cannot be shown; as `reveal` does for JSON."""
+    values = sorted(set(SEALED_IN_TEXT.findall(text)))
+    if not values:
+        return text
+    shown = await reveal(values, opener)
+    table = {v: escape(o) for v, o in zip(values, shown, strict=True)}
+    return SEALED_IN_TEXT.sub(lambda m: table[m.group(0)], text)
 
 
 class RevealPersonalData:

@@ -28,6 +28,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from contracts import pdp
 from contracts.envelope import Envelope
 from contracts.signing import b64, key_id, sign_envelope, unb64, verify_single
 from services.scoring.adapters.people_store import PeopleStore
@@ -189,7 +190,7 @@ class PeopleApi:
             nip = claim.enrolment.nip
             name = ((await self._store.person(nip)) or {}).get("name")
             payload = {"source_id": f"nip:{nip}", "kind": "person", "public_key": b64(public_key), "nip": nip}
-            if name:
+            if name and not pdp.is_sealed(name):  # a sealed name (UU PDP) is not copied: it is the person's own
                 payload["name"] = str(name)[:200]  # the contract's bound: a longer name must not fail enrolment
             status, answer = await self._send(
                 forward, self._registrar_envelope("source.registered", nip, payload, now))

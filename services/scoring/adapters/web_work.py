@@ -26,6 +26,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from contracts.signing import sign_envelope
+from services.scoring.adapters.pdp_reveal import Opener, reveal_in_text
 from services.scoring.adapters.web import DECIDED, Forward, Guard
 from services.scoring.adapters.web_people import REGISTRAR_SOURCE, BadRequest, IntakeUnavailable, NotConfigured
 from services.scoring.adapters.work_store import WorkStore
@@ -241,9 +242,12 @@ async def _object(request: Request, limit: int = 4096) -> dict[str, Any]:
     return body
 
 
-def audit_dossiers(base_url: str, token: str | None, timeout: float = 30.0) -> DossierFetch:
+def audit_dossiers(base_url: str, token: str | None, opener: Opener | None = None,
+                   timeout: float = 30.0) -> DossierFetch:
     """A DossierFetch over the audit service's `GET /dossiers/{nip}/{period}` at `base_url`, sending the
-    auditors' bearer `token` (services/audit/adapters/dossier_web.py)."""
+    auditors' bearer `token` (services/audit/adapters/dossier_web.py). The audit service holds no keys: the
+    page's sealed personal values (names, comments; UU PDP) are opened here with `opener`, for the administrators
+    and auditors this route serves."""
     root = base_url.rstrip("/")
     headers = {"Authorization": f"Bearer {token}"} if token else {}
 
@@ -251,7 +255,11 @@ def audit_dossiers(base_url: str, token: str | None, timeout: float = 30.0) -> D
         async with httpx.AsyncClient(timeout=timeout) as client:
             answer = await client.get(f"{root}/dossiers/{quote(nip, safe='')}/{quote(period, safe='')}",
                                       headers=headers)
-        return answer.status_code, answer.headers.get("content-type", "text/html; charset=utf-8"), answer.content
+        media_type = answer.headers.get("content-type", "text/html; charset=utf-8")
+        content = answer.content
+        if answer.status_code == 200 and media_type.startswith("text/html"):
+            content = (await reveal_in_text(content.decode("utf-8", "replace"), opener)).encode()
+        return answer.status_code, media_type, content
 
     return fetch
 

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 import orjson
 import pytest
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from bench.baselines import Rate
 from bench.drive import Probe
@@ -42,7 +43,8 @@ def test_the_gate_accepts_every_submission_of_the_workload() -> None:
     admin = bench_key("admin")
     state = initial_state([admin.public_key().public_bytes_raw()])
     now = datetime(2025, 10, 1, tzinfo=UTC)
-    raws = [[orjson.dumps(s) for s in subs] for _name, subs in w.setup_phases(admin)]
+    data_key = X25519PrivateKey.generate().public_key().public_bytes_raw()
+    raws = [[orjson.dumps(s) for s in subs] for _name, subs in w.setup_phases(admin, lambda _nip: data_key)]
     raws += [[v for _k, v in chunk] for chunk in w.bulk()]
     raws.append([v for _k, v in w.ratings(200)])
     raws.append([v for _id, _s, (_k, v) in w.live(50, "t")])
