@@ -1,7 +1,8 @@
 """Generate the checked-in JSON Schemas from the pydantic models: `python -m contracts.generate`.
 
 The models are the source; `contracts/schemas/` is what other languages read. tests/contract/test_schemas.py fails
-when the two drift apart.
+when the two drift apart. Besides the envelope and the event payloads: the SIASN `kinerjaPeriodik` record that
+`objektif export siasn` writes (contracts/siasn.py).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import json
 import sys
 from pathlib import Path
 
+from contracts import siasn
 from contracts.envelope import Envelope
 from contracts.registry import CURRENT_VERSION, PAYLOADS
 
@@ -17,7 +19,8 @@ SCHEMA_DIR = Path(__file__).parent / "schemas"
 
 
 def schemas() -> dict[str, str]:
-    """File name → JSON Schema text, for the envelope and every payload type at its current version."""
+    """File name → JSON Schema text, for the envelope, every payload type at its current version and the SIASN
+    record."""
     out = {"envelope.schema.json": Envelope.model_json_schema()}
     for type_, cls in sorted(PAYLOADS.items()):
         schema = cls.model_json_schema()
@@ -25,6 +28,7 @@ def schemas() -> dict[str, str]:
         schema["x-objektif-type"] = type_
         schema["x-objektif-schema-version"] = CURRENT_VERSION[type_]
         out[f"{type_}.v{CURRENT_VERSION[type_]}.schema.json"] = schema
+    out[siasn.SCHEMA_NAME] = siasn.schema()
     return {
         name: json.dumps(schema, indent=2, sort_keys=True, ensure_ascii=False) + "\n" for name, schema in out.items()
     }

@@ -4,7 +4,9 @@ and the AsyncAPI document (issue 5).
 - `token` mints a read-API token (services/scoring/app/access.py) with the secret the scoring service checks:
   `OBJEKTIF_SCORING_TOKEN_SECRET`, else the one the embedded stack made in `<data-dir>/keys/token.secret`.
 - `export` writes a unit's results for a period as CSV or XLSX (NIP, nama, jabatan, rating hasil kerja, rating
-  perilaku, predikat), reading the scoring read model as an auditor would.
+  perilaku, predikat), reading the scoring read model as an auditor would. `export siasn --period P` writes the
+  final results of every unit (or of `--unit`) as SIASN `kinerjaPeriodik` records, JSON (docs/siasn.md), with
+  SIASN's own employee ids from an operator's `--ids` file.
 - `asyncapi` writes contracts/asyncapi.yaml from the three FastStream apps (`--check`: exit 1 on drift).
 """
 
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import sys
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
@@ -39,6 +42,12 @@ class Format(StrEnum):
 
     csv = "csv"
     xlsx = "xlsx"
+
+
+class Target(StrEnum):
+    """Where an export goes, when not to a spreadsheet."""
+
+    siasn = "siasn"
 
 
 def token_secret(data_dir: Path) -> str:
@@ -92,25 +101,80 @@ async def _export_bytes(dsn: str, unit: str, period: str, fmt: Format) -> tuple[
     return data, len(rows)
 
 
+async def _siasn_bytes(dsn: str, unit: str | None, period: str, ids: dict[str, str]) -> tuple[bytes, int, list[str]]:
+    from chassis.db import create_pool
+    from services.scoring.adapters import siasn
+    from services.scoring.adapters.policy_files import load_default_policies
+    from services.scoring.adapters.read_model import ReadModel
+    from services.scoring.app.access import Principal, Role
+    from services.scoring.app.read import ReadService
+
+    pool = await create_pool(dsn)
+    try:
+        service = ReadService(ReadModel(pool), load_default_policies())
+        rows, skipped = await service.siasn_rows(Principal(None, Role.AUDITOR, 0), period, unit)
+    finally:
+        await pool.close()
+    return siasn.to_json(rows, ids), len(rows), [f"{s.nip}: {s.reason}" for s in skipped]
+
+
+def _siasn_ids(path: Path | None) -> dict[str, str]:
+    from services.scoring.adapters.siasn import IdsFileError, read_ids
+
+    if path is None:
+        return {}
+    try:
+        return read_ids(path.read_bytes())
+    except (OSError, IdsFileError) as exc:
+        err.print(f"[red]Berkas id SIASN tidak terbaca[/] / cannot read the SIASN id file {path}: {exc}")
+        raise typer.Exit(2) from exc
+
+
 def export(
-    unit: Annotated[str, typer.Option("--unit", help="the unit id")],
     period: Annotated[str, typer.Option("--period", help="e.g. 2025-Q3")],
-    out: Annotated[Path, typer.Option("--out", help="the file to write")],
+    target: Annotated[
+        Target | None, typer.Argument(help="siasn: SIASN kinerjaPeriodik records (JSON); omit for --format")
+    ] = None,
+    unit: Annotated[str | None, typer.Option("--unit", help="the unit id (siasn: default every unit)")] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="the file to write (siasn: default stdout)")] = None,
     fmt: Annotated[Format, typer.Option("--format", help="csv or xlsx")] = Format.csv,
+    ids: Annotated[
+        Path | None, typer.Option("--ids", help="siasn: NIP→SIASN id file (JSON object, or CSV lines NIP,id)")
+    ] = None,
     data_dir: DataDir = DEFAULT_DATA_DIR,
     database_url: DatabaseUrl = None,
 ) -> None:
-    """Write a unit's results for a period as CSV or XLSX, in the columns e-Kinerja users expect."""
+    """Write a unit's results for a period as CSV or XLSX, in the columns e-Kinerja users expect; or, with
+    `siasn`, the period's final results as SIASN kinerjaPeriodik records (docs/siasn.md)."""
     from services.scoring.app.access import AccessError
+    from services.scoring.app.siasn import Unexportable
 
+    if target is None and (unit is None or out is None):
+        err.print("[red]Kurang opsi[/] / missing options: csv and xlsx need --unit and --out")
+        raise typer.Exit(2)
+    mapping = _siasn_ids(ids) if target is Target.siasn else {}
+    skipped: list[str] = []
     with objektif_database(data_dir, database_url) as dsn:
         try:
-            data, count = asyncio.run(_export_bytes(dsn, unit, period, fmt))
+            if target is Target.siasn:
+                data, count, skipped = asyncio.run(_siasn_bytes(dsn, unit, period, mapping))
+            else:
+                assert unit is not None
+                data, count = asyncio.run(_export_bytes(dsn, unit, period, fmt))
+        except Unexportable as exc:
+            err.print(f"[red]Periode tidak dapat diekspor[/] / period not exportable: {exc}")
+            raise typer.Exit(2) from exc
         except AccessError as exc:
             err.print(f"[red]Tidak ada hasil[/] / nothing to export: {exc}")
             raise typer.Exit(1) from exc
-    out.write_bytes(data)
-    err.print(f"{count} pegawai / employees → {out}")
+    if out is None:
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+    else:
+        out.write_bytes(data)
+    for line in skipped:
+        err.print(f"dilewati / left out {line}", markup=False, highlight=False)
+    err.print(f"{count} pegawai / employees → {out or 'stdout'}")
 
 
 def asyncapi(

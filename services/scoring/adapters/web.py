@@ -4,7 +4,7 @@
     GET  /api/me                                    who the token names, his or her appraisals and appraisees
     GET  /api/appraisals/{nip}/{period}             one appraisal, explained (services/scoring/app/explain.py)
     GET  /api/units/{unit_id}/{period}              a unit's distribution against its curve
-    GET  /api/units/{unit_id}/{period}/export.csv   the unit's results (also .xlsx)
+    GET  /api/units/{unit_id}/{period}/export.csv   the unit's results (also .xlsx; .siasn.json: SIASN records)
     GET  /api/appraisals?as_of=…&period=…&unit=…    results as of a time (auditors)
     POST /api/objections                            an objection signed by the employee, to the intake
     GET  /api/objections?open=true                  objections and their decision deadlines (§2.4; false: all)
@@ -37,6 +37,7 @@ from starlette.staticfiles import StaticFiles
 from contracts import events as ev
 from contracts import topics
 from contracts.envelope import Envelope
+from services.scoring.adapters import siasn
 from services.scoring.adapters.export import to_csv, to_xlsx
 from services.scoring.app.access import (
     AccessError,
@@ -48,6 +49,7 @@ from services.scoring.app.access import (
 )
 from services.scoring.app.people import PeopleError
 from services.scoring.app.read import NotFound, ReadService
+from services.scoring.app.siasn import Unexportable
 
 if TYPE_CHECKING:
     from services.scoring.adapters.sessions import Sessions
@@ -171,8 +173,17 @@ class WebApi:
 
     async def export(self, request: Request, viewer: Principal) -> Response:
         p = request.path_params
-        rows = await self._service.export_rows(viewer, p["unit_id"], p["period"])
         name = f"objektif-{p['unit_id']}-{p['period']}"
+        if p["fmt"] == "siasn.json":  # docs/siasn.md: final results only; pnsDinilaiId needs the CLI's --ids
+            try:
+                found, skipped = await self._service.siasn_rows(viewer, p["period"], p["unit_id"])
+            except Unexportable as exc:
+                return _error(400, "bad_request", str(exc))
+            return Response(siasn.to_json(found), media_type="application/json", headers={
+                "Content-Disposition": f'attachment; filename="{name}.siasn.json"',
+                "X-Objektif-Skipped": str(len(skipped)),
+            })
+        rows = await self._service.export_rows(viewer, p["unit_id"], p["period"])
         if p["fmt"] == "csv":
             return Response(
                 to_csv(rows),
@@ -185,7 +196,7 @@ class WebApi:
                 media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                 headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'},
             )
-        raise NotFound(f"no export format {p['fmt']!r}: csv or xlsx")
+        raise NotFound(f"no export format {p['fmt']!r}: csv, xlsx or siasn.json")
 
     async def as_of(self, request: Request, viewer: Principal) -> Response:
         q = request.query_params

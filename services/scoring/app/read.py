@@ -24,10 +24,11 @@ from services.scoring.app.access import (
     superiors_of,
     visible_members,
 )
+from services.scoring.app.assignments import pejabat_penilai_in_force
 from services.scoring.app.explain import explain
 from services.scoring.app.objections import visible_objections
+from services.scoring.app.siasn import NothingToExport, SiasnRow, Skipped, siasn_rows
 from services.scoring.domain import Policy, score_stream
-from services.scoring.domain.timeline import period_bounds
 
 
 class NotFound(AccessError):
@@ -62,25 +63,6 @@ class ExportRow:
     rating_hasil_kerja: str | None
     rating_perilaku: str | None
     predikat: str | None
-
-
-def pejabat_penilai_in_force(assignments: Sequence[Mapping[str, Any]], period: str) -> dict[str, str | None]:
-    """NIP → Pejabat Penilai at the end of `period`, from `employee.assigned` events in sequence order: the
-    assignment effective latest on or before the period's last day, else the last one recorded (as the scoring
-    core's `assignment_in_force`); superseded assignments do not count."""
-    superseded = {a.get("supersedes") for a in assignments if a.get("supersedes")}
-    end = period_bounds(period)[1]
-    chosen: dict[str, tuple[tuple[bool, str, int], str | None]] = {}
-    for i, a in enumerate(assignments):
-        if a["event_id"] in superseded:
-            continue
-        p = a["payload"]
-        effective = str(p.get("effective_from", ""))
-        in_force = effective[:10] <= end.isoformat()
-        rank = (in_force, effective if in_force else "", i)
-        if a["subject"] not in chosen or rank >= chosen[a["subject"]][0]:
-            chosen[a["subject"]] = (rank, p.get("pejabat_penilai_nip"))
-    return {nip: pp for nip, (_rank, pp) in chosen.items()}
 
 
 class ReadService:
@@ -220,6 +202,16 @@ class ReadService:
             )
             for r in results
         ]
+
+    async def siasn_rows(
+        self, viewer: Principal, period: str, unit_id: str | None = None
+    ) -> tuple[tuple[SiasnRow, ...], tuple[Skipped, ...]]:
+        """The SIASN export: each final periodic result that may leave, and those left out with the reason
+        (services/scoring/app/siasn.py; every unit of the period when `unit_id` is None, auditors only)."""
+        try:
+            return await siasn_rows(self._reads, self._policies, self.chains, viewer, period, unit_id)
+        except NothingToExport as exc:
+            raise NotFound(str(exc)) from exc
 
 
 def _unit_name(events: Sequence[Envelope], unit_id: str) -> str | None:

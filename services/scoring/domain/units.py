@@ -37,6 +37,10 @@ class UnitSummary:
     bias: BiasReport | None
     corrected: tuple[Corrected, ...] | None = None
     issuance: tuple[bool, tuple[Issuance, ...]] | None = None
+    #: (NIP, predikat) of each employee whose predikat is final and issued: corrected when the policy corrects
+    #: leniency (§1.4), only those a block-mode kurva issues (§1.7). What leaves Objektif (the SIASN export); not
+    #: part of the JSON form, which says the same per employee in `corrected` and `predikat_final`
+    final_predikat: tuple[tuple[str, str], ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         """JSON-ready form; `bias_correction` and `corrected` appear only when the policy corrects leniency,
@@ -139,6 +143,11 @@ def _summary(
         bias=bias,
         corrected=corrected,
         issuance=issuance,
+        final_predikat=tuple(
+            sorted(final.items())
+            if issuance is None
+            else ((i.nip, i.predikat_final) for i in issuance[1] if i.predikat_final is not None)
+        ),
     )
 
 
