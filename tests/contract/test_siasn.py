@@ -124,7 +124,7 @@ def test_the_operators_id_file_is_a_json_object_or_csv_lines() -> None:
             siasn.read_ids(bad)
 
 
-def test_a_sealed_name_is_written_neither_in_the_clear_nor_as_ciphertext(
+def test_a_sealed_name_stays_sealed_for_its_reader_to_open_and_the_rest_is_checked(
     validator: jsonschema.Draft202012Validator,
 ) -> None:
     from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
@@ -133,9 +133,13 @@ def test_a_sealed_name_is_written_neither_in_the_clear_nor_as_ciphertext(
     from contracts.events import Rating
     from services.scoring.app.siasn import Rater, SiasnRow
 
-    sealed = pdp.seal("Ibu Kepala", pdp.raw_public(X25519PrivateKey.generate()))
+    key = X25519PrivateKey.generate()
+    sealed = pdp.seal("Ibu Kepala", pdp.raw_public(key))
     rater = Rater("197501012001121002", sealed, "Kepala Sekolah", "IV/a", "SD Negeri 1 Candisari")
     row = SiasnRow("198001012005012003", "2025-Q3", "Baik", Rating.SESUAI, Rating.DI_ATAS, None, rater.nip, rater)
     doc = siasn.record(row, {})
-    assert doc["penilaiNama"] is None and doc["penilaiJabatanNama"] == "Kepala Sekolah"
-    assert not list(validator.iter_errors(doc))
+    assert doc["penilaiNama"] == sealed and "Ibu Kepala" not in orjson.dumps(doc).decode()
+    assert not list(validator.iter_errors({**doc, "penilaiNama": pdp.open_sealed(sealed, key)}))
+    too_long = SiasnRow(row.nip, "2025-Q3", "Baik", Rating.SESUAI, Rating.DI_ATAS, "k" * 65, rater.nip, rater)
+    with pytest.raises(ValueError, match="koefisienId"):  # the stand-in hides no other field's fault
+        siasn.record(too_long, {})

@@ -5,8 +5,10 @@ Codes: the ratings as SIASN's `perilakuDanKinerja` reference (1 Di Atas, 2 Sesua
 predikat as `kuadranKinerjaNilai` 1-5 in REGULATION.md §1.5's order, best first (inferred: no public reference
 table); the quarter as `periodikId` 2 (Triwulanan); the Pejabat Penilai's golongan as SIASN's `golonganPns` id,
 "III/a" → "31" (inferred from the ids SIASN returns). `pnsDinilaiId` is SIASN's own id of the employee: only an
-operator's NIP→id file knows it. A name sealed to its owner's data key (UU PDP, ADR 0010) is not opened here: it
-is written as null. Every record is validated against the contract before it is written.
+operator's NIP→id file knows it. Every record is validated against the contract before it is written. A name
+sealed to its owner's data key (UU PDP, ADR 0010) stays sealed here, as everywhere in the scoring store: the
+reader allowed to see it opens it (the read API's PDP middleware, the CLI with the operator's key); the contract
+is checked with a stand-in for it.
 """
 
 from __future__ import annotations
@@ -48,9 +50,8 @@ def golongan_id(label: str | None) -> str | None:
     return f"{_ROMAN[roman]}{ruang}" if roman == "IV" or ruang <= 4 else None
 
 
-def _clear(value: str | None) -> str | None:
-    """A value as SIASN can take it: a sealed personal value (`pdp1:…`) stays sealed, so it is left out."""
-    return None if value is None or pdp.is_sealed(value) else value
+#: What the contract is checked with in place of a sealed value (opened later, by whoever may read it).
+_SEALED_STAND_IN = "(disegel)"
 
 
 def record(row: SiasnRow, ids: Mapping[str, str]) -> dict[str, Any]:
@@ -71,14 +72,16 @@ def record(row: SiasnRow, ids: Mapping[str, str]) -> dict[str, Any]:
         "kuadranKinerjaNilai": KUADRAN[row.predikat],
         "koefisienId": row.koefisien_id,
         "penilaiNipNrp": row.rater_nip,
-        "penilaiNama": _clear(rater.name) if rater else None,
+        "penilaiNama": rater.name if rater else None,
         "penilaiJabatanNama": rater.jabatan if rater else None,
         "penilaiUnorNama": rater.unit_name if rater else None,
         "penilaiGolongan": golongan_id(rater.golongan) if rater else None,
         # a Pejabat Penilai with a NIP is an ASN; none recorded (the regional head, say) is left to the operator
         "statusPenilai": "ASN" if row.rater_nip else None,
     }
-    return KinerjaPeriodik.model_validate(doc).model_dump(mode="json")
+    sealed = {k: v for k, v in doc.items() if pdp.is_sealed(v)}
+    checked = KinerjaPeriodik.model_validate({**doc, **dict.fromkeys(sealed, _SEALED_STAND_IN)})
+    return {**checked.model_dump(mode="json"), **sealed}
 
 
 def to_json(rows: Sequence[SiasnRow], ids: Mapping[str, str] | None = None) -> bytes:
