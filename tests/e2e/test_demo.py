@@ -2,7 +2,8 @@
 its log checked as an auditor would (issue 19): `objektif audit serve` serves what the demo left behind as a C2SP
 tiled log, and the independent verifier `aics-tlog` checks the served tiles, a demo result's inclusion, a receipt
 downloaded as a c2sp.org/tlog-proof@v1 file (offline), and a copy of the whole log, refusing it with one byte
-flipped. One demo run serves every test of the module."""
+flipped; and its quarter exported with `objektif export siasn` as schema-valid SIASN records (docs/siasn.md). One
+demo run serves every test of the module."""
 
 from __future__ import annotations
 
@@ -20,9 +21,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+import jsonschema
 import orjson
 import pytest
 
+from contracts import siasn as siasn_contract
+from contracts.generate import SCHEMA_DIR
+from objektif import candisari
 from objektif.stack import ENV_DATABASE, Stack, free_port, wait_for_port, with_database
 from services.audit.app.checkpoints import DEFAULT_ORIGIN
 from services.audit.domain.checkpoint import NoteSigner, open_checkpoint
@@ -96,6 +101,44 @@ def test_a_killed_demo_leaves_no_process_behind(data_dir: Path) -> None:
     proc.wait(60)
     time.sleep(1)
     assert leftover_processes(data_dir) == []
+
+
+# --- the demo's results as SIASN takes them (issue 19, docs/siasn.md) ------------------------------------------
+
+
+def test_the_demo_quarter_exports_as_schema_valid_siasn_records_with_the_angka_kredit_koefisien(
+    demo: DemoRun, tmp_path: Path
+) -> None:
+    assert demo.done.returncode == 0, demo.done.stdout[-3000:] + demo.done.stderr[-3000:]
+    assert "Angka kredit jabatan fungsional" in demo.done.stdout  # the demo prints each credit and its formula
+    data = candisari.build()
+    teacher = next(p for p in data.people if p.jabatan == "Guru Ahli Muda")
+    ids = tmp_path / "siasn-ids.csv"
+    ids.write_text(f"nip,pns_id\n{teacher.nip},A8ACA7397AEB3912E040640A040269BB\n", encoding="utf-8")
+    out = tmp_path / "siasn.json"
+    done = subprocess.run([*CLI, "export", "siasn", "--period", candisari.PERIOD, "--ids", str(ids), "--out", str(out),
+                           "--data-dir", str(demo.data_dir), *demo.database_args()],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    records = orjson.loads(out.read_bytes())
+    schema = orjson.loads((SCHEMA_DIR / siasn_contract.SCHEMA_NAME).read_bytes())
+    validator = jsonschema.Draft202012Validator(schema)
+    for record in records:
+        assert not list(validator.iter_errors(record)), record
+    appraised = {p.nip for p in data.people if p.penilai is not None}  # every unit closed its quarter
+    assert {r["nip"] for r in records} == appraised and f"{len(appraised)} pegawai" in done.stderr
+    by_nip = {r["nip"]: r for r in records}
+    assert by_nip[teacher.nip]["pnsDinilaiId"] == "A8ACA7397AEB3912E040640A040269BB"
+    assert by_nip[teacher.nip]["koefisienId"] == "ahli-muda"
+    jenjang = {p.nip: p.jenjang for p in data.people}
+    assert all((r["koefisienId"] is None) == (jenjang[r["nip"]] is None) for r in records)
+    penilai = {p.nip: p for p in data.people}
+    for r in records:
+        rater = penilai[penilai[r["nip"]].penilai or ""]
+        assert (r["penilaiNipNrp"], r["penilaiNama"], r["penilaiJabatanNama"], r["statusPenilai"]) == (
+            rater.nip, rater.name, rater.jabatan, "ASN")
+        assert r["penilaiUnorNama"] == data.units[rater.unit_id]
+        assert (r["bulanMulaiPenilaian"], r["bulanSelesaiPenilaian"], r["periodikId"]) == (7, 9, "2")
 
 
 # --- the demo's log, checked by a verifier nobody here wrote ---------------------------------------------------
