@@ -113,7 +113,7 @@ class EmployeeAssigned(Payload):
 
     TYPE: ClassVar[str] = "employee.assigned"
     nip: Nip
-    name: Text
+    name: PersonalText
     unit_id: Id
     position_id: Id
     jabatan: Text

@@ -54,6 +54,7 @@ _EPHEMERAL, _NONCE, _TAG = 32, 12, 16
 #: *subject's* personal data: the appraised employee's. Tested against the contracts (tests/unit/contracts/
 #: test_pdp_fields.py): a new free-text field cannot be added to a payload without a decision here.
 PERSONAL_FIELDS: Mapping[str, tuple[str, ...]] = {
+    "employee.assigned": ("name",),
     "behaviour.rated": ("feedback",),
     "rating.pejabat_penilai": ("justification",),
     "feedback.given": ("text",),
@@ -67,7 +68,6 @@ PERSONAL_FIELDS: Mapping[str, tuple[str, ...]] = {
 NOT_PERSONAL: Mapping[str, str] = {
     "org.unit.registered.name": "a unit's name",
     "org.position.registered.title": "a position's title",
-    "employee.assigned.name": "the employee's name: kept in the clear in this version (docs/pdp.md, not sealed yet)",
     "employee.assigned.jabatan": "the position's title",
     "skp.planned.ekspektasi": "the unit's expectation, set for the position",
     "source.registered.name": "a source's display name",

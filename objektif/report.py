@@ -15,7 +15,9 @@ from services.scoring.adapters.policy_files import load_default_policies
 from services.scoring.domain import score_stream
 
 
-async def _load(admin_dsn: str, kek: bytes | None) -> tuple[list[dict[str, Any]], list[Envelope]]:
+async def _load(admin_dsn: str, kek: bytes | None
+                ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[Envelope]]:
+    """The read model as stored, the same opened for display (names, comments; `kek`), and the events."""
     conn = await asyncpg.connect(admin_dsn)
     try:
         await conn.set_type_codec("jsonb", schema="pg_catalog", encoder=str, decoder=__import__("orjson").loads,
@@ -25,7 +27,7 @@ async def _load(admin_dsn: str, kek: bytes | None) -> tuple[list[dict[str, Any]]
             "SELECT body FROM scoring.events ORDER BY sequence")]
     finally:
         await conn.close()
-    return (appraisals if kek is None else await opened(admin_dsn, kek, appraisals)), events
+    return appraisals, (appraisals if kek is None else await opened(admin_dsn, kek, appraisals)), events
 
 
 async def opened(admin_dsn: str, kek: bytes, document: Any) -> Any:
@@ -45,7 +47,7 @@ async def opened(admin_dsn: str, kek: bytes, document: Any) -> Any:
 def print_report(console: Console, admin_dsn: str, kek: bytes | None = None) -> dict[str, Any]:
     """Print the appraisals from the read model (their personal values opened with `kek`) and the units' curve
     verdicts; returns the recomputation."""
-    appraisals, events = asyncio.run(_load(admin_dsn, kek))
+    stored, appraisals, events = asyncio.run(_load(admin_dsn, kek))
     replay = score_stream(events, load_default_policies()).to_json()
     table = Table(title="Penilaian kinerja ASN — hasil dari bukti (read model layanan scoring)", show_lines=False)
     for col in ("NIP", "Nama", "Unit", "Capaian per IKI", "Capaian HK", "Rating HK", "Rating perilaku", "Predikat"):
@@ -70,7 +72,7 @@ def print_report(console: Console, admin_dsn: str, kek: bytes | None = None) -> 
     console.print(units)
     print_angka_kredit(console, appraisals)
     print_objections(console, appraisals)
-    same = sorted(replay.get("appraisals", []), key=lambda a: (a["nip"], a["period"])) == appraisals
+    same = sorted(replay.get("appraisals", []), key=lambda a: (a["nip"], a["period"])) == stored  # both sealed
     console.print(f"Read model = pure replay of the evidence: {'ya ✓' if same else 'TIDAK ✗'}"
                   f" ({len(appraisals)} appraisals)")
     return replay

@@ -43,17 +43,24 @@ def _nip(nip: str) -> str:
     return nip
 
 
-def _kek(data_dir: Path) -> bytes:
+def kek_of(data_dir: Path) -> bytes | None:
+    """The operator's key-encryption key (ADR 0010): `OBJEKTIF_EVIDENCE_PDP_KEK`, else the data directory's; None
+    when neither is there (then personal values stay sealed)."""
     from services.evidence.adapters.pdp_keys import kek_from_text
 
     if os.environ.get(ENV_KEK):
         return kek_from_text(os.environ[ENV_KEK])
     path = data_dir.resolve() / "keys" / "pdp.kek"
-    if not path.exists():
+    return kek_from_text(path.read_text()) if path.exists() else None
+
+
+def _kek(data_dir: Path) -> bytes:
+    kek = kek_of(data_dir)
+    if kek is None:
         err.print(f"[red]Tidak ada kunci PDP[/] / no PDP key-encryption key: set {ENV_KEK} or use the data "
-                  f"directory the stack ran with ({path} is missing)")
+                  f"directory the stack ran with ({data_dir.resolve() / 'keys' / 'pdp.kek'} is missing)")
         raise typer.Exit(2)
-    return kek_from_text(path.read_text())
+    return kek
 
 
 async def _with_keys(dsn: str, kek: bytes, work: Any) -> Any:

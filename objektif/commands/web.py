@@ -18,7 +18,7 @@ import sys
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -83,9 +83,17 @@ def token(
         raise typer.Exit(2) from exc
 
 
-async def _export_bytes(dsn: str, unit: str, period: str, fmt: Format) -> tuple[bytes, int]:
+def _opener(pool: Any, kek: bytes | None) -> Any:
+    """The sealed personal values' opener (UU PDP, ADR 0010) over the evidence store's keys; None without a KEK."""
+    from services.evidence.adapters.pdp_keys import DataKeys
+
+    return None if kek is None else DataKeys(pool, kek).open
+
+
+async def _export_bytes(dsn: str, unit: str, period: str, fmt: Format, kek: bytes | None) -> tuple[bytes, int]:
     from chassis.db import create_pool
     from services.scoring.adapters.export import to_csv, to_xlsx
+    from services.scoring.adapters.pdp_reveal import reveal_fields
     from services.scoring.adapters.policy_files import load_default_policies
     from services.scoring.adapters.read_model import ReadModel
     from services.scoring.app.access import Principal, Role
@@ -94,16 +102,19 @@ async def _export_bytes(dsn: str, unit: str, period: str, fmt: Format) -> tuple[
     pool = await create_pool(dsn)
     try:
         service = ReadService(ReadModel(pool), load_default_policies())
-        rows = await service.export_rows(Principal(None, Role.AUDITOR, 0), unit, period)
+        rows = await reveal_fields(await service.export_rows(Principal(None, Role.AUDITOR, 0), unit, period),
+                                   "nama", _opener(pool, kek))
     finally:
         await pool.close()
     data = to_csv(rows) if fmt is Format.csv else to_xlsx(rows, f"{unit} {period}")
     return data, len(rows)
 
 
-async def _siasn_bytes(dsn: str, unit: str | None, period: str, ids: dict[str, str]) -> tuple[bytes, int, list[str]]:
+async def _siasn_bytes(dsn: str, unit: str | None, period: str, ids: dict[str, str], kek: bytes | None
+                       ) -> tuple[bytes, int, list[str]]:
     from chassis.db import create_pool
     from services.scoring.adapters import siasn
+    from services.scoring.adapters.pdp_reveal import json_escaped, reveal_in_text
     from services.scoring.adapters.policy_files import load_default_policies
     from services.scoring.adapters.read_model import ReadModel
     from services.scoring.app.access import Principal, Role
@@ -113,9 +124,10 @@ async def _siasn_bytes(dsn: str, unit: str | None, period: str, ids: dict[str, s
     try:
         service = ReadService(ReadModel(pool), load_default_policies())
         rows, skipped = await service.siasn_rows(Principal(None, Role.AUDITOR, 0), period, unit)
+        text = await reveal_in_text(siasn.to_json(rows, ids).decode(), _opener(pool, kek), json_escaped)
     finally:
         await pool.close()
-    return siasn.to_json(rows, ids), len(rows), [f"{s.nip}: {s.reason}" for s in skipped]
+    return text.encode(), len(rows), [f"{s.nip}: {s.reason}" for s in skipped]
 
 
 def _siasn_ids(path: Path | None) -> dict[str, str]:
@@ -146,6 +158,7 @@ def export(
 ) -> None:
     """Write a unit's results for a period as CSV or XLSX, in the columns e-Kinerja users expect; or, with
     `siasn`, the period's final results as SIASN kinerjaPeriodik records (docs/siasn.md)."""
+    from objektif.commands.pdp import kek_of
     from services.scoring.app.access import AccessError
     from services.scoring.app.siasn import Unexportable
 
@@ -153,14 +166,18 @@ def export(
         err.print("[red]Kurang opsi[/] / missing options: csv and xlsx need --unit and --out")
         raise typer.Exit(2)
     mapping = _siasn_ids(ids) if target is Target.siasn else {}
+    if kek_of(data_dir) is None:
+        err.print("Nama disegel (UU PDP) dan tidak dapat dibuka tanpa kunci operator / names are sealed and read "
+                  "'tidak dapat dibuka sekarang' without the operator's key: give --data-dir of the stack or "
+                  "OBJEKTIF_EVIDENCE_PDP_KEK")
     skipped: list[str] = []
     with objektif_database(data_dir, database_url) as dsn:
         try:
             if target is Target.siasn:
-                data, count, skipped = asyncio.run(_siasn_bytes(dsn, unit, period, mapping))
+                data, count, skipped = asyncio.run(_siasn_bytes(dsn, unit, period, mapping, kek_of(data_dir)))
             else:
                 assert unit is not None
-                data, count = asyncio.run(_export_bytes(dsn, unit, period, fmt))
+                data, count = asyncio.run(_export_bytes(dsn, unit, period, fmt, kek_of(data_dir)))
         except Unexportable as exc:
             err.print(f"[red]Periode tidak dapat diekspor[/] / period not exportable: {exc}")
             raise typer.Exit(2) from exc

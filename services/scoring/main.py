@@ -197,14 +197,14 @@ def build_app(settings: ScoringSettings) -> FastStream | HttpService:
 
         sessions = Sessions(secret, KeyDirectory(evidence_sources(settings.evidence_url)), utc_now,
                             name_of=name_of)
+    opener = (evidence_opener(settings.evidence_url, settings.pdp_token.get_secret_value())
+              if settings.evidence_url and settings.pdp_token is not None else None)
     web = WebApi(reads, secret, lambda raw, topic, key: broker.publish(raw, topic, key=key),
-                 audit_url=settings.audit_url, forward=forward, sessions=sessions)
+                 audit_url=settings.audit_url, forward=forward, sessions=sessions, opener=opener)
     routes = [*web.routes(), *PeopleApi(people, sessions, secret, registrar_of(settings), forward).routes(web.guarded)]
     # issue 16: what each role works on (tasks, team, feedback, admin progress, closing a period, dossiers)
     audit_token = settings.audit_token.get_secret_value() if settings.audit_token is not None else None
     audit_api = settings.audit_api_url or settings.audit_url
-    opener = (evidence_opener(settings.evidence_url, settings.pdp_token.get_secret_value())
-              if settings.evidence_url and settings.pdp_token is not None else None)
     dossiers = audit_dossiers(audit_api, audit_token, opener) if audit_api else None
     routes += WorkApi(WorkStore(held.opened_pool), reads, registrar_of(settings), forward, dossiers).routes(web.guarded)
     # UU PDP (ADR 0010): the data keys the pages seal comments to, a person's own copy, an erasure's state

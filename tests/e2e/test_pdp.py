@@ -19,10 +19,10 @@ from aiokafka import AIOKafkaConsumer
 
 from contracts import pdp, topics
 from contracts.merkle import root_from_inclusion
-from contracts.signing import sign_envelope
+from contracts.signing import sign_batch, sign_envelope
 from objektif.stack import Stack
 from tests.e2e.test_work_api import bearer, ready
-from tests.e2e.world import PERIOD, World, query, wait_for
+from tests.e2e.world import AT, PERIOD, World, query, wait_for
 
 pytestmark = pytest.mark.e2e
 CLI = [sys.executable, "-m", "objektif.cli"]
@@ -85,6 +85,15 @@ async def test_comments_are_readable_then_erased_everywhere_while_the_ledger_and
             f"nip:{signer}"))), headers={"Content-Type": "application/json"})
 
     try:
+        # the employee's name as the departmental system announces it: sealed to his data key like his comments
+        name = f"Guru Rahasia {world.tag}"
+        renamed = sign_batch([world.envelope("employee.assigned", world.employee, {
+            "nip": world.employee, "name": name, "unit_id": world.unit, "position_id": f"{world.unit}.p",
+            "jabatan": "Guru", "pejabat_penilai_nip": world.penilai, "effective_from": AT.isoformat()},
+            world.system)], world.key(world.system))
+        answer = await intake.post("/submissions", content=orjson.dumps(renamed[0]),
+                                   headers={"Content-Type": "application/json"})
+        assert answer.status_code == 202, answer.text
         # the Pejabat Penilai rates with a comment and gives feedback: both sealed to the employee's data key
         rated = await send("behaviour.rated", world.employee, {"rater_nip": world.penilai, "relation": "atasan",
                                                               "value": "loyal", "score": 3, "feedback": comment},
@@ -110,6 +119,12 @@ async def test_comments_are_readable_then_erased_everywhere_while_the_ledger_and
         items = await wait_for(thread, lambda i: bool(i))
         assert items[0]["text"] == note  # opened for the employee, who may read it
 
+        async def shown_name() -> Any:
+            found = await scoring.get(f"/api/appraisals/{world.employee}/{PERIOD}", headers=employee)
+            return found.json().get("result", {}).get("name") if found.status_code == 200 else None
+
+        assert await wait_for(shown_name, lambda n: n == name) == name
+
         # the person's own copy, before erasure: every event of his or her, proofs recomputing the checkpoint
         assert (await cli(stack, "audit", "checkpoint")).returncode == 0
         mine = {str(r["event_id"]) for r in await query(
@@ -132,13 +147,14 @@ async def test_comments_are_readable_then_erased_everywhere_while_the_ledger_and
                            "--override", "perintah uji e2e", "--http", str(intake.base_url))
         assert erased.returncode == 0, erased.stdout + erased.stderr
         report = orjson.loads(erased.stdout)
-        assert {(u["type"], u["field"]) for u in report["unreadable"]} >= {("behaviour.rated", "feedback"),
-                                                                           ("feedback.given", "text")}
+        assert {(u["type"], u["field"]) for u in report["unreadable"]} >= {
+            ("behaviour.rated", "feedback"), ("feedback.given", "text"), ("employee.assigned", "name")}
         items = await wait_for(thread, lambda i: bool(i))
         assert items[0]["text"] == pdp.ERASED
+        assert await shown_name() == pdp.ERASED
 
         texts = await every_table_text(stack) + await every_topic_text(stack)
-        for secret in (comment, note, note + "-polos"):
+        for secret in (comment, note, note + "-polos", name):
             assert secret not in texts, secret
         after = tmp_path / "after.json"
         assert (await cli(stack, "pdp", "export", "--nip", world.employee, "--out", str(after))).returncode == 0

@@ -9,6 +9,7 @@ service unreachable, no token configured) reads `tidak dapat dibuka sekarang`, n
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import re
 from collections.abc import Awaitable, Callable, Sequence
@@ -97,6 +98,17 @@ async def reveal_in_text(text: str, opener: Opener | None, escape: Callable[[str
     shown = await reveal(values, opener)
     table = {v: escape(o) for v, o in zip(values, shown, strict=True)}
     return SEALED_IN_TEXT.sub(lambda m: table[m.group(0)], text)
+
+
+async def reveal_fields(rows: Sequence[Any], field: str, opener: Opener | None) -> list[Any]:
+    """Rows (dataclasses) with their sealed `field` opened, for outputs that are not JSON (CSV, XLSX)."""
+    shown = await reveal([getattr(r, field) for r in rows], opener)
+    return [dataclasses.replace(r, **{field: v}) for r, v in zip(rows, shown, strict=True)]
+
+
+def json_escaped(text: str) -> str:
+    """`text` as it stands inside a JSON string (for `reveal_in_text` over a JSON document's bytes)."""
+    return orjson.dumps(text).decode()[1:-1]
 
 
 class RevealPersonalData:

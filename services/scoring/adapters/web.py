@@ -39,6 +39,7 @@ from contracts import topics
 from contracts.envelope import Envelope
 from services.scoring.adapters import siasn
 from services.scoring.adapters.export import to_csv, to_xlsx
+from services.scoring.adapters.pdp_reveal import Opener, reveal_fields
 from services.scoring.app.access import (
     AccessError,
     Forbidden,
@@ -96,8 +97,10 @@ class WebApi:
         audit_url: str | None = None,
         forward: Forward | None = None,
         sessions: Sessions | None = None,
+        opener: Opener | None = None,
     ) -> None:
         self._service = service
+        self._opener = opener
         self._secret = secret
         self._publish = publish
         self._clock = clock
@@ -183,7 +186,9 @@ class WebApi:
                 "Content-Disposition": f'attachment; filename="{name}.siasn.json"',
                 "X-Objektif-Skipped": str(len(skipped)),
             })
-        rows = await self._service.export_rows(viewer, p["unit_id"], p["period"])
+        # names are sealed (UU PDP): opened here, for the viewer the service just allowed, as JSON answers are
+        rows = await reveal_fields(await self._service.export_rows(viewer, p["unit_id"], p["period"]), "nama",
+                                   self._opener)
         if p["fmt"] == "csv":
             return Response(
                 to_csv(rows),

@@ -125,12 +125,14 @@ def _slot(payload: ev.Payload) -> str | None:
             return "pp30_behaviour"
         case ev.Pp30InnovationRecorded():
             return "pp30_innovation"
-        # structure, keys and derived events: facts of other services, no bearing on a score
+        # structure, keys, erasures (UU PDP: a score never reads personal text) and derived events: facts of other
+        # services, no bearing on a score
         case (
             ev.UnitRegistered()
             | ev.SourceRegistered()
             | ev.SourceKeyRotated()
             | ev.SourceKeyRevoked()
+            | ev.PersonalDataErased()
             | ev.ScoreComputed()
             | ev.SubmissionRejected()
         ):

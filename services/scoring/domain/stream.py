@@ -26,6 +26,9 @@ from services.scoring.domain.units import UnitSummary, summarise_units
 
 _NIP = re.compile(NIP_PATTERN)
 _UNIT_TYPES = frozenset({ev.OrgPredicateSet.TYPE, ev.UnitRegistered.TYPE, ev.PositionRegistered.TYPE})
+#: Facts about a person that no appraisal reads: an erasure (UU PDP, ADR 0010) is dated when it happens, and must
+#: neither open a stream for that year nor change a result.
+_UNROUTED = frozenset({ev.PersonalDataErased.TYPE})
 _POSITION, _ASSIGNED = ev.PositionRegistered.TYPE, ev.EmployeeAssigned.TYPE
 _ADOPTED, _PREDICATE = ev.PolicyAdopted.TYPE, ev.OrgPredicateSet.TYPE
 
@@ -76,7 +79,7 @@ def route(events: Iterable[Envelope]) -> tuple[dict[tuple[str, str], list[Envelo
     other than an assignment. It also receives the employee's assignments up to the period's end (the position
     held then); policy adoptions for its period addressed to "*" or to the employee's unit; and, for a unit's
     leader, the leader position's registration and the unit's predicate for the period (§1.3)."""
-    ordered = route_order(events)
+    ordered = [e for e in route_order(events) if e.type not in _UNROUTED]
     nip_subject: dict[str, bool] = {}  # subject -> whether it is a NIP (the regex once per subject)
     employee: list[bool] = []  # whether each event is an employee fact (NIP subject, not a unit-level type)
     keys: set[tuple[str, str]] = set()

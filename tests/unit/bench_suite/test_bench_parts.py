@@ -14,6 +14,7 @@ from bench.drive import Probe
 from bench.latency import Tracker, percentile
 from bench.report import figures
 from bench.workload import Workload, bench_key, nip_of, sign_batch_fast, sign_single
+from contracts import pdp
 from contracts.envelope import NIP_PATTERN
 from contracts.signing import sign_batch, sign_envelope
 from services.evidence.domain import Accepted, decide_batch_and_evolve, initial_state
@@ -44,6 +45,7 @@ def test_the_gate_accepts_every_submission_of_the_workload() -> None:
     state = initial_state([admin.public_key().public_bytes_raw()])
     now = datetime(2025, 10, 1, tzinfo=UTC)
     data_key = X25519PrivateKey.generate().public_key().public_bytes_raw()
+    sealed_to = {nip_of(i): frozenset({pdp.kid_of(data_key)}) for i in range(w.employees)}  # one key for all
     raws = [[orjson.dumps(s) for s in subs] for _name, subs in w.setup_phases(admin, lambda _nip: data_key)]
     raws += [[v for _k, v in chunk] for chunk in w.bulk()]
     raws.append([v for _k, v in w.ratings(200)])
@@ -51,7 +53,8 @@ def test_the_gate_accepts_every_submission_of_the_workload() -> None:
     raws.append([v for _id, _s, (_k, v) in w.live(50, "b", batched=True)])
     decided = 0
     for batch in raws:
-        decisions, state = decide_batch_and_evolve(batch, state, received_at=now, received_from="test")
+        decisions, state = decide_batch_and_evolve(batch, state, received_at=now, received_from="test",
+                                                   sealed_to=sealed_to)
         assert [d for d in decisions if not isinstance(d, Accepted)] == []
         decided += len(decisions)
     assert decided >= 1200 + 2 * w.employees

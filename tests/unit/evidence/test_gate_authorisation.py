@@ -85,7 +85,8 @@ def test_an_assignment_whose_subject_is_not_its_employee_is_rejected_as_subject_
     world: World,
 ) -> None:
     accepted = world.assign(STAFF2, "puskesmas-a", KAPUS)
-    envelope = world.envelope("employee.assigned", STAFF1, accepted.envelope.payload, source="sys:simpeg")
+    payload = {**accepted.envelope.payload, "name": "Staf Dua"}  # sealed again, to the subject's key (UU PDP)
+    envelope = world.envelope("employee.assigned", STAFF1, payload, source="sys:simpeg")
     assert codes(world.submit(envelope, SIMPEG)) == (Code.SUBJECT_MISMATCH,)
 
 
