@@ -83,7 +83,9 @@ class PeopleWorld(World):
             events.append(self.envelope("employee.assigned", nip, {
                 "nip": nip, "name": self.names[nip], "unit_id": self.unit,
                 "position_id": f"{self.unit}.{jabatan.replace(' ', '-')}",  # the contract refuses spaces
-                "jabatan": jabatan, "pejabat_penilai_nip": penilai, "effective_from": AT.isoformat()}, self.system))
+                "jabatan": jabatan, "pejabat_penilai_nip": penilai, "effective_from": AT.isoformat(),
+                # a guru is a jabatan fungsional: her result earns angka kredit (REGULATION.md §5)
+                **({"jenjang_fungsional": "Ahli Pertama"} if nip == self.employee else {})}, self.system))
         events.append(self.envelope("skp.planned", self.employee, {
             "pejabat_penilai_nip": self.penilai,
             "rhk": [{"rhk_id": "rhk-1", "title": "Meningkatnya partisipasi sekolah", "iki": [{

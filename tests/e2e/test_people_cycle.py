@@ -156,6 +156,10 @@ async def test_raters_rate_berakhlak_in_tugas_and_the_employee_sees_only_the_agg
     doc = await c.appraisal(lambda d: d["result"]["rating_perilaku"].get("multi_rater") == "Sesuai Ekspektasi")
     assert doc["result"]["rating_hasil_kerja"]["evidence"] == "Sesuai Ekspektasi"
     await _predikat_on_her_page(c, "Baik")  # Sesuai × Sesuai, §1.5
+    # §5: a guru Ahli Pertama's quarter at Baik earns 3/12 × 100% × 12.5 = 3.125 → 3.13, and the page says how
+    credit = c.employee.page.get_by_test_id("angka-kredit")
+    await expect(credit.get_by_test_id("angka-kredit-value")).to_have_text("3.13")
+    await expect(credit.get_by_test_id("angka-kredit-formula")).to_have_text("3/12 × 100% × 12.5 = 3.13")
     assert w.names[w.peer] not in await c.employee.page.locator("main").inner_text()  # §1.4: only the aggregate
     await c.check(c.employee, "cycle-saya-rated")
 

@@ -80,6 +80,29 @@ export const PREDIKAT = ["Sangat Baik", "Baik", "Butuh Perbaikan", "Kurang/Misco
 export const badge = (p) => h("span", { class: "badge " + String(p || "").replace(/[^A-Za-z]/g, ""),
   "data-testid": "predikat" }, p || "—");
 
+addText({
+  ak_title: ["Angka kredit (jabatan fungsional)", "Credit points (functional position)"],
+  ak_jenjang: ["Jenjang", "Level"], ak_months: ["Masa dinilai", "Months counted"], ak_months_n: ["{n} bulan", "{n} months"],
+  ak_percentage: ["Persentase dari predikat", "Percentage from the predikat"], ak_koefisien: ["Koefisien tahunan", "Annual coefficient"],
+  ak_value: ["Angka kredit", "Credit points"], ak_how: ["Cara menghitung", "How it is computed"],
+  ak_rule: ["Predikat dikonversi ke angka kredit: Sangat Baik 150%, Baik 100%, Butuh Perbaikan 75%, Kurang/Misconduct 50%, Sangat Kurang 25% dari koefisien tahunan jenjang, sebanding jumlah bulan (PermenPANRB 1/2023, PerBKN 3/2023).",
+    "The predikat converts to credit: Sangat Baik 150%, Baik 100%, Butuh Perbaikan 75%, Kurang/Misconduct 50%, Sangat Kurang 25% of the level's annual coefficient, pro rata by months (PermenPANRB 1/2023, PerBKN 3/2023)."],
+  ak_policy: ["Kebijakan", "Policy"],
+});
+
+/** REGULATION.md §5: the credit a jabatan fungsional earns from this result, and how (null: none). */
+export function angkaKreditCard(ak) {
+  if (!ak) return null;
+  const koef = ak.stretches.map((s) => (ak.stretches.length > 1 ? `${s.jenjang} ${s.koefisien} (${s.from} – ${s.to})` : s.koefisien)).join("; ");
+  return h("section", { class: "card", "data-testid": "angka-kredit" }, h("h2", {}, t("ak_title")),
+    kv([[t("ak_jenjang"), ak.jenjang], [t("ak_months"), t("ak_months_n", { n: ak.months })],
+      [t("ak_percentage"), `${ak.percentage}% (${ak.predikat})`], [t("ak_koefisien"), koef],
+      [t("ak_value"), h("strong", { class: "num", "data-testid": "angka-kredit-value" }, ak.value)]]),
+    h("h3", {}, t("ak_how")), h("p", {}, h("code", { "data-testid": "angka-kredit-formula" }, ak.formula)),
+    h("p", { class: "muted" }, t("ak_rule")),
+    h("p", { class: "muted" }, `${t("ak_policy")}: ${ak.policy.id} ${ak.policy.version}`));
+}
+
 export function ratingTable(r) {
   const hk = r.rating_hasil_kerja || {}, pr = r.rating_perilaku || {};
   return h("table", {}, h("thead", {}, h("tr", {}, h("th", {}, ""), h("th", {}, t("from_evidence")),

@@ -1,7 +1,7 @@
 // #/saya (Penilaian saya) and #/appraisal/<nip>/<P>: the appraisal explained, the dialog kinerja thread with
 // replies, the objection (filed, examined, decided) and the explanation asked of the employee; every act signed.
 import { addText, answerBox, api, errorBox, fmtTime, h, keep, kv, me, route, submit, t } from "../core.js";
-import { badge, behaviourBlock, evidenceList, objectionState, ratingTable } from "../appraisal.js";
+import { angkaKreditCard, badge, behaviourBlock, evidenceList, objectionState, ratingTable } from "../appraisal.js";
 import { myDataCard } from "./pdp.js";
 
 addText({
@@ -137,6 +137,7 @@ function appraisalCards(doc, who) {
       [t("policy"), `${r.policy.id} ${r.policy.version}`]]),
     h("h3", {}, t("predikat")), h("div", { class: "scroll", tabindex: 0 }, ratingTable(r)), divergence,
     doc.objection.final ? h("p", { class: "decision-note" }, t("obj_from_decision")) : null),
+  angkaKreditCard(doc.angka_kredit),
   h("section", { class: "card" }, h("h2", {}, t("iki_title")), ikis),
   h("section", { class: "card" }, behaviourBlock(doc).map((x) => (x && x.tagName === "H3" ? h("h2", {}, x.textContent) : x)))];
 }
