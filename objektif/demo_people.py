@@ -26,7 +26,7 @@ from contracts.signing import sign_batch
 from objektif import candisari
 from objektif.demo import demo_key, phases
 from objektif.pipeline import Progress, publish, wait_until_caught_up
-from objektif.sealing import stack_lookup
+from objektif.sealing import sealed, stack_lookup
 
 BKPSDM_SYSTEM = "ekinerja.bkpsdm.semarang"
 BKPSDM_UNIT = "bkpsdm"
@@ -59,8 +59,10 @@ def _machine_made(envelope: dict[str, Any]) -> bool:
     return type_ not in HUMAN_TYPES and not type_.startswith("objection.")
 
 
-def _bkpsdm_office(data: candisari.Dataset) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """The BKPSDM unit, its position and its administrator's assignment, signed by e-Kinerja as the rest."""
+def _bkpsdm_office(data: candisari.Dataset, data_key: Callable[[str], bytes]
+                   ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The BKPSDM unit, its position and its administrator's assignment (her name sealed to her data key, UU PDP),
+    signed by e-Kinerja as the rest."""
     sekda = next(p for p in data.people if p.penilai is None)
     at = candisari.START.isoformat()
     position = f"{BKPSDM_UNIT}.analis-sdm"
@@ -82,7 +84,8 @@ def _bkpsdm_office(data: candisari.Dataset) -> tuple[list[dict[str, Any]], list[
         "effective_from": at})
     # the unit and its position first, as a phase of their own: the assignment goes to another partition (keyed by
     # NIP), and the gate decides its unit scope only once the unit is known
-    return sign_batch([unit, post], demo_key(BKPSDM_SYSTEM)), sign_batch([assigned], demo_key(BKPSDM_SYSTEM))
+    return (sign_batch([unit, post], demo_key(BKPSDM_SYSTEM)),
+            sign_batch([sealed(assigned, data_key)], demo_key(BKPSDM_SYSTEM)))
 
 
 def open_period(data: candisari.Dataset, admin: Ed25519PrivateKey, data_key: Callable[[str], bytes]
@@ -94,7 +97,7 @@ def open_period(data: candisari.Dataset, admin: Ed25519PrivateKey, data_key: Cal
         if kept:
             out.append(("realisasi (bukti dinas)" if name.startswith("realisasi") else name, kept))
         if name == "penugasan pegawai (tingkat 0)":  # the Sekretaris Daerah, the BKPSDM analyst's Pejabat Penilai
-            office, admin_assigned = _bkpsdm_office(data)
+            office, admin_assigned = _bkpsdm_office(data, data_key)
             out.append(("kantor BKPSDM", office))
             out.append(("analis SDM BKPSDM", admin_assigned))
     return out

@@ -19,7 +19,7 @@ from cloudevents.core.bindings.kafka import KafkaMessage, from_binary_event, to_
 from cloudevents.core.v1.event import CloudEvent
 from confluent_kafka import Consumer, Producer
 
-from contracts import topics
+from contracts import pdp, topics
 from contracts.cloudevents import ENVELOPE_SCHEMA, ce_type
 from contracts.signing import sign_envelope
 from objektif.stack import Stack
@@ -83,7 +83,9 @@ async def as_compared(stack: Stack, world: World, result: dict[str, Any]) -> str
     ids = [str(r["event_id"]) for r in await query(
         stack, "SELECT event_id FROM evidence.events WHERE event_id = ANY($1::uuid[]) ORDER BY pos",
         result["basis_event_ids"])]
-    text = orjson.dumps({k: v for k, v in result.items() if k != "basis_hash"}, option=orjson.OPT_SORT_KEYS).decode()
+    # the name is sealed to each world's own employee's data key (UU PDP): equal only as a sealed value
+    shown = {k: ("<sealed>" if k == "name" and pdp.is_sealed(v) else v) for k, v in result.items() if k != "basis_hash"}
+    text = orjson.dumps(shown, option=orjson.OPT_SORT_KEYS).decode()
     for i, event_id in enumerate(ids):
         text = text.replace(event_id, f"<event {i}>")
     for name in ("employee", "penilai", "peer", "unit", "system", "tag"):
