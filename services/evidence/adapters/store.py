@@ -22,6 +22,7 @@ from contracts.canonical import canonical_bytes
 from contracts.envelope import Envelope
 from services.evidence.adapters.pdp_keys import destroy_in
 from services.evidence.domain import SeenEvent
+from services.evidence.domain.stamp import sequenced
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,7 +108,7 @@ class EvidenceStore:
             stored: list[Envelope] = []
             if fresh:
                 start = await next_positions(conn, "evidence.counters", "events", len(fresh))
-                stored = [e.model_copy(update={"sequence": start + i}) for i, (e, _) in enumerate(fresh)]
+                stored = [sequenced(e, start + i) for i, (e, _) in enumerate(fresh)]
                 await conn.copy_records_to_table(
                     "events",
                     schema_name="evidence",

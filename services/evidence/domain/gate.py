@@ -23,6 +23,7 @@ from services.evidence.domain.authenticate import BatchMemo, authenticate
 from services.evidence.domain.authorise import authorise, supersession
 from services.evidence.domain.parse import Parsed, Unparsed, parse
 from services.evidence.domain.sealing import NO_KEYS, SealedTo, check_sealed, needs_keys
+from services.evidence.domain.stamp import recorded
 from services.evidence.domain.state import IntakeState, SeenEvent, evolve_parsed
 
 #: Default request size limit (also the HTTP intake's). Every event is a leaf of the audit ledger, which is served
@@ -146,7 +147,7 @@ def _decide(
     )
     if reasons:
         return Rejected(envelope.event_id, reasons, raw, received_at, received_from)
-    return Accepted(envelope.model_copy(update={"recorded_at": received_at}), raw, parsed.payload)
+    return Accepted(recorded(envelope, received_at), raw, parsed.payload)
 
 
 def decide(
