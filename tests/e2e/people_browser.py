@@ -14,7 +14,7 @@ import os
 import re
 import urllib.request
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -223,3 +223,30 @@ async def issue(admin: Person, nip: str) -> str:
     code = (await page.get_by_test_id("admin-code").inner_text()).strip()
     assert link.endswith(f"/#/daftar/{code}"), link
     return code
+
+
+async def browsers_with_admin(stack: Any, browser: Browser, world: PeopleWorld, *evidence: dict[str, Any]
+                              ) -> tuple[Browsers, Person]:
+    """The world's structure and `evidence` accepted, the scoring service's pages up, and the world's BKPSDM
+    administrator enrolled in a browser of his own with a code issued straight in the store (the first admin)."""
+    import asyncpg
+
+    from objektif.pipeline import publish
+    from services.scoring.adapters.people_store import issue_code
+    from tests.e2e.world import query_value
+
+    await world.setup()
+    if evidence:
+        await publish(stack.kafka_bootstrap, list(evidence))
+        await wait_for(lambda: world.accepted([e["event_id"] for e in evidence]), lambda n: n == len(evidence))
+    base = f"http://127.0.0.1:{stack.http_ports['scoring']}"
+    await scoring_ready(base)
+    browsers = Browsers(browser, base, screenshot_dir(Path(stack.data_dir)))
+    await wait_for(lambda: query_value(stack, "SELECT count(*) FROM scoring.events WHERE type = 'employee.assigned' "
+                                              "AND subject = $1", world.admin), lambda n: n >= 1)
+    conn = await asyncpg.connect(stack.admin_dsn)
+    try:
+        first = await issue_code(conn, world.admin, grants=["admin"], issued_by="test", now=datetime.now(UTC))
+    finally:
+        await conn.close()
+    return browsers, await enrol(browsers, world.admin, world.names[world.admin], first.code)

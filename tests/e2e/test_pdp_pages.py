@@ -7,41 +7,26 @@ while retention runs and without the confirmation, accepted with both — and th
 from __future__ import annotations
 
 import hashlib
-from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import asyncpg
 import orjson
 import pytest
-import pytest_asyncio
-from playwright.async_api import Browser, async_playwright, expect
+from playwright.async_api import Browser, expect
 
 from contracts import pdp
 from contracts.merkle import root_from_inclusion
 from contracts.signing import sign_envelope
 from objektif.pdp import verify_export
-from objektif.pipeline import publish
 from objektif.stack import Stack
-from services.scoring.adapters.people_store import issue_code
-from tests.e2e.people_browser import CHROMIUM, CHROMIUM_ARGS, Browsers, enrol, fetch_json, issue, scoring_ready, \
-    screenshot_dir
+from tests.e2e.people_browser import browsers_with_admin, enrol, fetch_json, issue
 from tests.e2e.test_people_work_pages import WorkWorld
 from tests.e2e.world import AT, query_value, wait_for
 
 pytestmark = pytest.mark.e2e
 WAIT = 30_000
-
-
-@pytest_asyncio.fixture(loop_scope="session")
-async def browser() -> AsyncIterator[Browser]:
-    async with async_playwright() as p:
-        b = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield b
-        finally:
-            await b.close()
 
 
 def _noted_realisation(world: WorkWorld, note: str) -> dict[str, Any]:
@@ -57,22 +42,9 @@ def _noted_realisation(world: WorkWorld, note: str) -> dict[str, Any]:
 async def test_the_employee_downloads_a_checked_copy_and_the_admin_erases_it_from_the_page(
         stack: Stack, browser: Browser, tmp_path: Path) -> None:
     world = WorkWorld(stack)
-    await world.setup()
     note = f"catatan-pribadi-{world.tag}"
     real = _noted_realisation(world, note)
-    await publish(stack.kafka_bootstrap, [real])
-    await wait_for(lambda: world.accepted([real["event_id"]]), lambda n: n == 1)
-    base = f"http://127.0.0.1:{stack.http_ports['scoring']}"
-    await scoring_ready(base)
-    browsers = Browsers(browser, base, screenshot_dir(Path(stack.data_dir)))
-    await wait_for(lambda: query_value(stack, "SELECT count(*) FROM scoring.events WHERE type = 'employee.assigned' "
-                                              "AND subject = $1", world.admin), lambda n: n >= 1)
-    conn = await asyncpg.connect(stack.admin_dsn)
-    try:
-        first = await issue_code(conn, world.admin, grants=["admin"], issued_by="test", now=datetime.now(UTC))
-    finally:
-        await conn.close()
-    admin = await enrol(browsers, world.admin, world.names[world.admin], first.code)
+    browsers, admin = await browsers_with_admin(stack, browser, world, real)
     await admin.goto("admin")
     code = await issue(admin, world.employee)
     employee = await enrol(browsers, world.employee, world.names[world.employee], code)
@@ -130,8 +102,9 @@ async def test_the_employee_downloads_a_checked_copy_and_the_admin_erases_it_fro
     await expect(page.get_by_test_id("erase-done")).to_be_visible(timeout=WAIT)
     await expect(page.locator("[data-testid=answer]").last).to_have_attribute("data-status", "accepted")
     await browsers.check(admin, "pdp-admin-erased")
-    reason = await query_value(stack, "SELECT convert_from(value, 'UTF8')::jsonb->'payload'->>'reason' FROM evidence.events WHERE "
-                                      "type = 'personal_data.erased' AND subject = $1", world.employee)
+    reason = await query_value(stack, "SELECT convert_from(value, 'UTF8')::jsonb->'payload'->>'reason' FROM "
+                                      "evidence.events WHERE type = 'personal_data.erased' AND subject = $1",
+                               world.employee)
     assert reason == "Permintaan pegawai (uji) (perintah: Putusan uji 1/2026)"
 
     # afterwards her copy reads "dihapus (UU PDP)" where the note was, and the note is nowhere in it

@@ -3,17 +3,13 @@ browser-held key, every act signed in the browser and decided by the evidence ga
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-import pytest_asyncio
-from playwright.async_api import Browser, async_playwright
+from playwright.async_api import Browser
 
 from objektif.stack import Stack
 from tests.e2e.people_browser import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
     Browsers,
     scoring_ready,
     screenshot_dir,
@@ -21,16 +17,6 @@ from tests.e2e.people_browser import (
 )
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest_asyncio.fixture(loop_scope="session")
-async def browser() -> AsyncIterator[Browser]:
-    async with async_playwright() as p:
-        b = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield b
-        finally:
-            await b.close()
 
 
 async def test_axe_core_finds_what_a_screen_reader_user_would_miss_and_nothing_on_the_sign_in_page(

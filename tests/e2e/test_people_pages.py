@@ -5,20 +5,18 @@ axe-core runs on each page, with screenshots at 360 and 1280 px."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import asyncpg
 import pytest
-import pytest_asyncio
-from playwright.async_api import Browser, async_playwright, expect
+from playwright.async_api import Browser, expect
 
 from contracts.signing import sign_batch
 from objektif.stack import Stack
 from services.scoring.adapters.people_store import issue_code
-from tests.e2e.people_browser import CHROMIUM, CHROMIUM_ARGS, Browsers, PeopleWorld, scoring_ready, screenshot_dir
+from tests.e2e.people_browser import Browsers, PeopleWorld, scoring_ready, screenshot_dir
 from tests.e2e.world import query_value, wait_for
 
 pytestmark = pytest.mark.e2e
@@ -36,16 +34,6 @@ class PagesWorld(PeopleWorld):
             if e["type"] == "employee.assigned":
                 e["payload"]["position_id"] = e["payload"]["position_id"].replace(" ", "-")
         return sign_batch([{k: v for k, v in e.items() if k != "signature"} for e in events], self.key(self.system))
-
-
-@pytest_asyncio.fixture(loop_scope="session")
-async def browser() -> AsyncIterator[Browser]:
-    async with async_playwright() as p:
-        b = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield b
-        finally:
-            await b.close()
 
 
 async def test_an_employee_enrols_by_link_rates_herself_and_signs_in_again_with_the_key_of_her_browser(

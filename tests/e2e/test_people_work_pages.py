@@ -7,33 +7,23 @@ runs on each page state, with screenshots at 360 and 1280 px."""
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import pytest
-import pytest_asyncio
-from playwright.async_api import Browser, async_playwright, expect
+from playwright.async_api import Browser, expect
 
 from contracts.signing import sign_batch
-from objektif.pipeline import publish
 from objektif.stack import Stack
-from services.scoring.adapters.people_store import issue_code
 from tests.e2e.people_browser import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
-    Browsers,
     PeopleWorld,
+    browsers_with_admin,
     enrol,
     fetch_json,
     gate_answer,
     issue,
-    scoring_ready,
-    screenshot_dir,
 )
-from tests.e2e.world import PERIOD, query_value, wait_for
+from tests.e2e.world import PERIOD, wait_for
 
 pytestmark = pytest.mark.e2e
 WAIT = 30_000
@@ -51,36 +41,12 @@ class WorkWorld(PeopleWorld):
         return sign_batch([{k: v for k, v in e.items() if k != "signature"} for e in events], self.key(self.system))
 
 
-@pytest_asyncio.fixture(loop_scope="session")
-async def browser() -> AsyncIterator[Browser]:
-    async with async_playwright() as p:
-        b = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield b
-        finally:
-            await b.close()
-
-
 async def test_admin_tim_and_keberatan_pages_walk_the_acts_signed_in_each_browser(
         stack: Stack, browser: Browser) -> None:
     world = WorkWorld(stack)
-    await world.setup()
     real = world.realisation("98")  # APS 98% against 97–99%: the evidence rating is Sesuai Ekspektasi
-    await publish(stack.kafka_bootstrap, [real])
-    await wait_for(lambda: world.accepted([real["event_id"]]), lambda n: n == 1)
-    base = f"http://127.0.0.1:{stack.http_ports['scoring']}"
-    await scoring_ready(base)
-    browsers = Browsers(browser, base, screenshot_dir(Path(stack.data_dir)))
-    await wait_for(lambda: query_value(stack, "SELECT count(*) FROM scoring.events WHERE type = 'employee.assigned' "
-                                              "AND subject = $1", world.admin), lambda n: n >= 1)
-    conn = await asyncpg.connect(stack.admin_dsn)
-    try:
-        first = await issue_code(conn, world.admin, grants=["admin"], issued_by="test", now=datetime.now(UTC))
-    finally:
-        await conn.close()
-
     # --- Administrasi: the admin enrols, issues codes from the page, sees who has not enrolled ---------------
-    admin = await enrol(browsers, world.admin, world.names[world.admin], first.code)
+    browsers, admin = await browsers_with_admin(stack, browser, world, real)
     await admin.goto("admin")
     roster = admin.page.get_by_test_id("roster")
     await roster.wait_for(timeout=WAIT)

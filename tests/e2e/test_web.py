@@ -14,7 +14,6 @@ import os
 import subprocess
 import sys
 import urllib.request
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -25,7 +24,7 @@ import orjson
 import pytest
 import pytest_asyncio
 from openpyxl import load_workbook
-from playwright.async_api import Browser, Page, async_playwright
+from playwright.async_api import Browser, Page
 
 from contracts.signing import b64, sign_batch, sign_envelope
 from objektif import health
@@ -111,16 +110,6 @@ async def _scored(stack: Stack) -> Scene:
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
 async def scene(stack: Stack) -> Scene:
     return await _scored(stack)
-
-
-@pytest_asyncio.fixture(loop_scope="session")
-async def browser() -> AsyncIterator[Browser]:
-    async with async_playwright() as p:
-        b = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield b
-        finally:
-            await b.close()
 
 
 async def logged_in(browser: Browser, scene: Scene, token: str) -> Page:
