@@ -273,11 +273,17 @@ class Stack:
         return env
 
     def spawn(self, name: str) -> subprocess.Popen[bytes]:
-        """Start one service as its own process, logging JSON to `<data_dir>/logs/<name>.log`."""
-        module = SERVICES[name][0]
-        log = (self.data_dir / "logs" / f"{name}.log").open("ab")
+        """Start one service as its own process, logging JSON to `<data_dir>/logs/<name>.log`. `name` may name
+        another instance of a service as `<service>#<instance>` (`evidence#2`): the same settings and consumer
+        group, its own HTTP port and log (scale-out, docs/performance.md)."""
+        service, _, _instance = name.partition("#")
+        module = SERVICES[service][0]
+        env = self.service_env(service)
+        if name != service:
+            env[f"OBJEKTIF_{service.upper()}_HTTP_PORT"] = str(self.http_ports.setdefault(name, free_port()))
+        log = (self.data_dir / "logs" / f"{name.replace('#', '-')}.log").open("ab")
         proc = subprocess.Popen(  # noqa: S603
-            [sys.executable, "-m", module], env={**os.environ, **self.service_env(name)},
+            [sys.executable, "-m", module], env={**os.environ, **env},
             stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, preexec_fn=die_with_parent,
         )
         self._services[name] = proc
@@ -291,7 +297,7 @@ class Stack:
         """Raise if a service process exited."""
         for name, proc in self._services.items():
             if proc.poll() is not None:
-                tail = (self.data_dir / "logs" / f"{name}.log").read_text(errors="replace")[-3000:]
+                tail = (self.data_dir / "logs" / f"{name.replace('#', '-')}.log").read_text(errors="replace")[-3000:]
                 raise StackError(f"service {name} exited with {proc.returncode}; last log lines:\n{tail}")
 
     def stop_service(self, name: str, sig: int = signal.SIGTERM, timeout: float = 15.0) -> None:

@@ -260,7 +260,8 @@ def services_alive(stack: FaultStack) -> None:
     """Raise when a service exited on its own (the harness restarts only what it killed)."""
     gone = stack.exited()
     if gone:
-        tails = {n: (stack.data_dir / "logs" / f"{n}.log").read_text(errors="replace")[-1500:] for n in gone}
+        tails = {n: (stack.data_dir / "logs" / f"{n.replace('#', '-')}.log").read_text(errors="replace")[-1500:]
+                 for n in gone}
         raise AssertionError(f"services exited for good: {gone}\n{tails}")
 
 
