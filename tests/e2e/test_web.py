@@ -187,6 +187,12 @@ async def test_an_employee_sees_her_breakdown_with_evidence_links_a_colleague_ge
     assert await auditor.get_attribute("[data-testid=curve-verdict]", "data-verdict") == "warn"  # 1/1 Baik > 70%
     chart_text = await auditor.inner_text("[data-testid=unit]")
     assert "maks 70%" in chart_text
+    async with auditor.expect_download() as downloading:  # the quarter as SIASN records (docs/siasn.md)
+        await auditor.click("[data-testid=export-siasn]")
+    download = await downloading.value
+    assert download.suggested_filename == f"objektif-{w.unit}-{PERIOD}.siasn.json"
+    siasn = orjson.loads(await asyncio.to_thread(Path(await download.path()).read_bytes))
+    assert isinstance(siasn, list)  # none final yet: the quarter is not closed, and an open result never leaves
     shot = await auditor.screenshot(full_page=True)
     (shots / "web-unit.png").write_bytes(shot)
     assert await grey_variance(browser, shot) > 200, "the screenshot is blank"

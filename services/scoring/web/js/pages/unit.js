@@ -73,7 +73,10 @@ async function renderUnit(main, unitId, period) {
   };
   const exports = who && who.role !== "employee" ? h("p", {}, t("export"), ": ",
     h("button", { type: "button", class: "link", onclick: () => download("csv") }, "CSV"), " ",
-    h("button", { type: "button", class: "link", onclick: () => download("xlsx") }, "XLSX")) : null;
+    h("button", { type: "button", class: "link", onclick: () => download("xlsx") }, "XLSX"),
+    // docs/siasn.md: a quarter's final results as SIASN kinerjaPeriodik records
+    /-Q[1-4]$/.test(period) ? [" ", h("button", { type: "button", class: "link", "data-testid": "export-siasn",
+      onclick: () => download("siasn.json") }, "SIASN (JSON)")] : null) : null;
   const members = u.members.length ? h("table", { "data-testid": "unit-members" }, h("thead", {}, h("tr", {},
     h("th", {}, "NIP"), h("th", {}, t("name")), h("th", {}, t("hasil_kerja")), h("th", {}, t("perilaku")),
     h("th", {}, t("predikat")))), h("tbody", {}, u.members.map((m) => h("tr", {},
