@@ -86,3 +86,28 @@ def verify_export(doc: dict[str, Any]) -> list[str]:
         if root_from_inclusion(leaf, e["leaf_index"], checkpoint["size"], path) != root:
             problems.append(f"{e['event_id']}: inclusion proof does not give the checkpoint root")
     return problems
+
+
+async def opened(admin_dsn: str, kek: bytes, document: Any) -> Any:
+    """`document` with its sealed personal values (names, comments; ADR 0010) opened with the operator's
+    key-encryption key, as the read API opens them for those allowed to see them."""
+    from chassis.db import create_pool
+    from services.scoring.adapters.pdp_reveal import reveal
+
+    pool = await create_pool(admin_dsn)
+    try:
+        return await reveal(document, DataKeys(pool, kek).open)
+    finally:
+        await pool.close()
+
+
+async def opened_page(admin_dsn: str, kek: bytes, page: str) -> str:
+    """An HTML page (the appeal dossier) with its sealed values opened, HTML-escaped, as `opened` does."""
+    from chassis.db import create_pool
+    from services.scoring.adapters.pdp_reveal import reveal_in_text
+
+    pool = await create_pool(admin_dsn)
+    try:
+        return await reveal_in_text(page, DataKeys(pool, kek).open)
+    finally:
+        await pool.close()

@@ -27,21 +27,9 @@ async def _load(admin_dsn: str, kek: bytes | None
             "SELECT body FROM scoring.events ORDER BY sequence")]
     finally:
         await conn.close()
+    from objektif.pdp import opened
+
     return appraisals, (appraisals if kek is None else await opened(admin_dsn, kek, appraisals)), events
-
-
-async def opened(admin_dsn: str, kek: bytes, document: Any) -> Any:
-    """`document` with its sealed personal values (names, comments; UU PDP, ADR 0010) opened with the operator's
-    key-encryption key, as the read API opens them for those allowed to see them."""
-    from chassis.db import create_pool
-    from services.evidence.adapters.pdp_keys import DataKeys
-    from services.scoring.adapters.pdp_reveal import reveal
-
-    pool = await create_pool(admin_dsn)
-    try:
-        return await reveal(document, DataKeys(pool, kek).open)
-    finally:
-        await pool.close()
 
 
 def print_report(console: Console, admin_dsn: str, kek: bytes | None = None) -> dict[str, Any]:

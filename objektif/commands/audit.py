@@ -453,10 +453,17 @@ def dossier(nip: Annotated[str, typer.Option("--nip")], period: Annotated[str, t
                                             vkey=None if signer is None else signer.verifier_key())
         return dossier_app.render_html(gathered)
 
+    from objektif.commands.pdp import kek_of
+    from objektif.pdp import opened_page
+
+    kek = kek_of(data_dir)
     with objektif_database(data_dir, database_url) as dsn:
         page = _run(dsn, use)
+        if kek is not None:  # names and comments are sealed (UU PDP): opened with the operator's key
+            page = asyncio.run(opened_page(dsn, kek, page))
     out_file.write_text(page, encoding="utf-8")
-    out.print(f"Berkas banding / appeal dossier → {out_file}")
+    out.print(f"Berkas banding / appeal dossier → {out_file}" + ("" if kek else
+              " (data pribadi tetap disegel: tanpa kunci operator / personal data left sealed: no operator key)"))
 
 
 def register(root: typer.Typer) -> None:

@@ -213,7 +213,9 @@ async def test_the_service_signs_checkpoints_and_a_receipt_proves_an_event_under
 
     dossier = stack.data_dir / "dossier.html"
     await audit_here(stack, "dossier", "--nip", world.employee, "--period", PERIOD, "--out", str(dossier))
-    assert ids[0] in dossier.read_text(encoding="utf-8")
+    page = dossier.read_text(encoding="utf-8")
+    assert ids[0] in page
+    assert "Guru Uji" in page and "pdp1:" not in page  # sealed names opened with the stack's KEK (UU PDP)
     head = await query_value(stack, "SELECT size FROM audit.head")
     first = await audit_json(stack, "rebuild", "--until", str(head - 1))
     second = await audit_json(stack, "rebuild", "--until", str(head - 1))
