@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from bench import Config, run_bench
+from bench.run import parse_instances
 
 
 def parser() -> argparse.ArgumentParser:
@@ -28,9 +29,21 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--data-dir", type=Path, default=None, help="keep the stack's data and logs here")
     p.add_argument("--profile", type=Path, default=None, help="write py-spy profiles of the services "
                    "(speedscope JSON) for the bulk and one-by-one phases into this directory")
+    p.add_argument("--instances", type=_instances, default=d.instances, help="instances of every service per "
+                   "consumer group: 2, or 1,2 to measure the setup, bulk and one-by-one phases at each count, each "
+                   "on a fresh stack, against the same baselines (6 partitions per topic for all)")
+    p.add_argument("--partitions", type=int, default=d.partitions, help="partitions per topic (default: the "
+                   "stack's, or 6 with more than one instance)")
     p.add_argument("--json", type=Path, default=Path("bench/out/results.json"), help="results file")
     p.add_argument("--plot", type=Path, default=None, help="PNG (default: beside the JSON)")
     return p
+
+
+def _instances(text: str) -> tuple[int, ...]:
+    try:
+        return parse_instances(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -39,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
                     latency_seconds=args.latency_seconds, light_rate=args.light_rate, naive_records=args.naive_records,
                     naive_seconds=args.naive_seconds, baseline_records=args.baseline_records,
                     verify_records=args.verify_records, timeout=args.timeout, data_dir=args.data_dir,
-                    profile_dir=args.profile)
+                    profile_dir=args.profile, instances=args.instances, partitions=args.partitions)
 
     def stop(_signum: int, _frame: object) -> None:
         raise KeyboardInterrupt  # so that the stack's `finally` stops what the run started

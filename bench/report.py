@@ -75,7 +75,27 @@ def summary(results: Mapping[str, Any]) -> str:
                      f" {f.baseline:,.1f}: ratio {f.ratio:.3f} (target ≥ {f.target_ratio})")
     peaks = ", ".join(f"{k} {v:.0f} MB" for k, v in results.get("memory_peak_mb", {}).items())
     lines.append(f"  peak RSS: {peaks}")
+    lines.extend(scale_out_lines(results))
     return "\n".join(lines)
+
+
+def scale_out_lines(results: Mapping[str, Any]) -> list[str]:
+    """The one-vs-more-instances comparison (`scale_out` in the results), if the run made one."""
+    scale = results.get("scale_out")
+    if not scale:
+        return []
+    partitions = scale["rows"][0]["partitions"]
+    out = [f"  scale-out, {partitions} partitions per topic, each count on a fresh stack; CPU µs per submission,"
+           " a service's instances summed:"]
+    for row in scale["rows"]:
+        for phase in ("bulk", "single"):
+            r = row[phase]
+            cpu = " / ".join(f"{v:,.0f}" for v in r["cpu_us_per_submission"].values())
+            names = "/".join("machine" if k == "machine_busy" else k for k in r["cpu_us_per_submission"])
+            ed = f", {r['ratio_to_ed25519']:.3f} of Ed25519" if "ratio_to_ed25519" in r else ""
+            out.append(f"    {row['instances']} per group, {phase:<6} {r['per_second']:>9,.0f} ev/s, "
+                       f"{r['ratio_to_copy_upsert']:.3f} of COPY+upsert{ed}; {names} {cpu}")
+    return out
 
 
 def plot(results: Mapping[str, Any], path: Path) -> None:

@@ -18,7 +18,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+import urllib.request
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -51,6 +52,73 @@ class Config:
     data_dir: Path | None = None
     keep: bool = False
     profile_dir: Path | None = None  # py-spy profiles of each service during the bulk phase
+    #: instances of every service per consumer group. The first count runs every phase as always; each further
+    #: one (`--instances 1,2`) runs the setup, bulk and one-by-one phases again on a fresh stack of its own,
+    #: compared with the same baselines (`scale_out` in the results)
+    instances: tuple[int, ...] = (1,)
+    partitions: int | None = None  # per topic; None: the stack's default, or SCALE_OUT_PARTITIONS when scaling out
+
+
+#: Partitions per topic when any count of `Config.instances` is above one: the same for every count, so that
+#: one instance and two are compared on the same topics (each of two instances then holds three per topic).
+SCALE_OUT_PARTITIONS = 6
+
+#: The processes whose CPU per submission the scale-out comparison reports, and the machine's.
+CPU_COLUMNS = ("evidence", "scoring", "audit", "broker", "postgres", "machine_busy")
+
+
+def parse_instances(text: str) -> tuple[int, ...]:
+    """`--instances`: "1" or "1,2" (counts of instances per consumer group, each at least one, no repeats)."""
+    try:
+        counts = tuple(int(part) for part in text.split(","))
+    except ValueError:
+        raise ValueError(f"--instances: comma-separated whole numbers, like 1,2 (not {text!r})") from None
+    if any(n < 1 for n in counts) or len(set(counts)) != len(counts):
+        raise ValueError(f"--instances: each count at least 1, none twice (not {text!r})")
+    return counts
+
+
+def by_service(per_process: Mapping[str, float]) -> dict[str, float]:
+    """Sum the figures of a service's instances (`scoring`, `scoring#2`) under the service's name; other
+    processes (the broker, PostgreSQL, the machine) as they are."""
+    out: dict[str, float] = {}
+    for name, value in per_process.items():
+        service = name.partition("#")[0]
+        out[service] = out.get(service, 0.0) + value
+    return out
+
+
+def micros_per_submission(cpu_seconds: Mapping[str, float], submissions: int) -> dict[str, float]:
+    """CPU seconds over a phase as microseconds per submission, rounded to one place."""
+    return {k: round(v / submissions * 1e6, 1) if submissions else 0.0 for k, v in cpu_seconds.items()}
+
+
+def processed_total(exposition: str) -> float:
+    """Records an instance consumed and handled so far, all topics (`objektif_events_processed_total` in its
+    Prometheus text)."""
+    total = 0.0
+    for line in exposition.splitlines():
+        if line.startswith("objektif_events_processed_total"):
+            total += float(line.rsplit(" ", 1)[1])
+    return total
+
+
+def scale_out_row(instances: int, partitions: int, bulk: Mapping[str, Any], single: Mapping[str, Any],
+                  copy_upsert_per_second: float, ed25519_per_cpu_second: float) -> dict[str, Any]:
+    """One count's figures: submissions/s end to end, the ratios to the run's COPY+upsert baseline (and, one by
+    one, to Ed25519 on one core, as the headline figures), and CPU µs per submission per service (its instances
+    summed), the broker, PostgreSQL and the machine."""
+    row: dict[str, Any] = {"instances": instances, "partitions": partitions}
+    for phase, measured in (("bulk", bulk), ("single", single)):
+        cpu = {k: measured["cpu_seconds"][k] for k in CPU_COLUMNS if k in measured["cpu_seconds"]}
+        row[phase] = {"submissions": measured["submissions"], "per_second": measured["per_second"],
+                      "ratio_to_copy_upsert": round(measured["per_second"] / copy_upsert_per_second, 4),
+                      "cpu_us_per_submission": micros_per_submission(cpu, measured["submissions"])}
+        if phase == "single":
+            row[phase]["ratio_to_ed25519"] = round(measured["per_second"] / ed25519_per_cpu_second, 4)
+        if "processed_by_instance" in measured:
+            row[phase]["processed_by_instance"] = measured["processed_by_instance"]
+    return row
 
 
 def _machine() -> dict[str, Any]:
@@ -75,6 +143,19 @@ def _infrastructure_pids(stack: Stack) -> dict[str, int]:
     return pids
 
 
+def _processed(stack: Stack) -> dict[str, float]:
+    """Records each service instance has consumed and handled so far (its /metrics)."""
+    out = {}
+    for name in stack._services:
+        port = stack.http_ports.get(name)
+        if port is None:
+            continue
+        with contextlib.suppress(OSError, ValueError), urllib.request.urlopen(
+                f"http://127.0.0.1:{port}/metrics", timeout=5) as response:
+            out[name] = processed_total(response.read().decode())
+    return out
+
+
 def _cpu(sampler: Sampler, stack: Stack) -> dict[str, float]:
     """CPU seconds so far per service, the broker, PostgreSQL (server and its children) and the whole machine."""
     out = sampler.cpu_seconds()
@@ -82,7 +163,11 @@ def _cpu(sampler: Sampler, stack: Stack) -> dict[str, float]:
     if pg is not None:
         with contextlib.suppress(psutil.Error):
             server = psutil.Process(pg)
-            out["postgres"] = sum(sum(p.cpu_times()[:2]) for p in [server, *server.children(recursive=True)])
+            # the server's own and its reaped children's (a connection that closed mid-phase took its backend's
+            # CPU out of the live children's sum: the phase's figure came out short, even negative), and the
+            # live children's
+            out["postgres"] = sum(server.cpu_times()[:4]) + sum(
+                sum(p.cpu_times()[:2]) for p in server.children(recursive=True))
     t = psutil.cpu_times()
     out["machine_busy"] = t.user + t.system + getattr(t, "nice", 0.0) + getattr(t, "irq", 0.0) + getattr(
         t, "softirq", 0.0)
@@ -100,6 +185,7 @@ class Run:
                                                                           for k, v in asdict(config).items()}}
         self.workload = Workload.for_events(config.events)
         self.decided = 0
+        self.partitions: int | None = config.partitions
 
     # --- phases -------------------------------------------------------------------------------------------------
 
@@ -130,12 +216,15 @@ class Run:
         sampler.phase = name
         profilers = self._profile_start(stack, name) if self.c.profile_dir else []
         before = await probe_now(stack.admin_dsn)  # the pipeline starts deciding while the rest is published
+        scaled = any("#" in name for name in stack._services)
+        processed0 = _processed(stack) if scaled else {}
         cpu0, wall0 = _cpu(sampler, stack), time.perf_counter()
         sent = await publish_chunks(stack.kafka_bootstrap, records)
         publish_seconds = time.perf_counter() - wall0
         del records
         settled = await self._settle(stack, name, sent, before)
         cpu1, cpu_wall = _cpu(sampler, stack), time.perf_counter() - wall0
+        cpu = {k: cpu1[k] - cpu0.get(k, 0.0) for k in cpu1}
         for p in profilers:
             p.send_signal(signal.SIGINT)
             with contextlib.suppress(subprocess.TimeoutExpired):
@@ -146,10 +235,15 @@ class Run:
                "scores": settled.after.scores - settled.before.scores,
                "ledgered": settled.after.ledgered - settled.before.ledgered,
                "seconds": round(settled.seconds, 3), "per_second": round(settled.rate, 1),
-               "cpu_seconds": {k: round(cpu1[k] - cpu0.get(k, 0.0), 2) for k in cpu1},
+               "cpu_seconds": {k: round(v, 2) for k, v in by_service(cpu).items()},
                "cpu_wall_seconds": round(cpu_wall, 2)}
+        if scaled:  # each instance's own, and the records each consumed (both halves of a group at work)
+            out["cpu_seconds_by_instance"] = {k: round(v, 2) for k, v in cpu.items()}
+            processed1 = _processed(stack)
+            out["processed_by_instance"] = {k: round(v - processed0.get(k, 0.0)) for k, v in processed1.items()}
         self.log(f"  {sent} submissions: {out['per_second']:,.0f}/s end to end ({out['scores']} scores,"
-                 f" {out['ledgered']} leaves, {out['seconds']:.1f} s); CPU s {out['cpu_seconds']}")
+                 f" {out['ledgered']} leaves, {out['seconds']:.1f} s); CPU s {out['cpu_seconds']}"
+                 + (" (each service's instances summed)" if scaled else ""))
         return out
 
     def _profile_start(self, stack: Stack, name: str) -> list[subprocess.Popen[bytes]]:
@@ -165,7 +259,8 @@ class Run:
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
         return procs
 
-    async def _pipeline(self, stack: Stack, sampler: Sampler) -> None:
+    async def _loaded(self, stack: Stack, sampler: Sampler, into: dict[str, Any]) -> tuple[Any, Any]:
+        """The setup, then the bulk and one-by-one backlogs; the setup and memory figures go `into`."""
         w, admin = self.workload, stack.admin_key()
         self.log(f"setup: {w.employees} employees in {w.units} dinas")
         began = time.perf_counter()
@@ -173,15 +268,20 @@ class Run:
             sampler.phase = "setup"
             await publish_chunks(stack.kafka_bootstrap, [[(s["subject"].encode(), _dumps(s)) for s in submissions]])
             await self._settle(stack, name, len(submissions))
-        self.results["setup"] = {"employees": w.employees, "units": w.units, "submissions": self.decided,
-                                 "seconds": round(time.perf_counter() - began, 2)}
-        self._rss_after("setup")
+        into["setup"] = {"employees": w.employees, "units": w.units, "submissions": self.decided,
+                         "seconds": round(time.perf_counter() - began, 2)}
+        self._rss_after("setup", into)
         self.log(f"bulk: {self.c.events} batch-signed realisations (batches of {w.batch})")
         bulk = await self._backlog(stack, sampler, "bulk", w.bulk(limit=self.c.events))
-        self._rss_after("bulk")
+        self._rss_after("bulk", into)
         self.log(f"one by one: {self.c.ratings} singly signed behaviour ratings")
         single = await self._backlog(stack, sampler, "single", [w.ratings(self.c.ratings)])
-        self._rss_after("single")
+        self._rss_after("single", into)
+        return bulk, single
+
+    async def _pipeline(self, stack: Stack, sampler: Sampler) -> None:
+        w, admin = self.workload, stack.admin_key()
+        bulk, single = await self._loaded(stack, sampler, self.results)
         sampler.phase = "latency"
         by_rate = []
         for tag, rate in (("lat", self.c.latency_rate), ("light", self.c.light_rate)):
@@ -205,9 +305,9 @@ class Run:
         self.results["latency"] = lat.to_json()
         self.results["latency_samples_ms"] = sorted(round(x, 2) for x in lat.latencies_ms)
 
-    def _rss_after(self, phase: str) -> None:
+    def _rss_after(self, phase: str, into: dict[str, Any] | None = None) -> None:
         rss = {k: round(v / 2**20, 1) for k, v in self.sampler.sample().items()}
-        self.results.setdefault("memory_after_phase", []).append(
+        (self.results if into is None else into).setdefault("memory_after_phase", []).append(
             {"phase": phase, "decided_so_far": self.decided, "rss_mb": rss})
 
     async def _offline(self, stack: Stack) -> None:
@@ -220,24 +320,36 @@ class Run:
         self.results["audit_verify"] = ver.to_json()
         self.log(f"  {self.results['audit_verify']}")
 
-    def execute(self) -> dict[str, Any]:
-        """Start a stack, measure everything, stop the stack; returns the results."""
-        data_dir = self.c.data_dir or Path(tempfile.mkdtemp(prefix="objektif-bench-"))
-        stack = Stack(data_dir.resolve(), database="objektif_bench")
-        started = time.perf_counter()
+    def _stack(self, data_dir: Path) -> Stack:
+        if self.partitions is None:
+            return Stack(data_dir.resolve(), database="objektif_bench")
+        return Stack(data_dir.resolve(), database="objektif_bench", partitions=self.partitions)
+
+    def _spawn(self, stack: Stack, instances: int) -> None:
+        """Every service, `instances` times each in its consumer group (`evidence`, `evidence#2`, …)."""
+        stack.spawn_all()
+        for n in range(2, instances + 1):
+            for service in SERVICES:
+                stack.spawn(f"{service}#{n}")
+        if instances > 1:
+            self.log(f"  {instances} instances of every service per consumer group, {stack.partitions} partitions")
+
+    def _full(self, data_dir: Path, instances: int) -> None:
+        """Every phase on one stack, as the benchmark has always run (with `instances` per group)."""
+        stack = self._stack(data_dir)
         try:
             stack.start_infrastructure()
             asyncio.run(stack.prepare(fresh=True))
             sample = next(self.workload.bulk(limit=self.workload.batch))
             asyncio.run(self._baselines(stack, sum(len(v) for _k, v in sample) // len(sample)))
-            stack.spawn_all()
+            self._spawn(stack, instances)
             self.sampler = Sampler({**{n: p.pid for n, p in stack._services.items()}, **_infrastructure_pids(stack)})
             self.sampler.start()
             try:
                 asyncio.run(self._pipeline(stack, self.sampler))
             finally:
                 self.sampler.stop()
-            for name in SERVICES:
+            for name in list(stack._services):
                 stack.stop_service(name)
             asyncio.run(self._offline(stack))
             self.results["memory_peak_mb"] = {k: round(v / 2**20, 1) for k, v in self.sampler.peak.items()}
@@ -248,8 +360,64 @@ class Run:
                                             for t, rss in self.sampler.timeline[::5]]
         finally:
             stack.stop()
+
+    def _scaled(self, data_dir: Path, instances: int) -> dict[str, Any]:
+        """The setup, bulk and one-by-one phases again on a fresh stack (broker and database) with `instances`
+        per group; returns its figures (the baselines are the first stack's)."""
+        each = "instances of every service" if instances > 1 else "instance of each service"
+        self.log(f"scale-out: a fresh stack, {instances} {each} per consumer group")
+        self.decided = 0
+        into: dict[str, Any] = {}
+        stack = self._stack(data_dir)
+        try:
+            stack.start_infrastructure()
+            asyncio.run(stack.prepare(fresh=True))
+            self._spawn(stack, instances)
+            self.sampler = Sampler({**{n: p.pid for n, p in stack._services.items()}, **_infrastructure_pids(stack)})
+            self.sampler.start()
+            try:
+                into["bulk"], into["single"] = asyncio.run(self._loaded(stack, self.sampler, into))
+            finally:
+                self.sampler.stop()
+            into["memory_peak_mb"] = {k: round(v / 2**20, 1) for k, v in self.sampler.peak.items()}
+        finally:
+            stack.stop()
+        return into
+
+    def execute(self) -> dict[str, Any]:
+        """Start a stack, measure everything, stop the stack; returns the results. With more than one count of
+        instances, then the loaded phases again on a fresh stack for each further count."""
+        counts = self.c.instances
+        scaling = len(counts) > 1 or counts[0] > 1
+        self.partitions = self.c.partitions or (SCALE_OUT_PARTITIONS if scaling else None)
+        if len(counts) > 1 and os.environ.get(ENV_KAFKA):
+            # a fresh database on the same broker would consume the previous count's records again
+            raise ValueError("--instances with several counts needs the embedded broker (a fresh one per count):"
+                             f" unset {ENV_KAFKA}")
+        data_dir = self.c.data_dir or Path(tempfile.mkdtemp(prefix="objektif-bench-"))
+        started = time.perf_counter()
+        others: dict[int, dict[str, Any]] = {}
+        try:
+            if len(counts) == 1:
+                self._full(data_dir, counts[0])
+            else:
+                self._full(data_dir / f"instances-{counts[0]}", counts[0])
+                others = {n: self._scaled(data_dir / f"instances-{n}", n) for n in counts[1:]}
+        finally:
             if self.c.data_dir is None and not self.c.keep:
                 shutil.rmtree(data_dir, ignore_errors=True)
+        if scaling:
+            base = self.results["baselines"]
+            ratios = (base["copy_upsert"]["per_second"], base["ed25519_verify"]["per_cpu_second"])
+            tp = self.results["throughput"]
+            rows = [scale_out_row(counts[0], self.partitions or 0, tp["bulk"], tp["single"], *ratios)]
+            rows += [scale_out_row(n, self.partitions or 0, r["bulk"], r["single"], *ratios)
+                     for n, r in others.items()]
+            self.results["scale_out"] = {
+                "note": "CPU of a service is the sum over its instances; each count on a fresh stack, the "
+                        "baselines measured once, on the first",
+                "rows": rows,
+                "runs": {str(n): r for n, r in others.items()}}  # each further count's phases in full
         self.results["machine"]["load_average_at_end"] = os.getloadavg()
         self.results["wall_seconds"] = round(time.perf_counter() - started, 1)
         return self.results

@@ -20,13 +20,22 @@ def bench(
     ratings: Annotated[int, typer.Option(help="singly signed submissions in the one-by-one phase")] = 3_000,
     latency_seconds: Annotated[float, typer.Option(help="duration of the 1k ev/s latency phase")] = 15.0,
     profile: Annotated[Path | None, typer.Option(help="write py-spy profiles of the services here")] = None,
+    instances: Annotated[str, typer.Option(help="instances of every service per consumer group: 2, or 1,2 for "
+                                           "the bulk and one-by-one phases at each (fresh stacks, 6 partitions)")]
+    = "1",
 ) -> None:
     """Measure baselines and the pipeline in one run on a stack of its own; write JSON and a PNG plot."""
     try:
         from bench import Config, run_bench
+        from bench.run import parse_instances
     except ImportError as exc:  # installed from the wheel, without the repository
         raise typer.BadParameter("the bench package is not importable: run from a repository checkout") from exc
-    config = Config(events=events, ratings=ratings, latency_seconds=latency_seconds, profile_dir=profile)
+    try:
+        counts = parse_instances(instances)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from exc
+    config = Config(events=events, ratings=ratings, latency_seconds=latency_seconds, profile_dir=profile,
+                    instances=counts)
     run_bench(config, json_out, plot_out or json_out.with_suffix(".png"), log=typer.echo)
 
 
