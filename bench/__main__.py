@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from bench import Config, run_bench
-from bench.run import parse_instances
+from bench.scale_out import parse_instances
 
 
 def parser() -> argparse.ArgumentParser:

@@ -27,7 +27,7 @@ def bench(
     """Measure baselines and the pipeline in one run on a stack of its own; write JSON and a PNG plot."""
     try:
         from bench import Config, run_bench
-        from bench.run import parse_instances
+        from bench.scale_out import parse_instances
     except ImportError as exc:  # installed from the wheel, without the repository
         raise typer.BadParameter("the bench package is not importable: run from a repository checkout") from exc
     try:

@@ -7,7 +7,8 @@ import pytest
 
 from bench.__main__ import parser
 from bench.report import scale_out_lines
-from bench.run import Config, by_service, micros_per_submission, parse_instances, processed_total, scale_out_row
+from bench.run import Config
+from bench.scale_out import by_service, micros_per_submission, parse_instances, processed_total, scale_out_row
 
 
 def test_a_services_cpu_is_the_sum_of_its_instances_and_the_rest_is_kept_as_it_is() -> None:
