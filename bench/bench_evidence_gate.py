@@ -15,7 +15,9 @@ from uuid import UUID
 
 import orjson
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
+from contracts import pdp
 from contracts.signing import b64, public_key_bytes, sign_batch, sign_envelope, signing_bytes
 from services.evidence.domain import Accepted, IntakeState, decide, decide_batch, evolve, initial_state
 
@@ -23,6 +25,9 @@ T0 = datetime(2025, 1, 2, tzinfo=UTC)
 NOW = T0 + timedelta(days=30)
 NIP = "198503032010011003"
 ADMIN, SYSTEM = (Ed25519PrivateKey.from_private_bytes(bytes([n]) * 32) for n in (1, 2))
+#: the employee's data key (UU PDP, ADR 0010): the assignment's name is sealed to it, as a producer must
+DATA_KEY = pdp.raw_public(X25519PrivateKey.from_private_bytes(bytes([3]) * 32))
+SEALED_TO = {NIP: frozenset({pdp.kid_of(DATA_KEY)})}
 
 
 def _envelope(n: int, type_: str, subject: str, payload: dict[str, Any], source: str) -> dict[str, Any]:
@@ -112,7 +117,8 @@ def _state() -> IntakeState:
     ]
     for envelope, key in setup:
         decision = decide(
-            orjson.dumps(sign_envelope(envelope, key)), state, received_at=NOW, received_from="b"
+            orjson.dumps(sign_envelope(pdp.seal_payload(envelope, DATA_KEY), key)), state,
+            received_at=NOW, received_from="b", sealed_to=SEALED_TO,
         )
         assert isinstance(decision, Accepted), decision
         state = evolve(state, decision.envelope)
