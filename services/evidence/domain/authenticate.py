@@ -4,7 +4,7 @@ keys")
 Administrator events (source registration, rotation, revocation, policy adoption) verify against the
 configured administrator keys or a registered admin source; everything else against its source's keys. Within
 one call, a signed batch costs one Ed25519 verification; when all its members are in the call, its tree is built
-once and each member's audit path compared with it (`services.evidence.domain.batches.BatchMemo`).
+once and each member's audit path compared with it, as text (`services.evidence.domain.batches.BatchMemo`).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from datetime import datetime
 
 from contracts import events as ev
 from contracts.signing import BATCH_PREFIX, verify_single
-from services.evidence.domain.batches import BatchMemo
+from services.evidence.domain.batches import BatchMemo, Malformed
 from services.evidence.domain.parse import Parsed
 from services.evidence.domain.reasons import Code, reason
 from services.evidence.domain.state import IntakeState, KeyStatus, SourceKey
@@ -59,7 +59,14 @@ def authenticate(
     if not signature:
         return (reason(Code.SIGNATURE_MISSING, path="signature"),)
     batch = parsed.batch
-    if batch is None and signature.startswith(BATCH_PREFIX):
+    root: bytes | None = None
+    if batch is not None:
+        # the audit path is read here, not when screening (BatchMemo.prove); a malformed one is still refused first
+        proved = memo.prove(parsed.leaf, batch)
+        if proved is Malformed.PATH:
+            return (reason(Code.SIGNATURE_INVALID, "malformed batch signature", path="signature"),)
+        root = proved
+    elif signature.startswith(BATCH_PREFIX):
         return (reason(Code.SIGNATURE_INVALID, "malformed batch signature", path="signature"),)
     if admin_signed(parsed.envelope.type, parsed.envelope.source, state):
         keys = _admin_keys(state)
@@ -79,7 +86,6 @@ def authenticate(
             return verify_single(parsed.message, signature, key.public_key)
 
     else:
-        root = memo.root_of(parsed.leaf, batch)
 
         def signed_by(key: SourceKey) -> bool:
             return root is not None and memo.signed(key, root, batch)

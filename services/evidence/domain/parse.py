@@ -21,8 +21,8 @@ from contracts import events as ev
 from contracts.envelope import Envelope
 from contracts.merkle import leaf_hash
 from contracts.registry import SUBMITTABLE, UnknownEventType, UnsupportedSchemaVersion, parse_payload
-from contracts.signing import BATCH_PREFIX, MAX_SAFE_INTEGER, BatchSignature, signing_bytes
-from services.evidence.domain.batches import parse_batch_signature
+from contracts.signing import BATCH_PREFIX, MAX_SAFE_INTEGER, signing_bytes
+from services.evidence.domain.batches import BatchMember, parse_batch_member
 from services.evidence.domain.reasons import Code, reason
 
 #: Deepest nesting a submission may have; the deepest contract (an SKP plan's target) needs 6.
@@ -37,14 +37,15 @@ _SERVER_FIELDS = ("sequence", "recorded_at")
 @dataclass(frozen=True, slots=True)
 class Parsed:
     """A structurally valid submission: its envelope and typed payload, and what authentication reads: the
-    signing bytes and, for a `batch:` signature, its parts (None when malformed) and the member's leaf hash.
+    signing bytes and, for a `batch:` signature, its parts (None when its size, index or signature is malformed;
+    the audit path is read when the member is authenticated: `BatchMemo.prove`) and the member's leaf hash.
     The JSON object itself is not kept: a batch is screened whole before it is decided, and the fewer objects it
     holds meanwhile, the less the garbage collector has to walk."""
 
     envelope: Envelope
     payload: ev.Payload
     message: bytes
-    batch: BatchSignature | None = None
+    batch: BatchMember | None = None
     leaf: bytes = b""
 
 
@@ -172,7 +173,7 @@ def _structure(data: dict[str, Any]) -> Parsed | tuple[ev.RejectionReason, ...]:
     message = signing_bytes(data)
     signature = envelope.signature
     if signature is not None and signature.startswith(BATCH_PREFIX):
-        return Parsed(envelope, payload, message, parse_batch_signature(signature), leaf_hash(message))
+        return Parsed(envelope, payload, message, parse_batch_member(signature), leaf_hash(message))
     return Parsed(envelope, payload, message)
 
 

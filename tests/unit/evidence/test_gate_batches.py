@@ -57,3 +57,50 @@ def test_the_tree_built_from_a_whole_batch_gives_each_member_its_reference_path_
         assert memo.node_hashes == size - 1
         alone = BatchMemo()  # no tree: each member proves itself through its own path
         assert [alone.root_of(leaf, batch) for batch, leaf in members] == [merkle_root(leaves)] * size
+
+
+def _members(size: int, seed: int) -> tuple[list[bytes], list[str]]:
+    rng = random.Random(seed)
+    leaves = [leaf_hash(rng.randbytes(20)) for _ in range(size)]
+    texts = [f"batch:{size}:{i}:{SIGNATURE}:" + base64.b64encode(b"".join(path)).decode()
+             for i, path in enumerate(inclusion_paths(leaves))]
+    return leaves, texts
+
+
+def test_proving_a_member_by_its_path_text_gives_the_root_its_decoded_path_proves() -> None:
+    from services.evidence.domain.batches import parse_batch_member
+
+    for size in (1, 2, 3, 8, 13, 100):
+        leaves, texts = _members(size, size)
+        members = [parse_batch_member(t) for t in texts]
+        assert all(m is not None for m in members)
+        with_tree = BatchMemo.over([(m, leaf) for m, leaf in zip(members, leaves, strict=True) if m])
+        alone = BatchMemo()
+        for member, leaf, text in zip(members, leaves, texts, strict=True):
+            assert member is not None
+            reference = signing.parse_batch_signature(text)
+            assert reference is not None
+            assert with_tree.prove(leaf, member) == alone.prove(leaf, member) == merkle_root(leaves)
+            assert alone.root_of(leaf, reference) == merkle_root(leaves)
+
+
+def test_a_path_that_is_not_the_trees_is_proven_through_itself_or_refused_as_malformed() -> None:
+    from services.evidence.domain.batches import Malformed, parse_batch_member
+
+    leaves, texts = _members(8, 1)
+    members = [parse_batch_member(t) for t in texts]
+    memo = BatchMemo.over([(m, leaf) for m, leaf in zip(members, leaves, strict=True) if m])
+    root = merkle_root(leaves)
+    head, _, path = texts[3].rpartition(":")
+    raw = bytearray(base64.b64decode(path))
+    raw[0] ^= 1
+    tampered = parse_batch_member(f"{head}:{base64.b64encode(bytes(raw)).decode()}")
+    assert tampered is not None
+    assert memo.prove(leaves[3], tampered) not in (root, Malformed.PATH)  # a real path, to another root
+    for bad in (path[:-4], path + "AAA", path[:-1] + "=", "é"):  # not whole hashes / not canonical base64
+        assert signing.parse_batch_signature(f"{head}:{bad}") is None
+        member = parse_batch_member(f"{head}:{bad}")
+        assert member is not None and memo.prove(leaves[3], member) is Malformed.PATH
+    short = parse_batch_member(f"{head}:" + base64.b64encode(bytes(raw[:32])).decode())
+    assert short is not None and memo.prove(leaves[3], short) is None  # whole hashes, wrong length for index 3
+    assert memo.prove(leaves[2], members[3]) != root  # another member's leaf under this path
