@@ -1,6 +1,7 @@
 """Throughput of the evidence gate's pure `decide` on one core, against raw Ed25519 verification (issue 6).
 
-Run: `.venv/bin/python bench/bench_evidence_gate.py [N]`. Reports, asserts nothing. Every submission is a
+Run: `.venv/bin/python bench/bench_evidence_gate.py [N]`. Reports timings (it asserts only that each timed
+decision is an acceptance: tests/unit/bench_suite/test_gate_bench.py runs it). Every submission is a
 valid `realisation.recorded` that the gate accepts, so each one goes through every check.
 """
 

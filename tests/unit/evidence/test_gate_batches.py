@@ -13,12 +13,18 @@ from hypothesis import strategies as st
 from contracts import signing
 from contracts.merkle import inclusion_paths, leaf_hash, merkle_root
 from contracts.signing import BatchSignature
-from services.evidence.domain.batches import BatchMemo, parse_batch_signature
+from services.evidence.domain.batches import BatchMemo, Malformed, parse_batch_member
 
 SIGNATURE = base64.b64encode(bytes(range(64))).decode()
 PATH = base64.b64encode(bytes(range(96))).decode()
 FRAGMENTS = ["batch", "batch:", ":", "0", "1", "01", "3", "7", "²", "999999999", "1000000000", SIGNATURE,
              SIGNATURE[:-2] + "==", SIGNATURE[:-3] + "B==", PATH, PATH + "=", "AAAA", "AB==", "é", "", " ", "\n"]
+
+
+def parse_batch_signature(text: str) -> BatchSignature | None:
+    """The gate's reading of a whole `batch:` signature: screened (`parse_batch_member`), then its path decoded."""
+    member = parse_batch_member(text)
+    return None if member is None else member.decoded()
 
 
 def _same(text: str) -> None:
@@ -68,8 +74,6 @@ def _members(size: int, seed: int) -> tuple[list[bytes], list[str]]:
 
 
 def test_proving_a_member_by_its_path_text_gives_the_root_its_decoded_path_proves() -> None:
-    from services.evidence.domain.batches import parse_batch_member
-
     for size in (1, 2, 3, 8, 13, 100):
         leaves, texts = _members(size, size)
         members = [parse_batch_member(t) for t in texts]
@@ -85,8 +89,6 @@ def test_proving_a_member_by_its_path_text_gives_the_root_its_decoded_path_prove
 
 
 def test_a_path_that_is_not_the_trees_is_proven_through_itself_or_refused_as_malformed() -> None:
-    from services.evidence.domain.batches import Malformed, parse_batch_member
-
     leaves, texts = _members(8, 1)
     members = [parse_batch_member(t) for t in texts]
     memo = BatchMemo.over([(m, leaf) for m, leaf in zip(members, leaves, strict=True) if m])
