@@ -77,10 +77,10 @@ class Probe:
 
 
 _PROBE = f"""
-SELECT (SELECT value FROM evidence.counters WHERE name = 'events') AS accepted,
-       (SELECT value FROM evidence.counters WHERE name = 'rejections') AS rejected,
-       (SELECT pos FROM evidence.relay_cursors WHERE name = 'evidence') AS evidence_relayed,
-       (SELECT pos FROM evidence.relay_cursors WHERE name = 'rejections') AS rejections_relayed,
+SELECT (SELECT sum(n) FROM evidence.partitions WHERE stream = 'events') AS accepted,
+       (SELECT sum(n) FROM evidence.partitions WHERE stream = 'rejections') AS rejected,
+       (SELECT sum(pos) FROM evidence.relay_cursors WHERE name = 'evidence') AS evidence_relayed,
+       (SELECT sum(pos) FROM evidence.relay_cursors WHERE name = 'rejections') AS rejections_relayed,
        (SELECT coalesce(sum(next_offset), 0) FROM scoring.consumer_positions
          WHERE topic = '{topics.EVIDENCE}') AS scoring_consumed,
        (SELECT value FROM scoring.counters WHERE name = 'scores') AS scores,

@@ -49,6 +49,10 @@ class OutboxSpec:
     cursor_table: str
     topic: str
     headers: Callable[[bytes], Sequence[tuple[str, bytes]]] | None = None
+    #: 0: the table is one gap-free order (`pos`) and the cursor one row (name, pos). Otherwise the table is split
+    #: into this many partitions, each gap-free in `n` (columns part, n: ADR 0013), and the cursor is a row per
+    #: partition (name, part, pos), so writers of different partitions never wait for each other.
+    parts: int = 0
 
     @property
     def lock_key(self) -> int:
@@ -147,43 +151,72 @@ class OutboxRelay:
         ends = await self._probe.end_offsets(s.topic, create_with=self._partitions)  # recreates a missing topic
         if ends:
             self._partitions = len(ends)
-        cursor = await conn.fetchval(f"SELECT pos FROM {s.cursor_table} WHERE name = $1", s.name)  # noqa: S608
-        if not await self._probe.has_marker(group, s.topic) and cursor > 0:
+        cursors = await self._cursors(conn)
+        published = sum(cursors.values())
+        if not await self._probe.has_marker(group, s.topic) and published > 0:
             # Gone while we ran: the broker lost it. Gone when we start: it lost it while we were down, or this
             # relay never placed one (one republish too many is safe; one too few loses events).
-            self._log.warning("outbox.broker_reset", topic=s.topic, cursor=cursor, had_marker=self._marked)
-            await conn.execute(f"UPDATE {s.cursor_table} SET pos = 0 WHERE name = $1", s.name)  # noqa: S608
+            self._log.warning("outbox.broker_reset", topic=s.topic, cursor=published, had_marker=self._marked)
+            await self._rewind(conn)
             self.rewinds += 1
             if self._on_reset is not None:
                 await self._on_reset()
-        await self._probe.place_marker(group, s.topic, cursor)
+        await self._probe.place_marker(group, s.topic, published)
         self._marked = True
         self._checked_at = time.monotonic()
 
+    async def _cursors(self, conn: asyncpg.Connection) -> dict[int, int]:
+        """The relay's cursor: part → the last position published (part 0 alone for a table in one order)."""
+        s = self._spec
+        if not s.parts:
+            return {0: await conn.fetchval(f"SELECT pos FROM {s.cursor_table} WHERE name = $1", s.name)}  # noqa: S608
+        rows = await conn.fetch(f"SELECT part, pos FROM {s.cursor_table} WHERE name = $1", s.name)  # noqa: S608
+        if len(rows) != s.parts:
+            raise LookupError(f"{s.cursor_table} holds {len(rows)} cursors of {s.name!r}, not {s.parts}")
+        return {r["part"]: r["pos"] for r in rows}
+
     async def _relay_once(self, conn: asyncpg.Connection) -> int:
         s = self._spec
-        cursor = await conn.fetchval(f"SELECT pos FROM {s.cursor_table} WHERE name = $1", s.name)  # noqa: S608
-        rows = await conn.fetch(
-            f"SELECT pos, key, value FROM {s.table} WHERE pos > $1 ORDER BY pos LIMIT $2",  # noqa: S608
-            cursor,
-            self._batch,
-        )
+        if s.parts:
+            rows = await conn.fetch(
+                f"""SELECT r.part, r.n AS pos, r.key, r.value FROM {s.cursor_table} AS c
+                    CROSS JOIN LATERAL (SELECT part, n, key, value FROM {s.table}
+                                        WHERE part = c.part AND n > c.pos ORDER BY n LIMIT $2) AS r
+                    WHERE c.name = $1 ORDER BY r.part, r.n""",  # noqa: S608
+                s.name, self._batch,
+            )
+        else:
+            rows = await conn.fetch(
+                f"SELECT 0 AS part, pos, key, value FROM {s.table} WHERE pos > $1 ORDER BY pos LIMIT $2",  # noqa: S608
+                await conn.fetchval(f"SELECT pos FROM {s.cursor_table} WHERE name = $1", s.name),  # noqa: S608
+                self._batch,
+            )
         if not rows:
             return 0
         # a few produce requests for the lot; returns when the broker acknowledged every record (acks=all)
         headers = [s.headers(r["value"]) for r in rows] if s.headers is not None else None
         await self._producer.send(s.topic, [(r["key"].encode(), r["value"]) for r in rows], headers)
-        await conn.execute(
-            f"UPDATE {s.cursor_table} SET pos = $2 WHERE name = $1", s.name, rows[-1]["pos"]  # noqa: S608
-        )
+        upto = {r["part"]: r["pos"] for r in rows}  # rows come in position order within each part
+        if s.parts:
+            await conn.execute(
+                f"""UPDATE {s.cursor_table} AS c SET pos = u.pos
+                    FROM unnest($2::smallint[], $3::bigint[]) AS u (part, pos)
+                    WHERE c.name = $1 AND c.part = u.part""",  # noqa: S608
+                s.name, list(upto), list(upto.values()),
+            )
+        else:
+            await conn.execute(f"UPDATE {s.cursor_table} SET pos = $2 WHERE name = $1", s.name, upto[0])  # noqa: S608
         self.published += len(rows)
-        self._log.debug("outbox.relayed", count=len(rows), upto=rows[-1]["pos"])
+        self._log.debug("outbox.relayed", count=len(rows), upto=upto)
         return len(rows)
+
+    async def _rewind(self, conn: asyncpg.Connection) -> None:
+        await conn.execute(f"UPDATE {self._spec.cursor_table} SET pos = 0 WHERE name = $1", self._spec.name)  # noqa: S608
 
     async def rewind(self) -> None:
         """Republish everything from the start (consumers deduplicate by event_id)."""
         async with self._pool.acquire() as conn:
-            await conn.execute(f"UPDATE {self._spec.cursor_table} SET pos = 0 WHERE name = $1", self._spec.name)  # noqa: S608
+            await self._rewind(conn)
         self.notify()
 
     async def close(self) -> None:

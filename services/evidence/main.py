@@ -34,6 +34,7 @@ from services.evidence.adapters.http_intake import HttpIntakeLimits, intake_rout
 from services.evidence.adapters.http_pdp import pdp_routes
 from services.evidence.adapters.http_sources import source_routes
 from services.evidence.adapters.kafka_framing import unframe
+from services.evidence.adapters.partitioned import PARTITIONS
 from services.evidence.adapters.pdp_keys import DataKeys, kek_from_text
 from services.evidence.adapters.pdp_person import RETENTION_FILE, Retention
 from services.evidence.adapters.store import EvidenceStore, utc_now
@@ -120,11 +121,11 @@ def build_app(settings: EvidenceSettings) -> FastStream | HttpService:
             # each record also carries CloudEvents binary-mode headers, its value unchanged (issue 19)
             OutboxRelay(pool, KeyedBatchProducer(kafka), OutboxSpec("evidence", "evidence.events",
                                                                   "evidence.relay_cursors", topics.EVIDENCE,
-                                                                  headers=headers_of_published),
+                                                                  headers=headers_of_published, parts=PARTITIONS),
                         probe=LogProbe(kafka), on_reset=recreate_topics),
             OutboxRelay(pool, KeyedBatchProducer(kafka), OutboxSpec("rejections", "evidence.rejections",
                                                                   "evidence.relay_cursors", topics.REJECTIONS,
-                                                                  headers=headers_of_published),
+                                                                  headers=headers_of_published, parts=PARTITIONS),
                         probe=LogProbe(kafka), on_reset=recreate_topics),
         ]
         held.relays = relays

@@ -1,4 +1,5 @@
-"""The evidence store in PostgreSQL: accepted events with a gap-free sequence, rejections, consumer positions.
+"""The evidence store in PostgreSQL: accepted events and rejections, each gap-free within its partition (ADR 0013),
+and consumer positions.
 
 One transaction per batch writes the accepted events, the rejections and the consumer's Kafka positions together
 (ARCHITECTURE.md, "Nothing lost"); the tables double as the transactional outbox the relay publishes from.
@@ -7,7 +8,7 @@ One transaction per batch writes the accepted events, the rejections and the con
 from __future__ import annotations
 
 import base64
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
@@ -15,11 +16,11 @@ from uuid import UUID
 import asyncpg
 import orjson
 
-from chassis.db import lock_counter, next_positions
 from chassis.kafka import Position
 from contracts import events as ev
 from contracts.canonical import canonical_bytes
 from contracts.envelope import Envelope
+from services.evidence.adapters.partitioned import PARTITIONS, Span, lock, partition_of, place, spans_of
 from services.evidence.adapters.pdp_keys import destroy_in
 from services.evidence.domain import SeenEvent
 from services.evidence.domain.stamp import sequenced
@@ -35,12 +36,22 @@ class RejectionRow:
 
 
 @dataclass(frozen=True, slots=True)
+class Tailed:
+    """An accepted event read back by a reader tailing the store: its partition, its position there, its bytes."""
+
+    part: int
+    n: int
+    value: bytes
+
+
+@dataclass(frozen=True, slots=True)
 class BatchOutcome:
-    """What one batch's transaction stored."""
+    """What one batch's transaction stored; `spans` are the accepted events' positions, by partition."""
 
     accepted: tuple[Envelope, ...]
     duplicates: tuple[UUID, ...]
     rejected: int
+    spans: tuple[Span, ...] = ()
 
 
 def envelope_bytes(envelope: Envelope) -> bytes:
@@ -65,13 +76,19 @@ class EvidenceStore:
     def __init__(self, pool: asyncpg.Pool) -> None:
         self._pool = pool
 
-    async def events_after(self, pos: int, limit: int = 10_000) -> list[tuple[int, bytes]]:
-        """Accepted events after `pos`, in sequence order, as (sequence, bytes)."""
+    async def events_after(self, after: Mapping[int, int], limit: int = 10_000) -> list[Tailed]:
+        """Accepted events past each partition's position in `after` (part → last n read; a partition not
+        named: from its start), up to `limit` per partition, in (part, n) order."""
+        parts = list(range(PARTITIONS))
         async with self._pool.acquire() as conn:
             rows = await conn.fetch(
-                "SELECT pos, value FROM evidence.events WHERE pos > $1 ORDER BY pos LIMIT $2", pos, limit
+                """SELECT e.part, e.n, e.value FROM unnest($1::smallint[], $2::bigint[]) AS c (part, n)
+                   CROSS JOIN LATERAL (SELECT part, n, value FROM evidence.events
+                                       WHERE part = c.part AND n > c.n ORDER BY n LIMIT $3) AS e
+                   ORDER BY e.part, e.n""",
+                parts, [after.get(p, 0) for p in parts], limit,
             )
-        return [(r["pos"], r["value"]) for r in rows]
+        return [Tailed(r["part"], r["n"], r["value"]) for r in rows]
 
     async def append_batch(
         self,
@@ -82,15 +99,31 @@ class EvidenceStore:
         """Store a batch's decisions and the consumer positions in one transaction.
 
         `accepted` pairs each envelope with the exact bytes submitted. Accepted events whose event_id is already
-        stored (a redelivery, or another instance's earlier batch) are
-        answered idempotently: not stored again, reported as duplicates. The counter lock taken first serialises
-        writers, so the check and the insert cannot race.
+        stored (a redelivery, or another instance's earlier batch) are answered idempotently: not stored again,
+        reported as duplicates. The rows of the partitions the batch writes are locked first, so the check and
+        the insert cannot race within a partition; an event id claimed at the same moment in another partition
+        (one id under two subjects) makes one of the two transactions fail on the unique index, and that one is
+        decided again, finding the other's row (ADR 0013).
         """
+        for attempt in range(_ATTEMPTS):
+            try:
+                return await self._append_once(accepted, rejected, positions)
+            except asyncpg.UniqueViolationError:
+                if attempt == _ATTEMPTS - 1:
+                    raise
+        raise AssertionError("unreachable")
+
+    async def _append_once(
+        self, accepted: Sequence[tuple[Envelope, bytes]], rejected: Sequence[RejectionRow],
+        positions: Sequence[Position],
+    ) -> BatchOutcome:
         async with self._pool.acquire() as conn, conn.transaction():
             fresh: list[tuple[Envelope, bytes]] = []
             duplicates: list[UUID] = []
+            stored: list[Envelope] = []
+            spans: list[Span] = []
             if accepted:
-                await lock_counter(conn, "evidence.counters", "events")
+                heads = await lock(conn, "events", {partition_of(e.subject) for e, _ in accepted})
                 ids = [e.event_id for e, _ in accepted]
                 known = {
                     r["event_id"]
@@ -105,20 +138,21 @@ class EvidenceStore:
                     else:
                         seen.add(e.event_id)
                         fresh.append((e, original))
-            stored: list[Envelope] = []
-            if fresh:
-                start = await next_positions(conn, "evidence.counters", "events", len(fresh))
-                stored = [sequenced(e, start + i) for i, (e, _) in enumerate(fresh)]
-                await conn.copy_records_to_table(
-                    "events",
-                    schema_name="evidence",
-                    columns=["pos", "event_id", "type", "source", "subject", "period", "key", "value", "recorded_at"],
-                    records=[
-                        (e.sequence, e.event_id, e.type, e.source, e.subject, e.period, e.subject,
-                         accepted_bytes(original, e.sequence, e.recorded_at), e.recorded_at)
-                        for e, (_, original) in zip(stored, fresh, strict=True)
-                    ],
-                )
+                if fresh:
+                    placed = await place(conn, "events", heads, [(e.subject, e.recorded_at) for e, _ in fresh])
+                    stored = [sequenced(e, seq) for (e, _), (_, _, seq) in zip(fresh, placed, strict=True)]
+                    spans = spans_of(placed)
+                    await conn.copy_records_to_table(
+                        "events",
+                        schema_name="evidence",
+                        columns=["pos", "part", "n", "event_id", "type", "source", "subject", "period", "key",
+                                 "value", "recorded_at"],
+                        records=[
+                            (seq, part, n, e.event_id, e.type, e.source, e.subject, e.period, e.subject,
+                             accepted_bytes(original, seq, e.recorded_at), e.recorded_at)
+                            for (e, original), (part, n, seq) in zip(fresh, placed, strict=True)
+                        ],
+                    )
             erased = [e.subject for e in stored if e.type == ev.PersonalDataErased.TYPE]
             if erased:  # UU PDP (ADR 0010): the erasure and the keys' destruction commit together
                 await destroy_in(conn, erased)
@@ -128,12 +162,12 @@ class EvidenceStore:
                    ON CONFLICT (topic, partition) DO UPDATE SET next_offset = excluded.next_offset""",
                 [(p.topic, p.partition, p.offset) for p in positions],
             )
-        return BatchOutcome(tuple(stored), tuple(duplicates), kept)
+        return BatchOutcome(tuple(stored), tuple(duplicates), kept, tuple(spans))
 
     async def _append_rejections(self, conn: asyncpg.Connection, rejected: Sequence[RejectionRow]) -> int:
         if not rejected:
             return 0
-        await lock_counter(conn, "evidence.counters", "rejections")
+        heads = await lock(conn, "rejections", {partition_of(r.envelope.subject) for r in rejected})
         ids = [r.envelope.event_id for r in rejected]
         known = {
             r["event_id"]
@@ -145,15 +179,17 @@ class EvidenceStore:
                 fresh.setdefault(r.envelope.event_id, r)  # the same bytes twice are one refusal
         if not fresh:
             return 0
-        start = await next_positions(conn, "evidence.counters", "rejections", len(fresh))
+        rows = list(fresh.values())
+        placed = await place(conn, "rejections", heads,
+                             [(r.envelope.subject, r.envelope.recorded_at) for r in rows])
         await conn.copy_records_to_table(  # COPY, as for accepted events: a flood of refusals is one write
             "rejections",
             schema_name="evidence",
-            columns=["pos", "event_id", "submission_event_id", "codes", "key", "value", "recorded_at"],
+            columns=["pos", "part", "n", "event_id", "submission_event_id", "codes", "key", "value", "recorded_at"],
             records=[
-                (start + i, r.envelope.event_id, r.submission_event_id, list(r.codes), r.envelope.subject,
+                (seq, part, n, r.envelope.event_id, r.submission_event_id, list(r.codes), r.envelope.subject,
                  envelope_bytes(r.envelope), r.envelope.recorded_at)
-                for i, r in enumerate(fresh.values())
+                for r, (part, n, seq) in zip(rows, placed, strict=True)
             ],
         )
         return len(fresh)
@@ -187,6 +223,10 @@ class EvidenceStore:
                 " (SELECT count(*) FROM evidence.rejections) AS rejected"
             )
         return dict(row)
+
+
+#: How often a batch is decided again after an event id was claimed at the same moment in another partition.
+_ATTEMPTS = 3
 
 
 async def _refused_before(conn: asyncpg.Connection, accepted: Sequence[tuple[Envelope, bytes]]) -> set[UUID]:

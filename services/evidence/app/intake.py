@@ -21,7 +21,7 @@ from chassis.kafka import Position
 from contracts import events as ev
 from contracts.canonical import sha256_hex
 from contracts.envelope import PERIOD_PATTERN, Envelope
-from services.evidence.adapters.store import BatchOutcome, RejectionRow
+from services.evidence.adapters.store import BatchOutcome, RejectionRow, Tailed
 from services.evidence.domain import (
     Accepted,
     Decision,
@@ -45,7 +45,7 @@ log = structlog.get_logger()
 class Store(Protocol):
     """The port the intake needs from its store."""
 
-    async def events_after(self, pos: int, limit: int = ...) -> list[tuple[int, bytes]]: ...
+    async def events_after(self, after: Mapping[int, int], limit: int = ...) -> list[Tailed]: ...
 
     async def append_batch(
         self, accepted: Sequence[tuple[Envelope, bytes]], rejected: Sequence[RejectionRow],
@@ -84,7 +84,8 @@ class Intake:
         self._data_keys = data_keys
         self._state = state
         self._clock = clock
-        self._seen_upto = 0
+        #: per store partition, the last position folded into the state (ADR 0013)
+        self._seen_upto: dict[int, int] = {}
         # One Intake is the service's single writer; Kafka batches and HTTP requests run on the same event loop,
         # and the gate's state must never be decided by two of them at once (a revocation in one batch must
         # count for the next), so each batch holds this lock from catch-up to commit.
@@ -99,9 +100,9 @@ class Intake:
             if not rows:
                 return
             state = self._state
-            for pos, value in rows:
-                state = evolve(state, Envelope.model_validate_json(value))
-                self._seen_upto = pos
+            for row in rows:
+                state = evolve(state, Envelope.model_validate_json(row.value))
+                self._seen_upto[row.part] = row.n
             self._state = state
 
     async def current_state(self) -> IntakeState:
@@ -184,13 +185,17 @@ class Intake:
 
     def _advance(self, after: IntakeState, outcome: BatchOutcome) -> None:
         """Take the state the gate evolved while deciding when the store holds exactly that: every event accepted
-        here was stored, right after the last one this instance had folded (the counter lock orders writers, so
-        contiguous sequences mean no other writer came between). Otherwise `catch_up` re-reads the store, as it
-        always may: this only spares reading back and re-parsing our own batch."""
-        stored = [e.sequence for e in outcome.accepted]
-        if stored and not outcome.duplicates and stored == list(range(self._seen_upto + 1, self._seen_upto + 1 +
-                                                                     len(stored))):
-            self._state, self._seen_upto = after, stored[-1]
+        here was stored, in each partition right after the last one this instance had folded there (a
+        partition's row lock orders its writers, so a span that starts there means no other writer came between).
+        Events other instances stored meanwhile in other partitions are folded by the `catch_up` that follows:
+        their order relative to this batch's is the partitions', which the gate's state does not depend on
+        (ADR 0013). Otherwise `catch_up` re-reads the store, as it always may: this only spares reading back and
+        re-parsing our own batch."""
+        if outcome.spans and not outcome.duplicates and all(
+            s.first == self._seen_upto.get(s.part, 0) + 1 for s in outcome.spans
+        ):
+            self._state = after
+            self._seen_upto.update((s.part, s.last) for s in outcome.spans)
 
 
 def rejection_row(decision: Rejected, received_at: datetime, received_from: str) -> RejectionRow:

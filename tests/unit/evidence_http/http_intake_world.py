@@ -1,10 +1,11 @@
-"""An in-memory evidence store with the PostgreSQL store's semantics (gap-free sequence, idempotent event ids,
-one refusal per distinct bytes), and the evidence service's HTTP intake over it, for the HTTP tests."""
+"""An in-memory evidence store with the PostgreSQL store's semantics (partitions gap-free in `n`, sequences from
+`next_sequences`, idempotent event ids, one refusal per distinct bytes), and the evidence service's HTTP intake
+over it, for the HTTP tests."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from uuid import UUID
 
@@ -14,7 +15,8 @@ from starlette.applications import Starlette
 from chassis.kafka import Position
 from contracts.envelope import Envelope
 from services.evidence.adapters.http_intake import HttpIntakeLimits, intake_routes
-from services.evidence.adapters.store import BatchOutcome, RejectionRow, accepted_bytes
+from services.evidence.adapters.partitioned import next_sequences, partition_of
+from services.evidence.adapters.store import BatchOutcome, RejectionRow, Span, Tailed, accepted_bytes
 from services.evidence.app.intake import Intake
 from services.evidence.domain import SeenEvent
 from tests.unit.evidence.evidence_world import World, build_world
@@ -25,13 +27,15 @@ class MemoryStore:
 
     def __init__(self) -> None:
         self.events: list[tuple[int, UUID, bytes]] = []
+        self.tails: dict[int, list[Tailed]] = {}
+        self.last: dict[int, int] = {}
         self.rejections: dict[UUID, RejectionRow] = {}
         self.positions: dict[tuple[str, int], int] = {}
         self.max_concurrent = 0
         self._writing = 0
 
-    async def events_after(self, pos: int, limit: int = 10_000) -> list[tuple[int, bytes]]:
-        return [(p, v) for p, _, v in self.events if p > pos][:limit]
+    async def events_after(self, after: Mapping[int, int], limit: int = 10_000) -> list[Tailed]:
+        return [t for part in sorted(self.tails) for t in self.tails[part] if t.n > after.get(part, 0)][:limit]
 
     async def append_batch(
         self, accepted: Sequence[tuple[Envelope, bytes]], rejected: Sequence[RejectionRow],
@@ -44,15 +48,22 @@ class MemoryStore:
             known = {e for _, e, _ in self.events}
             stored: list[Envelope] = []
             duplicates: list[UUID] = []
+            spans: dict[int, Span] = {}
             for envelope, original in accepted:
                 if envelope.event_id in known:
                     duplicates.append(envelope.event_id)
                     continue
                 known.add(envelope.event_id)
-                sequence = len(self.events) + 1
+                part = partition_of(envelope.subject)
                 assert envelope.recorded_at is not None
-                self.events.append((sequence, envelope.event_id,
-                                    accepted_bytes(original, sequence, envelope.recorded_at)))
+                tail = self.tails.setdefault(part, [])
+                [sequence] = next_sequences(self.last.get(part, 0), part, 1,
+                                            int(envelope.recorded_at.timestamp() * 1000))
+                self.last[part] = sequence
+                value = accepted_bytes(original, sequence, envelope.recorded_at)
+                self.events.append((sequence, envelope.event_id, value))
+                tail.append(Tailed(part, len(tail) + 1, value))
+                spans[part] = Span(part, spans[part].first if part in spans else len(tail), len(tail))
                 stored.append(envelope.model_copy(update={"sequence": sequence}))
             kept = 0
             for row in rejected:
@@ -60,7 +71,7 @@ class MemoryStore:
                     self.rejections[row.envelope.event_id] = row
                     kept += 1
             self.positions.update({(p.topic, p.partition): p.offset for p in positions})
-            return BatchOutcome(tuple(stored), tuple(duplicates), kept)
+            return BatchOutcome(tuple(stored), tuple(duplicates), kept, tuple(spans[p] for p in sorted(spans)))
         finally:
             self._writing -= 1
 
