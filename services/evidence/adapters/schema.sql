@@ -108,7 +108,7 @@ DO $$ BEGIN
     ALTER TABLE evidence.rejections ENABLE TRIGGER rejections_append_only;
   END IF;
   IF EXISTS (SELECT 1 FROM information_schema.tables WHERE table_schema = 'evidence' AND table_name = 'counters') THEN
-    INSERT INTO evidence.partitions
+    INSERT INTO evidence.partitions (stream, part, n, seq)
       SELECT name, 0, value, value FROM evidence.counters WHERE name IN ('events', 'rejections')
       ON CONFLICT DO NOTHING;
     DROP TABLE evidence.counters;
@@ -123,9 +123,9 @@ DO $$ BEGIN
 END $$;
 CREATE UNIQUE INDEX IF NOT EXISTS events_position ON evidence.events (part, n);
 CREATE UNIQUE INDEX IF NOT EXISTS rejections_position ON evidence.rejections (part, n);
-INSERT INTO evidence.partitions
+INSERT INTO evidence.partitions (stream, part, n, seq)
   SELECT stream, part, 0, 0 FROM unnest(ARRAY['events', 'rejections']) AS stream, generate_series(0, 11) AS part
   ON CONFLICT DO NOTHING;
-INSERT INTO evidence.relay_cursors
+INSERT INTO evidence.relay_cursors (name, part, pos)
   SELECT name, part, 0 FROM unnest(ARRAY['evidence', 'rejections']) AS name, generate_series(0, 11) AS part
   ON CONFLICT DO NOTHING;
