@@ -27,7 +27,8 @@ class Envelope(BaseModel):
 
     `occurred_at` is when the fact happened in the world; `recorded_at` when Objektif recorded it (set by the
     evidence service on acceptance). `subject` is the appraised employee's NIP, or for organisation-wide facts the
-    unit id. `sequence` is the evidence service's gap-free position and exists only on accepted events.
+    unit id. `sequence` is the evidence service's order of accepted events (unique; increasing within a store partition,
+    in time order across them: ADR 0013) and exists only on accepted events.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -46,7 +47,10 @@ class Envelope(BaseModel):
     )
     correlation_id: str | None = Field(default=None, max_length=120)
     signature: str | None = Field(default=None, description="Base64 Ed25519 signature over the canonical bytes.")
-    sequence: int | None = Field(default=None, ge=1, description="Gap-free position in the evidence store.")
+    sequence: int | None = Field(
+        default=None, ge=1,
+        description="Order in the evidence store: unique, increasing within a partition, in time order across them.",
+    )
 
     @field_validator("occurred_at", "recorded_at")
     @classmethod

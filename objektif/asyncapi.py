@@ -50,7 +50,7 @@ TOPICS: dict[str, tuple[str, tuple[str, ...]]] = {
         tuple(sorted(SUBMITTABLE)),
     ),
     topics.EVIDENCE: (
-        "Accepted events, each with its gap-free `sequence` and `recorded_at`.",
+        "Accepted events, each with its `sequence` (the store's order: ADR 0013) and `recorded_at`.",
         tuple(sorted(SUBMITTABLE)),
     ),
     topics.REJECTIONS: (
@@ -145,7 +145,7 @@ def _cloudevent_headers(*, published: bool) -> dict[str, Any]:
         headers["ce_dataschema"] = _const(ce.ENVELOPE_SCHEMA)
         headers["ce_recordedtime"] = _header("`recorded_at` (CloudEvents' Recorded Time extension)",
                                              format="date-time")
-        headers["ce_objektifsequence"] = _header("`sequence`, the gap-free position", pattern="^[1-9][0-9]*$")
+        headers["ce_objektifsequence"] = _header("`sequence`, the store's order", pattern="^[1-9][0-9]*$")
         required += ["ce_dataschema"]
     else:
         headers["ce_objektifsig"] = _header("`signature`: single (base64) or `batch:…` (docs/signing.md)")

@@ -29,7 +29,8 @@ SERVER_FIELDS = ("sequence", "recorded_at")
 
 class AnswerBody(BaseModel):
     """The submission is stored: accepted now, or accepted before under the same event id (`duplicate`: the
-    first acceptance stands and nothing else happens). `sequence` is the event's gap-free position."""
+    first acceptance stands and nothing else happens). `sequence` is the event's place in the
+    evidence store's order (ADR 0013)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid", title="Answer")
     event_id: UUID
