@@ -83,8 +83,8 @@ SELECT (SELECT sum(n) FROM evidence.partitions WHERE stream = 'events') AS accep
        (SELECT sum(pos) FROM evidence.relay_cursors WHERE name = 'rejections') AS rejections_relayed,
        (SELECT coalesce(sum(next_offset), 0) FROM scoring.consumer_positions
          WHERE topic = '{topics.EVIDENCE}') AS scoring_consumed,
-       (SELECT value FROM scoring.counters WHERE name = 'scores') AS scores,
-       (SELECT pos FROM scoring.relay_cursors WHERE name = 'scores') AS scores_relayed,
+       (SELECT sum(n) FROM scoring.partitions WHERE stream = 'scores') AS scores,
+       (SELECT sum(pos) FROM scoring.relay_cursors WHERE name = 'scores') AS scores_relayed,
        (SELECT size FROM audit.head WHERE id = 1) AS ledgered
 """
 

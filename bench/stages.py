@@ -32,6 +32,7 @@ from bench.workload import Workload, nip_of
 from chassis.collector import batch_collection, settle_collector
 from chassis.db import create_pool
 from chassis.kafka import Position
+from chassis.partitions import PARTITIONS
 from contracts import topics
 from objektif.stack import SERVICES, Stack, with_database
 from services.audit.adapters.ledger import Ledger, entry_of
@@ -122,6 +123,20 @@ async def _through_ledger(ledger: Ledger, ledgered: Sequence[tuple[str, bytes]],
             await ledger.append([entry_of(t, v) for t, v in ledgered[start:start + batch]], ())
 
 
+async def _heads(conn: asyncpg.Connection, table: str) -> dict[int, int]:
+    """The last position in each partition of a partitioned table (chassis/partitions.py)."""
+    return {r["part"]: r["n"] for r in await conn.fetch(f"SELECT part, max(n) AS n FROM {table} GROUP BY part")}
+
+
+async def _since(conn: asyncpg.Connection, table: str, heads: Mapping[int, int]) -> list[asyncpg.Record]:
+    """The rows of a partitioned table past `heads`, partition by partition, each in its order."""
+    parts = list(range(PARTITIONS))
+    return await conn.fetch(
+        f"""SELECT t.key, t.value FROM {table} AS t JOIN unnest($1::smallint[], $2::bigint[]) AS h (part, n)
+            ON t.part = h.part AND t.n > h.n ORDER BY t.part, t.n""",
+        parts, [heads.get(p, 0) for p in parts])
+
+
 async def _live(stack: Stack, pg: int | None, w: Workload, intake: Intake, projector: Projector, ledger: Ledger,
                 offsets: dict[int, int], evidence_offsets: dict[int, int], batch: int, count: int) -> dict[str, Any]:
     """The latency phase's traffic through each stage after the bulk: singly signed realisations spread over
@@ -129,18 +144,17 @@ async def _live(stack: Stack, pg: int | None, w: Workload, intake: Intake, proje
     re-appraises an employee whose history is already there."""
     live = [record for _id, _nip, record in w.live(count, "stages")]
     conn = await asyncpg.connect(stack.admin_dsn)
-    done = await conn.fetchval("SELECT coalesce(max(pos), 0) FROM evidence.events")
+    done = await _heads(conn, "evidence.events")
     results: dict[str, Any] = {"batch": batch}
 
     results["evidence"] = await _timed("evidence, live", len(live), pg,
                                        lambda: _through_intake(intake, live, batch, stack.partitions, offsets))
-    accepted = [(r["key"].encode(), r["value"]) for r in await conn.fetch(
-        "SELECT key, value FROM evidence.events WHERE pos > $1 ORDER BY pos", done)]
-    scored = await conn.fetchval("SELECT coalesce(max(pos), 0) FROM scoring.outbox")
+    accepted = [(r["key"].encode(), r["value"]) for r in await _since(conn, "evidence.events", done)]
+    scored = await _heads(conn, "scoring.outbox")
 
     results["scoring"] = await _timed("scoring, live", len(accepted), pg, lambda: _through_projector(
         projector, accepted, batch, stack.partitions, evidence_offsets))
-    scores = [v for (v,) in await conn.fetch("SELECT value FROM scoring.outbox WHERE pos > $1 ORDER BY pos", scored)]
+    scores = [r["value"] for r in await _since(conn, "scoring.outbox", scored)]
     await conn.close()
     ledgered = [(topics.EVIDENCE, v) for _k, v in accepted] + [(topics.SCORES, v) for v in scores]
 
@@ -186,7 +200,7 @@ async def measure(stack: Stack, events: int, batch: int, live_batch: int = 20, l
     results["scoring"] = await _timed("scoring", len(accepted), pg, lambda: _through_projector(
         projector, accepted, batch, stack.partitions, evidence_offsets))
     scores = [(r["key"].encode(), r["value"]) for r in await conn.fetch(
-        "SELECT key, value FROM scoring.outbox ORDER BY pos")]
+        "SELECT key, value FROM scoring.outbox ORDER BY part, n")]
     await conn.close()
     results["scores"] = len(scores)
     ledger = Ledger(pools["audit"])

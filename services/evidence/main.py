@@ -27,6 +27,7 @@ from chassis.kafka import (
 )
 from chassis.logging import configure_logging
 from chassis.outbox import OutboxRelay, OutboxSpec
+from chassis.partitions import PARTITIONS
 from chassis.settings import ServiceSettings
 from contracts import topics
 from contracts.cloudevents import headers_of_published
@@ -34,7 +35,6 @@ from services.evidence.adapters.http_intake import HttpIntakeLimits, intake_rout
 from services.evidence.adapters.http_pdp import pdp_routes
 from services.evidence.adapters.http_sources import source_routes
 from services.evidence.adapters.kafka_framing import unframe
-from services.evidence.adapters.partitioned import PARTITIONS
 from services.evidence.adapters.pdp_keys import DataKeys, kek_from_text
 from services.evidence.adapters.pdp_person import RETENTION_FILE, Retention
 from services.evidence.adapters.store import EvidenceStore, utc_now

@@ -10,7 +10,7 @@ GRANT USAGE ON SCHEMA evidence TO objektif_evidence;
 
 -- The store's partitions (ADR 0013, no serial point): each stream (accepted events, rejections) is split into
 -- PARTITIONS partitions by the key's murmur2 hash, as Kafka's default partitioner splits a topic
--- (services/evidence/adapters/partitioned.py, whose PARTITIONS must equal it). A partition's row holds its gap-free
+-- (chassis/partitions.py, whose PARTITIONS must equal it). A partition's row holds its gap-free
 -- counter `n` and its last `seq`; a batch locks only the rows of the partitions it writes, so instances that own
 -- different partitions commit in parallel.
 CREATE TABLE IF NOT EXISTS evidence.partitions (

@@ -17,10 +17,10 @@ import asyncpg
 import orjson
 
 from chassis.kafka import Position
+from chassis.partitions import PARTITIONS, PartitionedCounter, Span, spans_of
 from contracts import events as ev
 from contracts.canonical import canonical_bytes
 from contracts.envelope import Envelope
-from services.evidence.adapters.partitioned import PARTITIONS, Span, lock, partition_of, place, spans_of
 from services.evidence.adapters.pdp_keys import destroy_in
 from services.evidence.domain import SeenEvent
 from services.evidence.domain.stamp import sequenced
@@ -121,9 +121,9 @@ class EvidenceStore:
             fresh: list[tuple[Envelope, bytes]] = []
             duplicates: list[UUID] = []
             stored: list[Envelope] = []
-            spans: list[Span] = []
+            spans: tuple[Span, ...] = ()
             if accepted:
-                heads = await lock(conn, "events", {partition_of(e.subject) for e, _ in accepted})
+                heads = await _EVENTS.lock(conn, [e.subject for e, _ in accepted])
                 ids = [e.event_id for e, _ in accepted]
                 known = {
                     r["event_id"]
@@ -139,8 +139,8 @@ class EvidenceStore:
                         seen.add(e.event_id)
                         fresh.append((e, original))
                 if fresh:
-                    placed = await place(conn, "events", heads, [(e.subject, e.recorded_at) for e, _ in fresh])
-                    stored = [sequenced(e, seq) for (e, _), (_, _, seq) in zip(fresh, placed, strict=True)]
+                    placed = await _EVENTS.place(conn, heads, [(e.subject, _ms(e.recorded_at)) for e, _ in fresh])
+                    stored = [sequenced(e, p.seq) for (e, _), p in zip(fresh, placed, strict=True)]
                     spans = spans_of(placed)
                     await conn.copy_records_to_table(
                         "events",
@@ -148,9 +148,9 @@ class EvidenceStore:
                         columns=["pos", "part", "n", "event_id", "type", "source", "subject", "period", "key",
                                  "value", "recorded_at"],
                         records=[
-                            (seq, part, n, e.event_id, e.type, e.source, e.subject, e.period, e.subject,
-                             accepted_bytes(original, seq, e.recorded_at), e.recorded_at)
-                            for (e, original), (part, n, seq) in zip(fresh, placed, strict=True)
+                            (p.seq, p.part, p.n, e.event_id, e.type, e.source, e.subject, e.period, e.subject,
+                             accepted_bytes(original, p.seq, e.recorded_at), e.recorded_at)
+                            for (e, original), p in zip(fresh, placed, strict=True)
                         ],
                     )
             erased = [e.subject for e in stored if e.type == ev.PersonalDataErased.TYPE]
@@ -162,12 +162,12 @@ class EvidenceStore:
                    ON CONFLICT (topic, partition) DO UPDATE SET next_offset = excluded.next_offset""",
                 [(p.topic, p.partition, p.offset) for p in positions],
             )
-        return BatchOutcome(tuple(stored), tuple(duplicates), kept, tuple(spans))
+        return BatchOutcome(tuple(stored), tuple(duplicates), kept, spans)
 
     async def _append_rejections(self, conn: asyncpg.Connection, rejected: Sequence[RejectionRow]) -> int:
         if not rejected:
             return 0
-        heads = await lock(conn, "rejections", {partition_of(r.envelope.subject) for r in rejected})
+        heads = await _REJECTIONS.lock(conn, [r.envelope.subject for r in rejected])
         ids = [r.envelope.event_id for r in rejected]
         known = {
             r["event_id"]
@@ -180,16 +180,15 @@ class EvidenceStore:
         if not fresh:
             return 0
         rows = list(fresh.values())
-        placed = await place(conn, "rejections", heads,
-                             [(r.envelope.subject, r.envelope.recorded_at) for r in rows])
+        placed = await _REJECTIONS.place(conn, heads, [(r.envelope.subject, _ms(r.envelope.recorded_at)) for r in rows])
         await conn.copy_records_to_table(  # COPY, as for accepted events: a flood of refusals is one write
             "rejections",
             schema_name="evidence",
             columns=["pos", "part", "n", "event_id", "submission_event_id", "codes", "key", "value", "recorded_at"],
             records=[
-                (seq, part, n, r.envelope.event_id, r.submission_event_id, list(r.codes), r.envelope.subject,
+                (p.seq, p.part, p.n, r.envelope.event_id, r.submission_event_id, list(r.codes), r.envelope.subject,
                  envelope_bytes(r.envelope), r.envelope.recorded_at)
-                for r, (part, n, seq) in zip(rows, placed, strict=True)
+                for r, p in zip(rows, placed, strict=True)
             ],
         )
         return len(fresh)
@@ -225,8 +224,19 @@ class EvidenceStore:
         return dict(row)
 
 
+#: The counters of the two streams (schema.sql, ADR 0013); an event's `sequence` is its row's `seq`, which follows
+#: the time it was recorded at across partitions.
+_EVENTS = PartitionedCounter("evidence.partitions", "events")
+_REJECTIONS = PartitionedCounter("evidence.partitions", "rejections")
+
 #: How often a batch is decided again after an event id was claimed at the same moment in another partition.
 _ATTEMPTS = 3
+
+
+def _ms(when: datetime | None) -> int:
+    if when is None:
+        raise ValueError("an event is stored with the time it was recorded at")
+    return int(when.timestamp() * 1000)
 
 
 async def _refused_before(conn: asyncpg.Connection, accepted: Sequence[tuple[Envelope, bytes]]) -> set[UUID]:

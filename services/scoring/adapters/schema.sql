@@ -8,8 +8,12 @@ END $$;
 CREATE SCHEMA IF NOT EXISTS scoring;
 GRANT USAGE ON SCHEMA scoring TO objektif_scoring;
 
-CREATE TABLE IF NOT EXISTS scoring.counters (name text PRIMARY KEY, value bigint NOT NULL);
-INSERT INTO scoring.counters VALUES ('scores', 0) ON CONFLICT DO NOTHING;
+-- The score outbox's partitions (ADR 0013, no serial point; chassis/partitions.py, whose PARTITIONS must equal the
+-- count below): one counter row per partition of the NIP, so scoring instances that own different partitions
+-- commit in parallel.
+CREATE TABLE IF NOT EXISTS scoring.partitions (
+  stream text NOT NULL, part smallint NOT NULL, n bigint NOT NULL, seq bigint NOT NULL, PRIMARY KEY (stream, part)
+);
 
 -- Every evidence event seen, once (event_id), ordered by the evidence service's sequence.
 CREATE TABLE IF NOT EXISTS scoring.events (
@@ -46,15 +50,48 @@ CREATE TABLE IF NOT EXISTS scoring.appraisals (
   PRIMARY KEY (nip, period)
 );
 
--- The score outbox, in gap-free order.
+-- The score outbox: (part, n) in order within each partition, `pos` unique across them.
 CREATE TABLE IF NOT EXISTS scoring.outbox (
   pos      bigint PRIMARY KEY,
+  part     smallint NOT NULL,
+  n        bigint NOT NULL,
   event_id uuid NOT NULL UNIQUE,
   key      text NOT NULL,
   value    bytea NOT NULL
 );
-CREATE TABLE IF NOT EXISTS scoring.relay_cursors (name text PRIMARY KEY, pos bigint NOT NULL);
-INSERT INTO scoring.relay_cursors VALUES ('scores', 0) ON CONFLICT DO NOTHING;
+CREATE TABLE IF NOT EXISTS scoring.relay_cursors (
+  name text NOT NULL, part smallint NOT NULL, pos bigint NOT NULL, PRIMARY KEY (name, part)
+);
+-- An outbox written before ADR 0013 (one gap-free counter, `scoring.counters`) becomes partition 0's history
+-- (n = pos); partition 0 continues its counter, every partition's `seq` starts past its positions, and the old
+-- relay cursor becomes partition 0's.
+DO $$ BEGIN
+  IF NOT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema = 'scoring' AND table_name = 'outbox'
+                 AND column_name = 'n') THEN
+    ALTER TABLE scoring.outbox ADD COLUMN part smallint NOT NULL DEFAULT 0, ADD COLUMN n bigint;
+    UPDATE scoring.outbox SET n = pos;
+    ALTER TABLE scoring.outbox ALTER COLUMN part DROP DEFAULT, ALTER COLUMN n SET NOT NULL;
+  END IF;
+  IF to_regclass('scoring.counters') IS NOT NULL THEN
+    INSERT INTO scoring.partitions (stream, part, n, seq)
+      SELECT 'scores', part, CASE WHEN part = 0 THEN value ELSE 0 END, value
+      FROM scoring.counters, generate_series(0, 11) AS part WHERE name = 'scores'
+      ON CONFLICT DO NOTHING;
+    DROP TABLE scoring.counters;
+  END IF;
+  IF NOT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema = 'scoring'
+                 AND table_name = 'relay_cursors' AND column_name = 'part') THEN
+    ALTER TABLE scoring.relay_cursors ADD COLUMN part smallint NOT NULL DEFAULT 0;
+    ALTER TABLE scoring.relay_cursors ALTER COLUMN part DROP DEFAULT;
+    ALTER TABLE scoring.relay_cursors DROP CONSTRAINT relay_cursors_pkey;
+    ALTER TABLE scoring.relay_cursors ADD PRIMARY KEY (name, part);
+  END IF;
+END $$;
+CREATE UNIQUE INDEX IF NOT EXISTS outbox_position ON scoring.outbox (part, n);
+INSERT INTO scoring.partitions (stream, part, n, seq)
+  SELECT 'scores', part, 0, 0 FROM generate_series(0, 11) AS part ON CONFLICT DO NOTHING;
+INSERT INTO scoring.relay_cursors (name, part, pos)
+  SELECT 'scores', part, 0 FROM generate_series(0, 11) AS part ON CONFLICT DO NOTHING;
 
 CREATE TABLE IF NOT EXISTS scoring.consumer_positions (
   topic text NOT NULL, partition int NOT NULL, next_offset bigint NOT NULL, PRIMARY KEY (topic, partition)
@@ -67,7 +104,7 @@ CREATE TABLE IF NOT EXISTS scoring.poison (
 
 GRANT SELECT, INSERT ON scoring.events, scoring.outbox TO objektif_scoring;
 GRANT SELECT, INSERT, UPDATE ON scoring.appraisals, scoring.consumer_positions, scoring.streams TO objektif_scoring;
-GRANT SELECT, UPDATE ON scoring.counters, scoring.relay_cursors TO objektif_scoring;
+GRANT SELECT, UPDATE ON scoring.partitions, scoring.relay_cursors TO objektif_scoring;
 GRANT SELECT, INSERT ON scoring.poison TO objektif_scoring;
 
 -- People in the loop (ADR 0007, services/scoring/adapters/people_store.py). Enrolment codes: only their SHA-256

@@ -10,13 +10,15 @@ from uuid import UUID
 
 import asyncpg
 
-from chassis.db import next_positions
 from chassis.kafka import Position
+from chassis.partitions import PartitionedCounter
 from contracts.envelope import NIP_PATTERN, Envelope
 from services.scoring.adapters.stream_cache import RawStream, StreamCache, stream_order
 from services.scoring.domain.stream import CONTEXT_TYPES
 
 _NIP = re.compile(NIP_PATTERN)
+#: The score outbox's counter rows, one per partition of the NIP (schema.sql, ADR 0013).
+SCORES = PartitionedCounter("scoring.partitions", "scores")
 #: Events of employees' streams the service keeps parsed between batches (≈ 2.6 kB of memory an event, measured
 #: with tracemalloc). A re-appraisal whose fold is kept (`services.scoring.app.fold_cache`) needs no stream at
 #: all; a stream is read when the fold is not kept or cannot be extended (a unit-level event, an assignment, a
@@ -355,10 +357,13 @@ class ScoringTransaction:
             [(a.nip, a.period, a.unit_id, a.result, a.basis_hash, a.score_event_id, a.upto_sequence)
              for a in changed],
         )
-        start = await next_positions(self.conn, "scoring.counters", "scores", len(changed))
+        heads = await SCORES.lock(self.conn, [a.nip for a in changed])
+        placed = await SCORES.place(self.conn, heads, [(a.nip, 0) for a in changed])  # no clock in scoring
         await self.conn.executemany(
-            "INSERT INTO scoring.outbox (pos, event_id, key, value) VALUES ($1,$2,$3,$4) ON CONFLICT DO NOTHING",
-            [(start + i, a.score_event_id, a.nip, a.score_bytes) for i, a in enumerate(changed)],
+            "INSERT INTO scoring.outbox (pos, part, n, event_id, key, value) VALUES ($1,$2,$3,$4,$5,$6)"
+            " ON CONFLICT DO NOTHING",
+            [(p.seq, p.part, p.n, a.score_event_id, a.nip, a.score_bytes)
+             for a, p in zip(changed, placed, strict=True)],
         )
         return len(changed)
 

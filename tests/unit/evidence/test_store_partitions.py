@@ -16,9 +16,9 @@ import orjson
 import pytest
 
 from chassis.db import create_pool, schema_sql
+from chassis.partitions import PARTITIONS, STRIDE, next_sequences, partition_of
 from contracts.envelope import Envelope
 from services.evidence.adapters import store as store_module
-from services.evidence.adapters.partitioned import PARTITIONS, STRIDE, next_sequences, partition_of
 from services.evidence.adapters.store import EvidenceStore
 from tests.databases import fresh_database
 

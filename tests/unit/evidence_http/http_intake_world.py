@@ -13,9 +13,9 @@ import httpx
 from starlette.applications import Starlette
 
 from chassis.kafka import Position
+from chassis.partitions import next_sequences, partition_of
 from contracts.envelope import Envelope
 from services.evidence.adapters.http_intake import HttpIntakeLimits, intake_routes
-from services.evidence.adapters.partitioned import next_sequences, partition_of
 from services.evidence.adapters.store import BatchOutcome, RejectionRow, Span, Tailed, accepted_bytes
 from services.evidence.app.intake import Intake
 from services.evidence.domain import SeenEvent

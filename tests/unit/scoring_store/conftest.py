@@ -16,7 +16,7 @@ from tests.databases import emptied_pool, fresh_database
 _RESET = """
 TRUNCATE scoring.events, scoring.streams, scoring.appraisals, scoring.outbox, scoring.consumer_positions,
          scoring.poison;
-UPDATE scoring.counters SET value = 0;
+UPDATE scoring.partitions SET n = 0, seq = 0;
 """
 
 

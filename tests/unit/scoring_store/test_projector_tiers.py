@@ -42,7 +42,7 @@ async def _project(projector: Projector, records: Sequence[Record], batch: int) 
 
 
 async def _outcome(conn: asyncpg.Connection) -> tuple[list[Any], list[Any]]:
-    scores = [r["value"] for r in await conn.fetch("SELECT value FROM scoring.outbox ORDER BY pos")]
+    scores = [r["value"] for r in await conn.fetch("SELECT value FROM scoring.outbox ORDER BY part, n")]
     appraisals = [tuple(r) for r in await conn.fetch(
         "SELECT nip, period, result, basis_hash, score_event_id, upto_sequence FROM scoring.appraisals"
         " ORDER BY nip, period")]
