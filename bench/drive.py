@@ -63,6 +63,9 @@ class Probe:
     scores: int
     scores_relayed: int
     ledgered: int
+    #: the highest `pos` stored (an event's `sequence`, in clock order across the store's partitions: ADR 0013)
+    events_upto: int = 0
+    rejections_upto: int = 0
 
     def settled(self, decided: int) -> bool:
         """`decided` submissions decided, and everything that follows from them scored, relayed and ledgered."""
@@ -85,7 +88,9 @@ SELECT (SELECT sum(n) FROM evidence.partitions WHERE stream = 'events') AS accep
          WHERE topic = '{topics.EVIDENCE}') AS scoring_consumed,
        (SELECT sum(n) FROM scoring.partitions WHERE stream = 'scores') AS scores,
        (SELECT sum(pos) FROM scoring.relay_cursors WHERE name = 'scores') AS scores_relayed,
-       (SELECT size FROM audit.head WHERE id = 1) AS ledgered
+       (SELECT size FROM audit.head WHERE id = 1) AS ledgered,
+       (SELECT coalesce(max(pos), 0) FROM evidence.events) AS events_upto,
+       (SELECT coalesce(max(pos), 0) FROM evidence.rejections) AS rejections_upto
 """
 
 
@@ -115,6 +120,8 @@ class Settled:
         return self.decided / self.seconds if self.seconds > 0 else 0.0
 
 
+#: Rows past the positions probed before: `pos` follows the evidence service's clock across partitions, so these
+#: are the ones decided after (a count of rows is no position since the store is partitioned).
 _FIRST_DECISION = """
 SELECT least((SELECT min(recorded_at) FROM evidence.events WHERE pos > $1),
              (SELECT min(recorded_at) FROM evidence.rejections WHERE pos > $2))
@@ -151,7 +158,7 @@ async def wait_settled(dsn: str, decided: int, *, timeout: float, check: object 
                 await asyncio.sleep(0.3)
                 if await probe(conn) != now:
                     continue
-                first = await conn.fetchval(_FIRST_DECISION, before.accepted, before.rejected)
+                first = await conn.fetchval(_FIRST_DECISION, before.events_upto, before.rejections_upto)
                 began = first.timestamp() if first is not None else start
                 return Settled(before, now, at - began, at - start)
             await asyncio.sleep(poll)

@@ -129,7 +129,7 @@ async def _heads(conn: asyncpg.Connection, table: str) -> dict[int, int]:
 
 
 async def _since(conn: asyncpg.Connection, table: str, heads: Mapping[int, int]) -> list[asyncpg.Record]:
-    """The rows of a partitioned table past `heads`, partition by partition, each in its order."""
+    """The rows of a partitioned table past `heads`, in `pos` order (for evidence, the order they were recorded in)."""
     parts = list(range(PARTITIONS))
     return await conn.fetch(
         f"""SELECT t.key, t.value FROM {table} AS t JOIN unnest($1::smallint[], $2::bigint[]) AS h (part, n)
