@@ -1,4 +1,4 @@
-"""PostgreSQL: pools, migrations, and the gap-free counter that orders every append (ARCHITECTURE.md)."""
+"""PostgreSQL: pools and migrations. The gap-free counters that order appends are in chassis/partitions.py."""
 
 from __future__ import annotations
 
@@ -26,28 +26,3 @@ async def create_pool(dsn: str, *, min_size: int = 1, max_size: int = 4) -> asyn
 def schema_sql(package: str, name: str = "schema.sql") -> str:
     """The SQL file shipped inside a service's adapters package."""
     return resources.files(package).joinpath(name).read_text(encoding="utf-8")
-
-
-async def lock_counter(conn: asyncpg.Connection, table: str, counter: str) -> int:
-    """Take a gap-free counter's row lock for the rest of the transaction; returns its current value."""
-    value = await conn.fetchval(f"SELECT value FROM {table} WHERE name = $1 FOR UPDATE", counter)  # noqa: S608
-    if value is None:
-        raise LookupError(f"counter {counter!r} missing in {table}")
-    return int(value)
-
-
-async def next_positions(conn: asyncpg.Connection, table: str, counter: str, n: int) -> int:
-    """Reserve `n` consecutive positions of a gap-free counter; returns the first.
-
-    The UPDATE takes the counter row's lock until the transaction ends, so writers are serialised and positions
-    become visible in commit order: a reader tailing by position can never skip an event committed late, which a
-    bare SEQUENCE cannot promise. Must run inside the transaction that writes the rows.
-    """
-    last = await conn.fetchval(
-        f"UPDATE {table} SET value = value + $2 WHERE name = $1 RETURNING value",  # noqa: S608  (table is ours)
-        counter,
-        n,
-    )
-    if last is None:
-        raise LookupError(f"counter {counter!r} missing in {table}")
-    return int(last) - n + 1

@@ -1,10 +1,10 @@
 """The transactional outbox relay: publishes rows committed in PostgreSQL to Kafka, in order, at least once.
 
-A service writes the events it produces into an outbox table in the same transaction as its state (ordered by a
-gap-free position, `chassis.db.next_positions`). This relay reads past its cursor, publishes, waits for the
-broker's acknowledgement, and only then advances the cursor, so a crash republishes rather than loses; consumers
-deduplicate by event_id. One relay per outbox holds a PostgreSQL advisory lock, so scaled-out instances don't
-interleave.
+A service writes the events it produces into an outbox table in the same transaction as its state, in partitions
+each ordered by a gap-free position (`chassis.partitions`, ADR 0013). This relay reads past its cursor in every
+partition, publishes, waits for the broker's acknowledgement, and only then advances the cursors, so a crash
+republishes rather than loses; consumers deduplicate by event_id. One relay per outbox holds a PostgreSQL advisory
+lock, so scaled-out instances don't interleave.
 
 Durability never depends on the broker (ARCHITECTURE.md, "Running it"): the embedded broker forgets everything on
 restart, and with it every record the relay had published but consumers had not read yet. So every
@@ -30,6 +30,7 @@ import structlog
 from aiokafka.errors import KafkaError
 
 from chassis.kafka import KeyedBatchProducer, LogProbe
+from chassis.partitions import PARTITIONS
 from contracts.topics import DEFAULT_PARTITIONS
 
 #: Errors that an outage of PostgreSQL or of the broker causes, and that end when it is back.
@@ -39,7 +40,9 @@ TRANSIENT = (KafkaError, TimeoutError, OSError, asyncpg.PostgresConnectionError,
 
 @dataclass(frozen=True)
 class OutboxSpec:
-    """Which table to relay to which topic. The table has columns (pos bigint, key text, value bytea).
+    """Which table to relay to which topic. The table has columns (part smallint, n bigint, key text, value bytea),
+    gap-free in `n` within each of `chassis.partitions.PARTITIONS` partitions; the cursor table holds a row
+    (name, part, pos) per partition, `pos` the last `n` published there.
 
     `headers`, when set, gives each record's Kafka headers from its value (the CloudEvents binary-mode
     `ce_*` headers, contracts/cloudevents.py); the value itself is published as stored."""
@@ -49,10 +52,6 @@ class OutboxSpec:
     cursor_table: str
     topic: str
     headers: Callable[[bytes], Sequence[tuple[str, bytes]]] | None = None
-    #: 0: the table is one gap-free order (`pos`) and the cursor one row (name, pos). Otherwise the table is split
-    #: into this many partitions, each gap-free in `n` (columns part, n: ADR 0013), and the cursor is a row per
-    #: partition (name, part, pos), so writers of different partitions never wait for each other.
-    parts: int = 0
 
     @property
     def lock_key(self) -> int:
@@ -166,46 +165,34 @@ class OutboxRelay:
         self._checked_at = time.monotonic()
 
     async def _cursors(self, conn: asyncpg.Connection) -> dict[int, int]:
-        """The relay's cursor: part → the last position published (part 0 alone for a table in one order)."""
+        """The relay's cursor: part → the last `n` published there."""
         s = self._spec
-        if not s.parts:
-            return {0: await conn.fetchval(f"SELECT pos FROM {s.cursor_table} WHERE name = $1", s.name)}  # noqa: S608
         rows = await conn.fetch(f"SELECT part, pos FROM {s.cursor_table} WHERE name = $1", s.name)  # noqa: S608
-        if len(rows) != s.parts:
-            raise LookupError(f"{s.cursor_table} holds {len(rows)} cursors of {s.name!r}, not {s.parts}")
+        if len(rows) != PARTITIONS:
+            raise LookupError(f"{s.cursor_table} holds {len(rows)} cursors of {s.name!r}, not {PARTITIONS}")
         return {r["part"]: r["pos"] for r in rows}
 
     async def _relay_once(self, conn: asyncpg.Connection) -> int:
         s = self._spec
-        if s.parts:
-            rows = await conn.fetch(
-                f"""SELECT r.part, r.n AS pos, r.key, r.value FROM {s.cursor_table} AS c
-                    CROSS JOIN LATERAL (SELECT part, n, key, value FROM {s.table}
-                                        WHERE part = c.part AND n > c.pos ORDER BY n LIMIT $2) AS r
-                    WHERE c.name = $1 ORDER BY r.part, r.n""",  # noqa: S608
-                s.name, self._batch,
-            )
-        else:
-            rows = await conn.fetch(
-                f"SELECT 0 AS part, pos, key, value FROM {s.table} WHERE pos > $1 ORDER BY pos LIMIT $2",  # noqa: S608
-                await conn.fetchval(f"SELECT pos FROM {s.cursor_table} WHERE name = $1", s.name),  # noqa: S608
-                self._batch,
-            )
+        rows = await conn.fetch(
+            f"""SELECT r.part, r.n, r.key, r.value FROM {s.cursor_table} AS c
+                CROSS JOIN LATERAL (SELECT part, n, key, value FROM {s.table}
+                                    WHERE part = c.part AND n > c.pos ORDER BY n LIMIT $2) AS r
+                WHERE c.name = $1 ORDER BY r.part, r.n""",  # noqa: S608
+            s.name, self._batch,
+        )
         if not rows:
             return 0
         # a few produce requests for the lot; returns when the broker acknowledged every record (acks=all)
         headers = [s.headers(r["value"]) for r in rows] if s.headers is not None else None
         await self._producer.send(s.topic, [(r["key"].encode(), r["value"]) for r in rows], headers)
-        upto = {r["part"]: r["pos"] for r in rows}  # rows come in position order within each part
-        if s.parts:
-            await conn.execute(
-                f"""UPDATE {s.cursor_table} AS c SET pos = u.pos
-                    FROM unnest($2::smallint[], $3::bigint[]) AS u (part, pos)
-                    WHERE c.name = $1 AND c.part = u.part""",  # noqa: S608
-                s.name, list(upto), list(upto.values()),
-            )
-        else:
-            await conn.execute(f"UPDATE {s.cursor_table} SET pos = $2 WHERE name = $1", s.name, upto[0])  # noqa: S608
+        upto = {r["part"]: r["n"] for r in rows}  # rows come in `n` order within each part
+        await conn.execute(
+            f"""UPDATE {s.cursor_table} AS c SET pos = u.pos
+                FROM unnest($2::smallint[], $3::bigint[]) AS u (part, pos)
+                WHERE c.name = $1 AND c.part = u.part""",  # noqa: S608
+            s.name, list(upto), list(upto.values()),
+        )
         self.published += len(rows)
         self._log.debug("outbox.relayed", count=len(rows), upto=upto)
         return len(rows)

@@ -27,7 +27,6 @@ from chassis.kafka import (
 )
 from chassis.logging import configure_logging
 from chassis.outbox import OutboxRelay, OutboxSpec
-from chassis.partitions import PARTITIONS
 from chassis.settings import ServiceSettings
 from contracts import topics
 from contracts.cloudevents import headers_of_published
@@ -121,11 +120,11 @@ def build_app(settings: EvidenceSettings) -> FastStream | HttpService:
             # each record also carries CloudEvents binary-mode headers, its value unchanged (issue 19)
             OutboxRelay(pool, KeyedBatchProducer(kafka), OutboxSpec("evidence", "evidence.events",
                                                                   "evidence.relay_cursors", topics.EVIDENCE,
-                                                                  headers=headers_of_published, parts=PARTITIONS),
+                                                                  headers=headers_of_published),
                         probe=LogProbe(kafka), on_reset=recreate_topics),
             OutboxRelay(pool, KeyedBatchProducer(kafka), OutboxSpec("rejections", "evidence.rejections",
                                                                   "evidence.relay_cursors", topics.REJECTIONS,
-                                                                  headers=headers_of_published, parts=PARTITIONS),
+                                                                  headers=headers_of_published),
                         probe=LogProbe(kafka), on_reset=recreate_topics),
         ]
         held.relays = relays

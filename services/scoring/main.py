@@ -29,7 +29,6 @@ from chassis.kafka import (
 )
 from chassis.logging import configure_logging
 from chassis.outbox import OutboxRelay, OutboxSpec
-from chassis.partitions import PARTITIONS
 from chassis.settings import ServiceSettings
 from contracts import topics
 from contracts.cloudevents import headers_of_published
@@ -164,7 +163,7 @@ def build_app(settings: ScoringSettings) -> FastStream | HttpService:
         # read from the score event itself (its id, source, type, subject, occurred_at), none from a clock.
         held.relay = OutboxRelay(pool, KeyedBatchProducer(settings.kafka_bootstrap),
                                     OutboxSpec("scores", "scoring.outbox", "scoring.relay_cursors", topics.SCORES,
-                                               headers=headers_of_published, parts=PARTITIONS),
+                                               headers=headers_of_published),
                                     probe=LogProbe(settings.kafka_bootstrap), on_reset=recreate_topics)
         settle_collector()
 

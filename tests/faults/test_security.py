@@ -80,7 +80,7 @@ async def test_each_service_role_can_neither_read_nor_write_another_services_sch
 
 SQL = re.compile(r"\b(SELECT|INSERT|UPDATE|DELETE|TRUNCATE|ALTER|CREATE|DROP|GRANT|COPY|WHERE)\b")
 OUR_TABLE = re.compile(r"^(evidence|scoring|audit)\.[a-z_]+$")
-TABLE_PARAMETERS = {"lock_counter": (1,), "next_positions": (1,)}
+TABLE_PARAMETERS = {"PartitionedCounter": (0,)}
 
 
 def _constants(tree: ast.Module) -> set[str]:
@@ -151,7 +151,7 @@ def test_the_sql_check_catches_a_value_interpolated_into_sql(tmp_path: Path) -> 
     bad = ROOT / "tests" / "faults" / "_sql_sample_bad.py"
     bad.write_text('async def f(conn, nip):\n    await conn.execute(f"DELETE FROM scoring.appraisals WHERE nip = '
                    "'{nip}'\")\n    await conn.execute(\"SELECT * FROM x WHERE a = '%s'\" % nip)\n"
-                   '    await lock_counter(conn, nip, "events")\n')
+                   '    PartitionedCounter(nip, "events")\n')
     try:
         findings = sql_findings(bad)
     finally:
