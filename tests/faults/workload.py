@@ -13,6 +13,7 @@ from typing import Any
 
 import asyncpg
 
+from chassis.kafka import partition_of
 from tests.e2e.world import AT, World
 from tests.faults.harness import FaultStack, Sent, Submitter, send_raw, sent_of
 
@@ -33,9 +34,22 @@ def sent(envelopes: list[dict[str, Any]], expect: str = "accepted") -> list[Sent
     return [sent_of(e, str(e["subject"]), expect) for e in envelopes]
 
 
-async def organisations(stack: FaultStack, submitter: Submitter, n: int, *, timeout: float = 90) -> list[FaultWorld]:
-    """`n` organisations with registered sources, structure and plans, each phase answered before the next."""
-    worlds = [FaultWorld(stack) for _ in range(n)]
+def covering(stack: FaultStack, partitions: int) -> list[FaultWorld]:
+    """One organisation per partition: each world's employee (the key of its realisations) falls in a partition
+    no other world's does, so every instance of a group that holds partitions gets work."""
+    by_part: dict[int, FaultWorld] = {}
+    while len(by_part) < partitions:
+        w = FaultWorld(stack)
+        by_part.setdefault(partition_of(w.employee.encode(), range(partitions)), w)
+    return [by_part[p] for p in range(partitions)]
+
+
+async def organisations(stack: FaultStack, submitter: Submitter, n: int, *, timeout: float = 90,
+                        cover: int | None = None) -> list[FaultWorld]:
+    """`n` organisations with registered sources, structure and plans, each phase answered before the next;
+    with `cover`, `n` must equal it and the organisations' employees fall one in each of `cover` partitions."""
+    assert cover is None or cover == n, (cover, n)
+    worlds = covering(stack, n) if cover else [FaultWorld(stack) for _ in range(n)]
     for phase in (lambda w: w.registrations(), lambda w: w.structure()):
         await submitter.submit([s for w in worlds for s in sent(phase(w))])
         await submitter.settle(timeout)
