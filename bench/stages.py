@@ -9,7 +9,8 @@ with the batches the broker would hand it (`batch` records, the services' `batch
 - scoring: `Projector.handle` on the accepted events as published (read back from the evidence store);
 - audit: `Ledger.append` on the accepted events and the score events.
 
-PostgreSQL's own CPU is reported beside, when the server is the embedded one.
+PostgreSQL's own CPU is reported beside, when the server is the embedded one or runs on this machine (then all of
+its processes count: keep other clients off it while measuring).
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ import psutil
 from bench.workload import Workload, nip_of
 from chassis.collector import batch_collection, settle_collector
 from chassis.db import create_pool
-from chassis.kafka import Position
+from chassis.kafka import Position, partition_of
 from chassis.partitions import PARTITIONS
 from contracts import topics
 from objektif.stack import SERVICES, Stack, with_database
@@ -59,7 +60,7 @@ def _records(topic: str, values: Sequence[tuple[bytes, bytes]], partitions: int,
              ) -> list[Record]:
     out = []
     for key, value in values:
-        p = hash(key) % partitions
+        p = partition_of(key, range(partitions))  # the producer's partition: the same in every run
         out.append(Record(topic, p, offsets.get(p, 0), value))
         offsets[p] = offsets.get(p, 0) + 1
     return out
@@ -84,6 +85,17 @@ def _pg_cpu(pid: int | None) -> float:
         return sum(sum(p.cpu_times()[:2]) for p in [server, *server.children(recursive=True)])
     except psutil.Error:
         return 0.0
+
+
+async def _local_postmaster(pool: asyncpg.Pool) -> int | None:
+    """The postmaster of the server `pool` talks to, if it runs on this machine (its backend's parent)."""
+    async with pool.acquire() as conn:
+        backend = await conn.fetchval("SELECT pg_backend_pid()")
+    try:
+        parent = psutil.Process(backend).parent()
+    except psutil.Error:
+        return None
+    return parent.pid if parent is not None and "postgres" in parent.name() else None
 
 
 async def _timed(name: str, count: int, pg: int | None, run: Callable[[], Awaitable[Any]]) -> dict[str, Any]:
@@ -170,6 +182,8 @@ async def measure(stack: Stack, events: int, batch: int, live_batch: int = 20, l
     pg = next((int(p.read_text().splitlines()[0]) for p in stack.data_dir.rglob("postmaster.pid")), None)
     pools = {name: await create_pool(with_database(stack.admin_dsn, user=role)) for name, (_m, role, _p)
              in SERVICES.items()}
+    if pg is None:  # a server of the environment: its postmaster, when it runs on this machine
+        pg = await _local_postmaster(pools["audit"])
     w = Workload.for_events(events)
     admin = stack.admin_key()
     from services.evidence.adapters.pdp_keys import DataKeys, kek_from_text
