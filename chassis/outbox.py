@@ -29,6 +29,7 @@ import asyncpg
 import structlog
 from aiokafka.errors import KafkaError
 
+from chassis.db import hold_session_state
 from chassis.kafka import KeyedBatchProducer, LogProbe
 from chassis.partitions import PARTITIONS
 from contracts.topics import DEFAULT_PARTITIONS
@@ -120,6 +121,7 @@ class OutboxRelay:
         """Hold the advisory lock on a dedicated connection while relaying (a lost connection releases it)."""
         async with self._pool.acquire() as conn:
             while not stop.is_set():
+                hold_session_state(conn)  # even a refused try: the release then unlocks whatever it holds
                 if await conn.fetchval("SELECT pg_try_advisory_lock($1)", self._spec.lock_key):
                     break
                 await _wait(stop, poll_seconds)  # another instance relays; stand by
