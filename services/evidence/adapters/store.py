@@ -124,13 +124,7 @@ class EvidenceStore:
             spans: tuple[Span, ...] = ()
             if accepted:
                 heads = await _EVENTS.lock(conn, [e.subject for e, _ in accepted])
-                ids = [e.event_id for e, _ in accepted]
-                known = {
-                    r["event_id"]
-                    for r in await conn.fetch(
-                        "SELECT event_id FROM evidence.events WHERE event_id = ANY($1::uuid[])", ids
-                    )
-                } | await _refused_before(conn, accepted)
+                known = await _decided_before(conn, accepted)
                 seen: set[UUID] = set()
                 for e, original in accepted:
                     if e.event_id in known or e.event_id in seen:
@@ -239,21 +233,26 @@ def _ms(when: datetime | None) -> int:
     return int(when.timestamp() * 1000)
 
 
-async def _refused_before(conn: asyncpg.Connection, accepted: Sequence[tuple[Envelope, bytes]]) -> set[UUID]:
-    """Event ids among `accepted` whose very bytes were refused before: a redelivery, already answered by that
-    refusal. A submission's outcome must not depend on how often Kafka delivers it: the fault suite found
-    submissions rejected for a source not yet registered and accepted when redelivered after the registration,
-    two answers to one submission. (Other bytes under the same event id are decided on their own.)"""
+async def _decided_before(conn: asyncpg.Connection, accepted: Sequence[tuple[Envelope, bytes]]) -> set[UUID]:
+    """Event ids among `accepted` decided before, in one round trip: those stored (a redelivery, or another
+    instance's earlier batch) and those whose very bytes were refused before, already answered by that refusal.
+    A submission's outcome must not depend on how often Kafka delivers it: the fault suite found submissions
+    rejected for a source not yet registered and accepted when redelivered after the registration, two answers
+    to one submission. (Other bytes under a refused event id are decided on their own.)"""
     rows = await conn.fetch(
-        "SELECT submission_event_id, value FROM evidence.rejections WHERE submission_event_id = ANY($1::uuid[])",
+        """SELECT event_id, NULL::bytea AS value FROM evidence.events WHERE event_id = ANY($1::uuid[])
+           UNION ALL
+           SELECT submission_event_id, value FROM evidence.rejections WHERE submission_event_id = ANY($1::uuid[])""",
         [e.event_id for e, _ in accepted],
     )
-    if not rows:
-        return set()
+    stored = {r["event_id"] for r in rows if r["value"] is None}
+    refused = [r for r in rows if r["value"] is not None]
+    if not refused:
+        return stored
     submitted = {e.event_id: base64.b64encode(original).decode() for e, original in accepted}
-    return {
-        r["submission_event_id"] for r in rows
-        if orjson.loads(r["value"])["payload"]["original_b64"] == submitted.get(r["submission_event_id"])
+    return stored | {
+        r["event_id"] for r in refused
+        if orjson.loads(r["value"])["payload"]["original_b64"] == submitted.get(r["event_id"])
     }
 
 

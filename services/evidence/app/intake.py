@@ -179,15 +179,16 @@ class Intake:
                 self.rejected_by_code.update(r.code for r in d.reasons)
             elif isinstance(d, Duplicate):
                 log.info("submission.duplicate", event_id=str(d.event_id))
+        # No catch-up here: the next batch (or `current_state`) begins with one, and a trailing one cost two round
+        # trips per batch (the read, and the pool's release), a large share of a live batch of a few records.
         self._advance(after, outcome)
-        await self.catch_up()
         return decisions, outcome
 
     def _advance(self, after: IntakeState, outcome: BatchOutcome) -> None:
         """Take the state the gate evolved while deciding when the store holds exactly that: every event accepted
         here was stored, in each partition right after the last one this instance had folded there (a
         partition's row lock orders its writers, so a span that starts there means no other writer came between).
-        Events other instances stored meanwhile in other partitions are folded by the `catch_up` that follows:
+        Events other instances stored meanwhile in other partitions are folded by the next `catch_up`:
         their order relative to this batch's is the partitions', which the gate's state does not depend on
         (ADR 0013). Otherwise `catch_up` re-reads the store, as it always may: this only spares reading back and
         re-parsing our own batch."""

@@ -138,7 +138,7 @@ async def test_one_event_id_claimed_at_once_in_two_partitions_is_stored_once(
     (_, [subject_a]), (_, [subject_b]), *_ = subjects_by_partition(1).items()
     shared = uuid.uuid4()
     first_checked, second_stored = asyncio.Event(), asyncio.Event()
-    original = store_module._refused_before
+    original = store_module._decided_before
     calls = 0
 
     async def paused(conn: asyncpg.Connection, accepted: list[tuple[Envelope, bytes]]) -> set[uuid.UUID]:
@@ -150,7 +150,7 @@ async def test_one_event_id_claimed_at_once_in_two_partitions_is_stored_once(
             await second_stored.wait()
         return found
 
-    monkeypatch.setattr(store_module, "_refused_before", paused)
+    monkeypatch.setattr(store_module, "_decided_before", paused)
     racing = asyncio.ensure_future(store.append_batch([event(subject_a, shared)], [], []))
     await first_checked.wait()
     winner = await store.append_batch([event(subject_b, shared)], [], [])
