@@ -9,10 +9,12 @@ import io
 
 import asyncpg
 import orjson
-from audit_app_data import NOW, OTHER_SIGNER, SIGNER, evidence, filled, ledger, realisation, tamper
+from audit_app_data import NOW, OTHER_SIGNER, SIGNER, body, evidence, filled, ledger, realisation, tamper
 
+from chassis.kafka import Position
 from contracts import topics
 from services.audit.adapters import queries
+from services.audit.adapters.ledger import INLINE_LEAVES, Ledger, entry_of
 from services.audit.app.checkpoints import issue_checkpoint
 from services.audit.app.export import export_leaves
 from services.audit.app.verify import verify_ledger
@@ -145,3 +147,28 @@ async def test_the_independent_root_agrees_with_the_head_at_every_small_size(
         leaf = (await queries.leaves(conn, i, i + 1))[0]
         leaves.append(leaf.leaf_hash)
         assert independent_root(leaves) == (await queries.head(conn)).root
+
+
+async def test_small_and_large_batches_write_the_same_ledger_whichever_way_they_are_written(
+    pool: asyncpg.Pool, conn: asyncpg.Connection
+) -> None:
+    # a batch of up to INLINE_LEAVES new leaves is written by one statement; a larger one is COPYed first
+    small = [realisation(f"small{i}", i + 1, "1") for i in range(3)]
+    large = [realisation(f"large{i}", 10 + i, "2") for i in range(INLINE_LEAVES + 37)]
+    after = [realisation(f"after{i}", 500 + i, "3") for i in range(5)]
+    await ledger(pool, *evidence(*small))
+    await ledger(pool, *evidence(*large, small[0]))  # a duplicate inside a large batch is skipped
+    await Ledger(pool).append([entry_of(topics.EVIDENCE, body(e)) for e in after],
+                              [Position(topics.EVIDENCE, 2, 41)])
+    await issue_checkpoint(conn, SIGNER, NOW)
+    report = await verify_ledger(conn, [SIGNER.verifier_key()])
+    assert report.ok, report.problems
+    assert report.tree_size == len(small) + len(large) + len(after)
+    rows = await conn.fetch("SELECT l.event_id, l.leaf_hash, d.body FROM audit.leaves l"
+                            " JOIN audit.leaf_data d USING (idx) ORDER BY idx")
+    assert [r["event_id"] for r in rows] == [e.event_id for e in (*small, *large, *after)]
+    assert all(bytes(r["leaf_hash"]) == hashlib.sha256(b"\x00" + bytes(r["body"])).digest() for r in rows)
+    head = await queries.head(conn)
+    assert head.root == independent_root([bytes(r["leaf_hash"]) for r in rows])
+    assert await conn.fetchval("SELECT next_offset FROM audit.consumer_positions"
+                               " WHERE topic = $1 AND partition = 2", topics.EVIDENCE) == 41
