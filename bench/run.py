@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import os
 import platform
 import shutil
@@ -24,6 +25,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import psutil
 
@@ -79,7 +81,24 @@ def _infrastructure_pids(stack: Stack) -> dict[str, int]:
     for pidfile in stack.data_dir.rglob("postmaster.pid"):
         with contextlib.suppress(OSError, ValueError, IndexError):
             pids["postgres"] = int(pidfile.read_text().splitlines()[0])
+    if "postgres" not in pids and (local := _local_postmaster(stack.admin_dsn)) is not None:
+        pids["postgres"] = local
     return pids
+
+
+@functools.cache
+def _local_postmaster(dsn: str) -> int | None:
+    """The postmaster of a server of the environment that listens on this machine (its port, on a loopback
+    address), so that its CPU counts too; all its backends count, so keep other clients off it meanwhile."""
+    parts = urlsplit(dsn)
+    if parts.hostname not in ("127.0.0.1", "localhost", "::1"):
+        return None
+    port = parts.port or 5432
+    with contextlib.suppress(psutil.Error, OSError):
+        for c in psutil.net_connections(kind="tcp"):
+            if c.status == psutil.CONN_LISTEN and c.laddr and c.laddr.port == port and c.pid is not None:
+                return c.pid
+    return None
 
 
 def _processed(stack: Stack) -> dict[str, float]:

@@ -105,12 +105,31 @@ def test_each_figure_is_a_ratio_to_its_baseline_and_latency_is_inverted() -> Non
         "audit_verify": {"leaves_per_second": 150_000.0},
     }
     got = {(f.name, f.baseline_name.split(" (")[0]): (f.ratio, f.met) for f in figures(results)}
-    assert got[("bulk end to end", "slower baseline")] == (0.5, True)
+    assert got[("bulk end to end", "asyncpg COPY+upsert")] == (0.5, True)
     assert got[("bulk end to end", "naive pipeline")] == (200.0, True)
-    assert got[("one-by-one end to end", "Ed25519 verify, one core")] == (0.7, False)
+    assert got[("one-by-one end to end", "Ed25519 verify, one core")] == (0.7, True)
     assert got[("p99 submission→score", "target")] == (0.5, False)
-    assert got[("replay from the ledger", "target")] == (1.2, True)
+    assert got[("replay from the ledger", "target")] == (0.6, False)
     assert got[("audit verify", "target")] == (0.5, False)
+    assert len(got) == 6  # no CPU figure without the phase's CPU
+
+
+def test_cpu_per_bulk_submission_sums_the_products_processes_and_not_the_machine() -> None:
+    bulk = {"per_second": 1.0, "submissions": 1000,
+            "cpu_seconds": {"evidence": 0.03, "scoring": 0.02, "audit": 0.01, "broker": 0.005, "postgres": 0.035,
+                            "machine_busy": 0.5}}
+    results = {
+        "baselines": {"kafka_consume": {"per_second": 1.0}, "copy_upsert": {"per_second": 1.0},
+                      "ed25519_verify": {"per_second": 1.0}},
+        "throughput": {"bulk": bulk, "single": {"per_second": 1.0}, "naive": {"per_second": 1.0}},
+        "latency": {"p99_ms": 1.0}, "replay": {"events_per_second": 1.0}, "audit_verify": {"leaves_per_second": 1.0},
+    }
+    cpu = next(f for f in figures(results) if f.name.startswith("CPU per bulk submission"))
+    assert (cpu.name, round(cpu.value, 6), cpu.baseline, cpu.ratio, cpu.met) == (
+        "CPU per bulk submission", 100.0, 75.0, 0.75, False)
+    del bulk["cpu_seconds"]["postgres"]
+    cpu = next(f for f in figures(results) if f.name.startswith("CPU per bulk submission"))
+    assert cpu.name == "CPU per bulk submission (PostgreSQL not measured)" and round(cpu.value, 6) == 65.0
 
 
 def test_the_ed25519_baseline_is_one_cores_rate_per_cpu_second() -> None:
