@@ -133,6 +133,7 @@ class ScoringTransaction:
         self._read_raw: dict[str, RawStream] = {}  # and as JSON bytes, where known
         self._staged = 0
         self._staged_raw = 0
+        self._counts: dict[str, int] = {}  # subject -> its events in the table, as this transaction's upsert left it
 
     async def __aenter__(self) -> ScoringTransaction:
         self._conn_cm = self._pool.acquire()
@@ -175,13 +176,15 @@ class ScoringTransaction:
             "INSERT INTO scoring.events (sequence, event_id, type, subject, period, body) VALUES ($1,$2,$3,$4,$5,$6)",
             [(e.sequence or 0, e.event_id, e.type, e.subject, e.period, e.model_dump(mode="json")) for e in events],
         )
-        if events:
-            await self.conn.execute(
+        if events:  # the counts it returns are `stream_counts`' for these subjects: one round trip less
+            rows = await self.conn.fetch(
                 """INSERT INTO scoring.streams (subject, events) SELECT subject, count(*) FROM unnest($1::text[])
                    AS s(subject) GROUP BY subject
-                   ON CONFLICT (subject) DO UPDATE SET events = streams.events + excluded.events""",
+                   ON CONFLICT (subject) DO UPDATE SET events = streams.events + excluded.events
+                   RETURNING subject, events""",
                 [e.subject for e in events],
             )
+            self._counts.update((r["subject"], r["events"]) for r in rows)
         for e in events:
             self._added.setdefault(e.subject, []).append(e)
             raw = raws.get(e.event_id) if raws is not None else None
@@ -216,12 +219,15 @@ class ScoringTransaction:
     async def stream_counts(self, subjects: Sequence[str]) -> dict[str, int]:
         """How many events the table holds of each subject (`scoring.streams`, this transaction's included); a
         subject with none is absent."""
-        return {
-            r["subject"]: r["events"]
-            for r in await self.conn.fetch(
-                "SELECT subject, events FROM scoring.streams WHERE subject = ANY($1::text[])", list(subjects)
+        counts = {s: self._counts[s] for s in subjects if s in self._counts}  # what add_events upserted
+        if unknown := [s for s in subjects if s not in self._counts]:
+            counts.update(
+                (r["subject"], r["events"])
+                for r in await self.conn.fetch(
+                    "SELECT subject, events FROM scoring.streams WHERE subject = ANY($1::text[])", unknown
+                )
             )
-        }
+        return counts
 
     def added(self, subject: str) -> list[Envelope]:
         """The events of `subject` this transaction stored, in stream order."""
