@@ -92,9 +92,16 @@ def hasil_kerja(state: State, rules: CapaianRules, rounding: Rounding) -> HasilK
     plan = latest_plan(state)
     if plan is None:
         return HasilKerja(None, (), (), None, ())
+    # the last realisation of each planned IKI, from the end: a re-appraisal reads back only as far as the
+    # latest one of each, not the whole history (the live path's largest own cost under py-spy)
+    planned = {iki.iki_id for rhk in plan.payload.rhk for iki in rhk.iki}
     latest: dict[str, Fact[ev.RealisationRecorded]] = {}
-    for realisation in state.realisations:
-        latest[realisation.payload.iki_id] = realisation
+    for realisation in reversed(state.realisations):
+        iki_id = realisation.payload.iki_id
+        if iki_id in planned and iki_id not in latest:
+            latest[iki_id] = realisation
+            if len(latest) == len(planned):
+                break
     iki_results: list[IkiResult] = []
     rhk_results: list[RhkResult] = []
     used = [plan.event_id]
