@@ -81,13 +81,13 @@ def _infrastructure_pids(stack: Stack) -> dict[str, int]:
     for pidfile in stack.data_dir.rglob("postmaster.pid"):
         with contextlib.suppress(OSError, ValueError, IndexError):
             pids["postgres"] = int(pidfile.read_text().splitlines()[0])
-    if "postgres" not in pids and (local := _local_postmaster(stack.admin_dsn)) is not None:
+    if "postgres" not in pids and (local := local_postmaster(stack.admin_dsn)) is not None:
         pids["postgres"] = local
     return pids
 
 
 @functools.cache
-def _local_postmaster(dsn: str) -> int | None:
+def local_postmaster(dsn: str) -> int | None:
     """The postmaster of a server of the environment that listens on this machine (its port, on a loopback
     address), so that its CPU counts too; all its backends count, so keep other clients off it meanwhile."""
     parts = urlsplit(dsn)

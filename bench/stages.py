@@ -29,6 +29,7 @@ import asyncpg
 import orjson
 import psutil
 
+from bench.run import local_postmaster
 from bench.workload import Workload, nip_of
 from chassis.collector import batch_collection, settle_collector
 from chassis.db import create_pool
@@ -85,17 +86,6 @@ def _pg_cpu(pid: int | None) -> float:
         return sum(sum(p.cpu_times()[:2]) for p in [server, *server.children(recursive=True)])
     except psutil.Error:
         return 0.0
-
-
-async def _local_postmaster(pool: asyncpg.Pool) -> int | None:
-    """The postmaster of the server `pool` talks to, if it runs on this machine (its backend's parent)."""
-    async with pool.acquire() as conn:
-        backend = await conn.fetchval("SELECT pg_backend_pid()")
-    try:
-        parent = psutil.Process(backend).parent()
-    except psutil.Error:
-        return None
-    return parent.pid if parent is not None and "postgres" in parent.name() else None
 
 
 async def _timed(name: str, count: int, pg: int | None, run: Callable[[], Awaitable[Any]]) -> dict[str, Any]:
@@ -183,7 +173,7 @@ async def measure(stack: Stack, events: int, batch: int, live_batch: int = 20, l
     pools = {name: await create_pool(with_database(stack.admin_dsn, user=role)) for name, (_m, role, _p)
              in SERVICES.items()}
     if pg is None:  # a server of the environment: its postmaster, when it runs on this machine
-        pg = await _local_postmaster(pools["audit"])
+        pg = local_postmaster(stack.admin_dsn)
     w = Workload.for_events(events)
     admin = stack.admin_key()
     from services.evidence.adapters.pdp_keys import DataKeys, kek_from_text
