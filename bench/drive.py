@@ -88,7 +88,7 @@ SELECT (SELECT sum(n) FROM evidence.partitions WHERE stream = 'events') AS accep
          WHERE topic = '{topics.EVIDENCE}') AS scoring_consumed,
        (SELECT sum(n) FROM scoring.partitions WHERE stream = 'scores') AS scores,
        (SELECT sum(pos) FROM scoring.relay_cursors WHERE name = 'scores') AS scores_relayed,
-       (SELECT size FROM audit.head WHERE id = 1) AS ledgered,
+       (SELECT sum(size) FROM audit.heads) AS ledgered,
        (SELECT coalesce(max(pos), 0) FROM evidence.events) AS events_upto,
        (SELECT coalesce(max(pos), 0) FROM evidence.rejections) AS rejections_upto
 """

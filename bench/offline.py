@@ -87,22 +87,24 @@ async def verify(dsn: str, checkpoint_seed: bytes) -> Verify:
         began = time.perf_counter()
         with paused_gc():  # the read makes a record per leaf: collections would walk those already made
             async with conn.transaction(isolation="repeatable_read", readonly=True):
-                head = await conn.fetchrow("SELECT size, root FROM audit.head WHERE id = 1")
+                heads = await conn.fetch("SELECT part, size, root FROM audit.heads ORDER BY part")
                 # Each table in primary-key order on its own: cheaper for the server than joining them row by row.
-                stored = [r[0] for r in await conn.fetch(
-                    "SELECT leaf_hash FROM audit.leaves WHERE idx < $1 ORDER BY idx", head["size"])]
-                rows = await conn.fetch(
-                    "SELECT idx, body FROM audit.leaf_data WHERE idx < $1 ORDER BY idx", head["size"])
-        bodies = [r[1] for r in rows]
-        complete = len(rows) == len(stored) == head["size"] and (not rows or rows[-1][0] == len(rows) - 1)
+                stored = await conn.fetch("SELECT part, idx, leaf_hash FROM audit.leaves ORDER BY part, pos")
+                rows = await conn.fetch("SELECT idx, body FROM audit.leaf_data ORDER BY idx")
+        body_of = {r[0]: r[1] for r in rows}
+        complete = len(rows) == len(stored) == sum(h["size"] for h in heads)
         read = time.perf_counter() - began
         began = time.perf_counter()
-        hashes = leaf_hashes(bodies)
-        intact = complete and hashes == stored and root_from_leaf_hashes(hashes) == bytes(head["root"])
+        hashes = leaf_hashes([body_of.get(r[1], b"") for r in stored])
+        intact = complete and hashes == [r[2] for r in stored]
+        by_part: dict[int, list[bytes]] = {}
+        for r, h in zip(stored, hashes, strict=True):
+            by_part.setdefault(r[0], []).append(h)
+        intact = intact and all(root_from_leaf_hashes(by_part.get(h["part"], [])) == bytes(h["root"]) for h in heads)
         hashed = time.perf_counter() - began
         vkey = signer_from_seed(base64.b64encode(checkpoint_seed).decode()).verifier_key()
         began = time.perf_counter()
         report = await verify_ledger(conn, [vkey])
-        return Verify(len(bodies), read, hashed, intact, time.perf_counter() - began, len(report.problems))
+        return Verify(len(rows), read, hashed, intact, time.perf_counter() - began, len(report.problems))
     finally:
         await conn.close()

@@ -20,15 +20,17 @@ import orjson
 from contracts.merkle import leaf_hash, root_from_inclusion
 from services.audit.adapters import queries
 from services.audit.app.person_export import leaf_proof
+from services.audit.app.proofs import latest_covered
+from services.audit.domain.partitions import entry
 from services.evidence.adapters.pdp_keys import DataKeys
 from services.evidence.adapters.pdp_person import events_of, personal
 
-FORMAT = "objektif-pdp-export-v1"
+FORMAT = "objektif-pdp-export-v2"
 
 
 async def gather(conn: asyncpg.Connection, keys: DataKeys, nip: str) -> dict[str, Any]:
     """The person's export (see the module's docstring), as one JSON-ready document."""
-    checkpoint = await queries.latest_checkpoint(conn)
+    covered = await latest_covered(conn)
     rows = await events_of(conn, nip)
     rejections = await conn.fetch(
         "SELECT event_id, value FROM evidence.rejections WHERE key = $1 ORDER BY pos", nip)
@@ -38,27 +40,27 @@ async def gather(conn: asyncpg.Connection, keys: DataKeys, nip: str) -> dict[str
     events = []
     for row, envelope in zip(rows, envelopes, strict=True):
         leaf = await queries.leaf_by_event(conn, row["event_id"])
-        unledgered = {"leaf_index": None, "leaf_hash": None, "leaf_bytes_b64": None, "inclusion_proof": None}
+        unledgered = {"partition": None, "leaf_index": None, "leaf_hash": None, "leaf_bytes_b64": None,
+                      "inclusion_proof": None, "partition_proof": None}
         fields = {p: opened.get(v, v) if envelope.get("subject") == nip else "(data pribadi orang lain)"
                   for p, v in personal(envelope)}
         events.append({
             "sequence": row["pos"], "event_id": str(row["event_id"]), "type": row["type"], "source": row["source"],
             "subject": row["subject"], "period": row["period"], "envelope": envelope, "personal_fields": fields,
-            **(unledgered if leaf is None else await leaf_proof(conn, leaf, checkpoint)),
+            **(unledgered if leaf is None else await leaf_proof(conn, leaf, covered)),
         })
     results = await conn.fetch(
         "SELECT period, result FROM scoring.appraisals WHERE nip = $1 ORDER BY period", nip)
     return {
         "format": FORMAT, "nip": nip,
-        "checkpoint": None if checkpoint is None else {
-            "size": checkpoint.size, "root": checkpoint.root.hex(), "note": checkpoint.note},
+        "checkpoint": None if covered is None else covered.to_json(),
         "data_keys": [{"kid": k.kid, "destroyed": k.destroyed} for k in await keys.keys_of(nip)],
         "events": events,
         "rejections": [{"event_id": str(r["event_id"]), "envelope": _json(r["value"])} for r in rejections],
         "results": [{"period": r["period"], "result": _json(r["result"])} for r in results],
         "completeness": "every evidence event whose subject is this NIP or whose source is nip:<NIP>, every "
                         "rejection keyed by it and every published result, as stored when exported; each event's "
-                        "inclusion proof recomputes the checkpoint's root",
+                        "inclusion proof recomputes its partition's root, and the partition's proof the checkpoint's",
     }
 
 
@@ -68,23 +70,29 @@ def _json(value: Any) -> Any:
 
 
 def verify_export(doc: dict[str, Any]) -> list[str]:
-    """Problems with an export's proofs (empty when each event's leaf bytes hash to its leaf hash and its proof
-    recomputes the checkpoint root). What an independent verifier does, using only RFC 6962 hashing."""
+    """Problems with an export's proofs (empty when each event's leaf bytes hash to its leaf hash, its proof
+    recomputes its partition's root and that partition's proof the root of the checkpoint over every partition;
+    ADR 0013). What an independent verifier does, using only RFC 6962 hashing."""
     problems: list[str] = []
     checkpoint = doc.get("checkpoint")
     if checkpoint is None:
         return ["no checkpoint in the export"]
-    root = bytes.fromhex(checkpoint["root"])
+    root, count = bytes.fromhex(checkpoint["root"]), checkpoint["count"]
+    trees = {p["part"]: (p["size"], bytes.fromhex(p["root"])) for p in checkpoint["partitions"]}
     for e in doc["events"]:
-        if e["inclusion_proof"] is None:
+        if e["inclusion_proof"] is None or e["partition"] not in trees:
             problems.append(f"{e['event_id']}: not yet under the checkpoint")
             continue
         leaf = bytes.fromhex(e["leaf_hash"])
         if e["leaf_bytes_b64"] is not None and leaf_hash(base64.b64decode(e["leaf_bytes_b64"])) != leaf:
             problems.append(f"{e['event_id']}: leaf bytes do not hash to the leaf hash")
+        size, tree_root = trees[e["partition"]]
         path = [bytes.fromhex(p) for p in e["inclusion_proof"]]
-        if root_from_inclusion(leaf, e["leaf_index"], checkpoint["size"], path) != root:
-            problems.append(f"{e['event_id']}: inclusion proof does not give the checkpoint root")
+        if root_from_inclusion(leaf, e["leaf_index"], size, path) != tree_root:
+            problems.append(f"{e['event_id']}: inclusion proof does not give its partition's root")
+        step = [bytes.fromhex(p) for p in e["partition_proof"]]
+        if root_from_inclusion(leaf_hash(entry(e["partition"], size, tree_root)), e["partition"], count, step) != root:
+            problems.append(f"{e['event_id']}: its partition's proof does not give the checkpoint root")
     return problems
 
 

@@ -29,6 +29,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from contracts.envelope import Envelope
 from objektif.stack import ENV_DATABASE, Stack, with_database
 from services.audit.adapters import queries
+from services.audit.adapters.queries import Horizon
 from services.audit.app import checkpoints as cp
 from services.audit.app import dossier as dossier_app
 from services.audit.app import export as export_app
@@ -172,24 +173,24 @@ def checkpoint(data_dir: DataDir = DEFAULT_DATA_DIR, database_url: DatabaseUrl =
     """Issue a checkpoint if the tree grew (after checking it extends the previous one); print the latest."""
     signer = signer_of(data_dir)
 
-    async def use(conn: asyncpg.Connection) -> dict[str, object]:
+    async def use(conn: asyncpg.Connection) -> cp.Issued:
         if signer is not None:
-            return (await cp.issue_checkpoint(conn, signer, datetime.now(UTC))).to_json()
-        latest = await queries.latest_checkpoint(conn)
+            return await cp.issue_checkpoint(conn, signer, datetime.now(UTC))
+        latest = await queries.latest_partitions(conn)
         if latest is None:
             raise AuditError(f"no checkpoint yet and no signing key ({ENV_KEY}) to issue one")
-        return cp.Issued(latest, fresh=False).to_json()
+        return cp.Issued(latest, (), fresh=False)
 
     with objektif_database(data_dir, database_url) as dsn:
         issued = _run(dsn, use)
-    if signer is not None:
-        issued["vkey"] = signer.verifier_key()
     if json:
-        _print_json(issued)
-    else:
-        out.print(f"Checkpoint: {issued['size']} leaves, root {issued['root']}"
-                  f"{' (baru / new)' if issued['fresh'] else ''}")
-        out.print(str(issued["note"]), highlight=False, markup=False)
+        _print_json({**issued.to_json(), **({} if signer is None else {"vkey": signer.verifier_key()})})
+        return
+    out.print(f"Checkpoint: {issued.size} leaves in {len(issued.partitions.sizes)} partitions, root "
+              f"{issued.partitions.root.hex()}{' (baru / new)' if issued.fresh else ''}")
+    out.print(issued.partitions.note, highlight=False, markup=False)
+    for signed in issued.signed:
+        out.print(f"partition {signed.part}: {signed.size} leaves, root {signed.root.hex()}", highlight=False)
 
 
 @app.command()
@@ -199,7 +200,7 @@ def export(out_file: Annotated[Path, typer.Option("--out", help="JSON Lines file
     partial = out_file.with_name(out_file.name + ".partial")
 
     async def use(conn: asyncpg.Connection) -> export_app.ExportSummary:
-        size = (await queries.head(conn)).size
+        size = await queries.ledger_size(conn)
         with partial.open("wb") as f, _progress(size, "export") as bar:
             task = bar.add_task("export", total=size)
             return await export_app.export_leaves(conn, f.write, progress=lambda n: bar.advance(task, n))
@@ -225,7 +226,7 @@ def verify(data_dir: DataDir = DEFAULT_DATA_DIR, database_url: DatabaseUrl = Non
             if signer is None:
                 err.print("[yellow]Peringatan[/] / warning: no key given; trusting the keys the database "
                           "records")
-        size = (await queries.head(conn)).size
+        size = await queries.ledger_size(conn)
         with _progress(size, "verify") as bar:
             task = bar.add_task("verify", total=size)
             return await verify_app.verify_ledger(conn, trusted, progress=lambda n: bar.advance(task, n))
@@ -248,7 +249,8 @@ def _print_verify(report: verify_app.VerifyReport) -> None:
         return
     first = report.first_bad_leaf
     if first is not None:
-        out.print(f"[red]Leaf pertama yang rusak / first bad leaf:[/] index {first.leaf_index}, "
+        out.print(f"[red]Leaf pertama yang rusak / first bad leaf:[/] partition {first.partition}, index "
+                  f"{first.leaf_index}, "
                   f"event {first.event_id} ({first.kind})")
     for problem in report.problems[:20]:
         out.print(f"  [red]✗[/] {problem.kind}: {problem.message}", highlight=False)
@@ -281,11 +283,16 @@ def proof(event_id: Annotated[UUID, typer.Argument(help="the event's id")],
     if json:
         _print_json(found.to_json())
     else:
-        out.print(f"Event {found.event_id}: leaf {found.leaf_index} of {found.tree_size}, "
-                  f"leaf hash {found.leaf_hash.hex()}")
+        out.print(f"Event {found.event_id}: leaf {found.leaf_index} of {found.tree_size} in partition "
+                  f"{found.partition}, leaf hash {found.leaf_hash.hex()}")
         for i, h in enumerate(found.proof):
             out.print(f"  proof[{i}] {h.hex()}")
         out.print(found.checkpoint_note, highlight=False, markup=False)
+        if found.partitions is not None:
+            out.print(f"partition {found.partition} of {found.partitions.count} under:", highlight=False)
+            for i, h in enumerate(found.partitions.proof):
+                out.print(f"  partition proof[{i}] {h.hex()}")
+            out.print(found.partitions.note, highlight=False, markup=False)
 
 
 @app.command(name="tiles-token")
@@ -327,9 +334,9 @@ def serve(data_dir: DataDir = DEFAULT_DATA_DIR, database_url: DatabaseUrl = None
         async def lifespan(_app: Starlette) -> Any:
             held["pool"] = await create_pool(dsn)
             async with held["pool"].acquire() as conn:
-                latest = await queries.latest_checkpoint(conn)
+                latest = await queries.latest_partitions(conn)
             note = "no checkpoint yet: run `objektif audit checkpoint`" if latest is None else (
-                f"checkpoint {latest.size} leaves")
+                f"checkpoint {sum(latest.sizes)} leaves")
             out.print(f"Ledger served on http://{host}:{port}/ ({note}; entry bundles "
                       f"{'open to the auditors token' if token else 'closed: no token'}); Ctrl-C stops it.",
                       highlight=False)
@@ -357,11 +364,12 @@ def _interrupt(_signum: int, _frame: object) -> None:
 
 
 @app.command()
-def consistency(size1: int, size2: int, data_dir: DataDir = DEFAULT_DATA_DIR,
-                database_url: DatabaseUrl = None, json: Json = False) -> None:
-    """The consistency proof from the tree of SIZE1 leaves to the tree of SIZE2 leaves."""
+def consistency(size1: int, size2: int,
+                partition: Annotated[int, typer.Option("--partition", help="whose tree (ADR 0013)")] = 0,
+                data_dir: DataDir = DEFAULT_DATA_DIR, database_url: DatabaseUrl = None, json: Json = False) -> None:
+    """The consistency proof from partition's tree of SIZE1 leaves to its tree of SIZE2 leaves."""
     with objektif_database(data_dir, database_url) as dsn:
-        found = _run(dsn, lambda conn: proofs.consistency(conn, size1, size2))
+        found = _run(dsn, lambda conn: proofs.consistency(conn, size1, size2, partition))
     if json:
         _print_json(found.to_json())
     else:
@@ -389,7 +397,7 @@ def replay(nip: Annotated[str | None, typer.Option("--nip")] = None,
     async def use(conn: asyncpg.Connection) -> list[replay_app.ReplayOutcome]:
         if every:
             return await replay_app.replay_all(conn, scorer)
-        limit = until
+        limit = Horizon(until)
         if as_of is not None:
             limit = await replay_app.until_as_of(conn, as_of if as_of.tzinfo else as_of.replace(tzinfo=UTC))
         assert nip is not None

@@ -20,7 +20,7 @@ from contracts import topics
 NodeId = tuple[int, int]
 
 _LEAF_COLUMNS = (
-    """l.idx, l.event_id, l.topic, l.type, l.subject, l.period, l.leaf_hash, l.chain_hash, d.body"""
+    """l.idx, l.event_id, l.topic, l.type, l.subject, l.period, l.leaf_hash, l.chain_hash, d.body, l.part, l.pos"""
 )
 _LEAF_FROM = "audit.leaves l LEFT JOIN audit.leaf_data d ON d.idx = l.idx"
 
@@ -40,25 +40,65 @@ class Leaf(NamedTuple):
     leaf_hash: bytes
     chain_hash: bytes
     body: bytes | None
+    part: int = 0
+    pos: int = 0
 
 
 @dataclass(frozen=True, slots=True)
 class Head:
-    """The tree head the ledger maintains after its last append."""
+    """A partition's tree head, as the ledger maintains it after its last append."""
 
     size: int
     root: bytes
     chain_hash: bytes
+    part: int = 0
 
 
 @dataclass(frozen=True, slots=True)
 class StoredCheckpoint:
-    """A signed checkpoint as stored: its size, root, the whole signed note and when it was issued."""
+    """A signed checkpoint of one partition's tree as stored: its size, root, the whole signed note and when
+    it was issued."""
 
     size: int
     root: bytes
     note: str
     issued_at: datetime
+    part: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class StoredPartitions:
+    """A signed checkpoint over every partition (ADR 0013): the sizes and roots it commits to, by partition."""
+
+    n: int
+    sizes: tuple[int, ...]
+    roots: tuple[bytes, ...]
+    root: bytes
+    note: str
+    issued_at: datetime
+
+
+class Horizon(NamedTuple):
+    """How far a read goes: leaves up to ``until`` (an idx, inclusive) and/or, by partition, the first
+    ``sizes[part]`` leaves (a checkpoint over every partition); None: no bound."""
+
+    until: int | None = None
+    sizes: tuple[int, ...] | None = None
+
+    def covers(self, leaf: Leaf) -> bool:
+        """Whether the leaf lies within the horizon."""
+        return (self.until is None or leaf.idx <= self.until) and (
+            self.sizes is None or leaf.pos < self.sizes[leaf.part])
+
+
+#: The SQL of `Horizon.covers` over leaves ``l``, its until and sizes as the parameters $a and $b.
+def _within(a: int, b: int) -> str:
+    return (f"(${a}::bigint IS NULL OR l.idx <= ${a}) "
+            f"AND (${b}::bigint[] IS NULL OR l.pos < (${b}::bigint[])[l.part + 1])")
+
+
+#: No bound: every leaf.
+EVERYTHING = Horizon()
 
 
 def _leaf(row: asyncpg.Record) -> Leaf:
@@ -66,26 +106,47 @@ def _leaf(row: asyncpg.Record) -> Leaf:
 
 
 def _checkpoint(row: asyncpg.Record) -> StoredCheckpoint:
-    return StoredCheckpoint(row["size"], bytes(row["root"]), row["note"], row["issued_at"])
+    return StoredCheckpoint(row["size"], bytes(row["root"]), row["note"], row["issued_at"], row["part"])
 
 
-async def head(conn: asyncpg.Connection) -> Head:
-    """The current tree head (size 0 and the empty root on a fresh ledger)."""
-    row = await conn.fetchrow("SELECT size, root, chain_hash FROM audit.head WHERE id = 1")
+def _partitions(row: asyncpg.Record) -> StoredPartitions:
+    return StoredPartitions(row["n"], tuple(row["sizes"]), tuple(bytes(r) for r in row["roots"]),
+                            bytes(row["root"]), row["note"], row["issued_at"])
+
+
+async def heads(conn: asyncpg.Connection) -> list[Head]:
+    """Every partition's tree head, by partition (size 0 and the empty root where nothing was ledgered)."""
+    rows = await conn.fetch("SELECT part, size, root, chain_hash FROM audit.heads ORDER BY part")
+    if not rows:
+        raise LookupError("audit.heads has no row: the audit schema was not applied")
+    return [Head(r["size"], bytes(r["root"]), bytes(r["chain_hash"]), r["part"]) for r in rows]
+
+
+async def head(conn: asyncpg.Connection, part: int = 0) -> Head:
+    """One partition's tree head."""
+    row = await conn.fetchrow("SELECT part, size, root, chain_hash FROM audit.heads WHERE part = $1", part)
     if row is None:
-        raise LookupError("audit.head has no row: the audit schema was not applied")
-    return Head(row["size"], bytes(row["root"]), bytes(row["chain_hash"]))
+        raise LookupError(f"audit.heads has no partition {part}: the audit schema was not applied")
+    return Head(row["size"], bytes(row["root"]), bytes(row["chain_hash"]), row["part"])
 
 
-async def leaf_count(conn: asyncpg.Connection) -> int:
-    """How many leaf rows are stored (the tree size unless rows went missing)."""
-    return int(await conn.fetchval("SELECT count(*) FROM audit.leaves"))
+async def ledger_size(conn: asyncpg.Connection) -> int:
+    """How many leaves the partitions' trees hold together."""
+    return int(await conn.fetchval("SELECT coalesce(sum(size), 0) FROM audit.heads"))
 
 
-async def leaves(conn: asyncpg.Connection, begin: int, end: int) -> list[Leaf]:
-    """The leaves with ``begin <= idx < end``, in index order, with their bytes where still held."""
+async def leaf_count(conn: asyncpg.Connection, part: int) -> int:
+    """How many leaf rows partition ``part`` stores (its tree size unless rows went missing)."""
+    return int(await conn.fetchval("SELECT count(*) FROM audit.leaves WHERE part = $1", part))
+
+
+async def leaves(conn: asyncpg.Connection, part: int, begin: int, end: int) -> list[Leaf]:
+    """Partition ``part``'s leaves with ``begin <= pos < end``, in tree order, with their bytes where still
+    held."""
     rows = await conn.fetch(
-        f"SELECT {_LEAF_COLUMNS} FROM {_LEAF_FROM} WHERE l.idx >= $1 AND l.idx < $2 ORDER BY l.idx",  # noqa: S608
+        f"SELECT {_LEAF_COLUMNS} FROM {_LEAF_FROM} "  # noqa: S608
+        "WHERE l.part = $1 AND l.pos >= $2 AND l.pos < $3 ORDER BY l.pos",
+        part,
         begin,
         end,
     )
@@ -115,105 +176,145 @@ async def leaves_of(
     return [_leaf(r) for r in rows]
 
 
-async def leaves_of_person(conn: asyncpg.Connection, nip: str, size: int) -> list[Leaf]:
-    """The leaves with ``idx < size`` whose subject is ``nip`` or whose bytes contain ``nip:<nip>`` (a
+async def leaves_of_person(conn: asyncpg.Connection, nip: str, sizes: Sequence[int]) -> list[Leaf]:
+    """The leaves within ``sizes`` (by partition) whose subject is ``nip`` or whose bytes contain ``nip:<nip>`` (a
     prefilter for the events the person wrote: the caller checks the envelope's ``source``), in ledger order.
     The second half reads every held body once: a person's export is rare, and no index names a leaf's source."""
     rows = await conn.fetch(
         f"SELECT {_LEAF_COLUMNS} FROM {_LEAF_FROM} "  # noqa: S608
-        "WHERE l.idx < $3 AND (l.subject = $1 OR position($2::bytea IN d.body) > 0) ORDER BY l.idx",
+        "WHERE l.pos < ($3::bigint[])[l.part + 1] AND (l.subject = $1 OR position($2::bytea IN d.body) > 0) "
+        "ORDER BY l.idx",
         nip,
         f"nip:{nip}".encode(),
-        size,
+        list(sizes),
     )
     return [_leaf(r) for r in rows]
 
 
-async def topic_leaves(conn: asyncpg.Connection, topic: str, until: int | None = None) -> list[Leaf]:
-    """Every leaf of one topic (up to index ``until`` inclusive when given), in ledger order."""
+async def topic_leaves(conn: asyncpg.Connection, topic: str, horizon: Horizon = EVERYTHING) -> list[Leaf]:
+    """Every leaf of one topic within ``horizon``, in ledger order."""
     rows = await conn.fetch(
-        f"SELECT {_LEAF_COLUMNS} FROM {_LEAF_FROM} "  # noqa: S608
-        "WHERE l.topic = $1 AND ($2::bigint IS NULL OR l.idx <= $2) ORDER BY l.idx",
+        f"SELECT {_LEAF_COLUMNS} FROM {_LEAF_FROM} WHERE l.topic = $1 AND {_within(2, 3)} ORDER BY l.idx",  # noqa: S608
         topic,
-        until,
+        horizon.until,
+        None if horizon.sizes is None else list(horizon.sizes),
     )
     return [_leaf(r) for r in rows]
 
 
-async def evidence_leaves(conn: asyncpg.Connection, until: int | None = None) -> list[asyncpg.Record]:
-    """The accepted events' leaves (up to index ``until`` inclusive when given), in ledger order, without the
+async def evidence_leaves(conn: asyncpg.Connection, horizon: Horizon = EVERYTHING) -> list[asyncpg.Record]:
+    """The accepted events' leaves within ``horizon``, in ledger order, without the
     records ledgered as invalid: ``idx, event_id, type, subject, body`` (body None where erased). Only what a
     replay reads, as records: a rebuild reads every one of them."""
     return await conn.fetch(
-        """SELECT l.idx, l.event_id, l.type, l.subject, d.body
-           FROM audit.leaves l LEFT JOIN audit.leaf_data d ON d.idx = l.idx
-           WHERE l.topic = $1 AND l.type <> 'invalid' AND ($2::bigint IS NULL OR l.idx <= $2) ORDER BY l.idx""",
+        f"""SELECT l.idx, l.event_id, l.type, l.subject, d.body
+            FROM audit.leaves l LEFT JOIN audit.leaf_data d ON d.idx = l.idx
+            WHERE l.topic = $1 AND l.type <> 'invalid' AND {_within(2, 3)} ORDER BY l.idx""",  # noqa: S608
         topics.EVIDENCE,
-        until,
+        horizon.until,
+        None if horizon.sizes is None else list(horizon.sizes),
     )
 
 
-async def nodes(conn: asyncpg.Connection, ids: Iterable[NodeId]) -> dict[NodeId, bytes]:
-    """The stored perfect-subtree hashes among ``ids`` (absent ones are simply missing from the answer)."""
+async def nodes(conn: asyncpg.Connection, part: int, ids: Iterable[NodeId]) -> dict[NodeId, bytes]:
+    """Partition ``part``'s stored perfect-subtree hashes among ``ids`` (absent ones are simply missing from the
+    answer)."""
     wanted = sorted(set(ids))
     if not wanted:
         return {}
     rows = await conn.fetch(
         """SELECT n.level, n.idx, n.hash FROM audit.nodes n
-           JOIN unnest($1::int[], $2::bigint[]) AS w(level, idx) ON n.level = w.level AND n.idx = w.idx""",
+           JOIN unnest($1::int[], $2::bigint[]) AS w(level, idx) ON n.level = w.level AND n.idx = w.idx
+           WHERE n.part = $3""",
         [level for level, _ in wanted],
         [idx for _, idx in wanted],
+        part,
     )
     return {(r["level"], r["idx"]): bytes(r["hash"]) for r in rows}
 
 
-async def nodes_completed(conn: asyncpg.Connection, begin: int, end: int) -> dict[NodeId, bytes]:
-    """The stored perfect subtrees that appending leaves ``begin`` to ``end - 1`` completes: node
+async def nodes_completed(conn: asyncpg.Connection, part: int, begin: int, end: int) -> dict[NodeId, bytes]:
+    """Partition ``part``'s stored perfect subtrees that appending leaves ``begin`` to ``end - 1`` completes: node
     ``(level, i)`` completes with leaf ``((i + 1) << level) - 1``, so at each level those with
     ``begin >> level <= i < end >> level``. One range of the primary key per level, rather than naming each."""
     rows = await conn.fetch(
         """SELECT n.level, n.idx, n.hash FROM generate_series(0, $3::int) AS g(level)
-           JOIN audit.nodes n ON n.level = g.level AND n.idx >= ($1::bigint >> g.level)
+           JOIN audit.nodes n ON n.part = $4 AND n.level = g.level AND n.idx >= ($1::bigint >> g.level)
                               AND n.idx < ($2::bigint >> g.level)""",
         begin,
         end,
         end.bit_length(),
+        part,
     )
     return {(r[0], r[1]): r[2] for r in rows}
 
 
+_CHECKPOINT = "SELECT checkpoints.part, checkpoints.size, root, note, issued_at FROM audit.checkpoints"
+_PARTITIONS = "SELECT n, sizes, roots, root, note, issued_at FROM audit.partition_checkpoints"
+
+
 async def checkpoints(conn: asyncpg.Connection) -> list[StoredCheckpoint]:
-    """Every stored checkpoint, smallest tree first."""
-    rows = await conn.fetch("SELECT size, root, note, issued_at FROM audit.checkpoints ORDER BY size")
-    return [_checkpoint(r) for r in rows]
+    """Every stored checkpoint of a partition's tree, by partition, smallest tree first."""
+    return [_checkpoint(r) for r in await conn.fetch(f"{_CHECKPOINT} ORDER BY part, size")]
 
 
-async def latest_checkpoint(conn: asyncpg.Connection) -> StoredCheckpoint | None:
-    """The checkpoint over the largest tree, if any was issued."""
-    row = await conn.fetchrow(
-        "SELECT size, root, note, issued_at FROM audit.checkpoints ORDER BY size DESC LIMIT 1"
-    )
+async def latest_checkpoint(conn: asyncpg.Connection, part: int = 0) -> StoredCheckpoint | None:
+    """The checkpoint over partition ``part``'s largest tree, if any was issued."""
+    row = await conn.fetchrow(f"{_CHECKPOINT} WHERE part = $1 ORDER BY size DESC LIMIT 1", part)
     return None if row is None else _checkpoint(row)
 
 
-async def checkpoint_as_of(conn: asyncpg.Connection, when: datetime) -> StoredCheckpoint | None:
-    """The largest checkpoint issued at or before ``when``."""
-    row = await conn.fetchrow(
-        """SELECT size, root, note, issued_at FROM audit.checkpoints WHERE issued_at <= $1
-           ORDER BY size DESC LIMIT 1""",
-        when,
-    )
+async def checkpoint_at(conn: asyncpg.Connection, part: int, size: int) -> StoredCheckpoint | None:
+    """The checkpoint of partition ``part``'s tree at ``size`` leaves, if one was issued."""
+    row = await conn.fetchrow(f"{_CHECKPOINT} WHERE part = $1 AND size = $2", part, size)
     return None if row is None else _checkpoint(row)
+
+
+async def checkpoints_at(conn: asyncpg.Connection, sizes: Sequence[int]) -> dict[int, StoredCheckpoint]:
+    """Each partition's checkpoint at ``sizes[part]`` leaves, where one was issued (none for an empty tree)."""
+    rows = await conn.fetch(
+        f"""{_CHECKPOINT} JOIN unnest($1::bigint[]) WITH ORDINALITY AS w(size, k)
+            ON checkpoints.part = w.k - 1 AND checkpoints.size = w.size""",
+        list(sizes),
+    )
+    return {r["part"]: _checkpoint(r) for r in rows}
 
 
 async def insert_checkpoint(conn: asyncpg.Connection, checkpoint: StoredCheckpoint) -> None:
-    """Store a newly signed checkpoint."""
+    """Store a newly signed checkpoint of a partition's tree."""
     await conn.execute(
-        "INSERT INTO audit.checkpoints (size, root, note, issued_at) VALUES ($1, $2, $3, $4)",
+        "INSERT INTO audit.checkpoints (part, size, root, note, issued_at) VALUES ($1, $2, $3, $4, $5)",
+        checkpoint.part,
         checkpoint.size,
         checkpoint.root,
         checkpoint.note,
         checkpoint.issued_at,
+    )
+
+
+async def all_partitions(conn: asyncpg.Connection) -> list[StoredPartitions]:
+    """Every checkpoint over all partitions, oldest first."""
+    return [_partitions(r) for r in await conn.fetch(f"{_PARTITIONS} ORDER BY n")]
+
+
+async def latest_partitions(conn: asyncpg.Connection) -> StoredPartitions | None:
+    """The latest checkpoint over all partitions, if any was issued."""
+    row = await conn.fetchrow(f"{_PARTITIONS} ORDER BY n DESC LIMIT 1")
+    return None if row is None else _partitions(row)
+
+
+async def partitions_as_of(conn: asyncpg.Connection, when: datetime) -> StoredPartitions | None:
+    """The latest checkpoint over all partitions issued at or before ``when``."""
+    row = await conn.fetchrow(f"{_PARTITIONS} WHERE issued_at <= $1 ORDER BY n DESC LIMIT 1", when)
+    return None if row is None else _partitions(row)
+
+
+async def insert_partitions(conn: asyncpg.Connection, issued: StoredPartitions) -> None:
+    """Store a newly signed checkpoint over all partitions."""
+    await conn.execute(
+        """INSERT INTO audit.partition_checkpoints (n, sizes, roots, root, note, issued_at)
+           VALUES ($1, $2, $3, $4, $5, $6)""",
+        issued.n, list(issued.sizes), list(issued.roots), issued.root, issued.note, issued.issued_at,
     )
 
 
@@ -239,22 +340,24 @@ async def take_checkpoint_lock(conn: asyncpg.Connection) -> None:
     await conn.execute("SELECT pg_advisory_xact_lock(hashtext('objektif.audit.checkpoints'))")
 
 
-async def node_run(conn: asyncpg.Connection, level: int, begin: int, end: int) -> list[bytes]:
-    """The stored nodes of one level with ``begin <= idx < end``, in index order, as far as they exist (one
-    range of the primary key: a tile of the tiled log)."""
+async def node_run(conn: asyncpg.Connection, part: int, level: int, begin: int, end: int) -> list[bytes]:
+    """Partition ``part``'s stored nodes of one level with ``begin <= idx < end``, in index order, as far as
+    they exist (one range of the primary key: a tile of the tiled log)."""
     rows = await conn.fetch(
-        "SELECT hash FROM audit.nodes WHERE level = $1 AND idx >= $2 AND idx < $3 ORDER BY idx", level, begin, end
+        "SELECT hash FROM audit.nodes WHERE part = $4 AND level = $1 AND idx >= $2 AND idx < $3 ORDER BY idx",
+        level, begin, end, part,
     )
     return [bytes(r[0]) for r in rows]
 
 
-async def leaf_bodies(conn: asyncpg.Connection, begin: int, end: int) -> list[bytes | None]:
-    """The bytes of the leaves with ``begin <= idx < end`` that exist, in index order; None where a lawful
-    erasure removed them (an entry bundle of the tiled log)."""
+async def leaf_bodies(conn: asyncpg.Connection, part: int, begin: int, end: int) -> list[bytes | None]:
+    """The bytes of partition ``part``'s leaves with ``begin <= pos < end`` that exist, in tree order; None
+    where a lawful erasure removed them (an entry bundle of the tiled log)."""
     rows = await conn.fetch(
         """SELECT d.body FROM audit.leaves l LEFT JOIN audit.leaf_data d ON d.idx = l.idx
-           WHERE l.idx >= $1 AND l.idx < $2 ORDER BY l.idx""",
+           WHERE l.part = $3 AND l.pos >= $1 AND l.pos < $2 ORDER BY l.pos""",
         begin,
         end,
+        part,
     )
     return [None if r[0] is None else bytes(r[0]) for r in rows]

@@ -9,7 +9,12 @@ END $$;
 CREATE SCHEMA IF NOT EXISTS audit;
 GRANT USAGE ON SCHEMA audit TO objektif_audit;
 
--- The leaves: index, which event, the SHA-256 leaf hash (RFC 6962: H(0x00 || bytes)) and the chain hash.
+-- The leaves (ADR 0013): one RFC 6962 tree and one hash chain per partition (`part`, chosen from the subject as
+-- Kafka's partitioner would: chassis/partitions.py), `pos` the leaf's index in its partition's tree. `idx` is the
+-- leaf's identity and the ledger's order across partitions: unique, increasing within a partition, following the
+-- ledger's clock at commit across partitions (chassis.partitions.next_sequences); a ledger written before ADR 0013
+-- is partition 0's history, where idx = pos. Each leaf keeps the SHA-256 leaf hash (H(0x00 || bytes)) and its
+-- chain hash.
 CREATE TABLE IF NOT EXISTS audit.leaves (
   idx        bigint PRIMARY KEY,
   event_id   uuid NOT NULL UNIQUE,
@@ -18,7 +23,9 @@ CREATE TABLE IF NOT EXISTS audit.leaves (
   subject    text NOT NULL,
   period     text NOT NULL,
   leaf_hash  bytea NOT NULL,
-  chain_hash bytea NOT NULL
+  chain_hash bytea NOT NULL,
+  part       smallint NOT NULL DEFAULT 0,
+  pos        bigint NOT NULL
 );
 CREATE INDEX IF NOT EXISTS leaves_subject ON audit.leaves (subject, period, idx);
 
@@ -29,30 +36,73 @@ CREATE TABLE IF NOT EXISTS audit.leaf_data (
   body bytea NOT NULL
 );
 
--- Perfect-subtree nodes of the Merkle tree, written as appends complete them (level 0 = leaf hashes).
+-- Perfect-subtree nodes of each partition's Merkle tree, written as appends complete them (level 0 = leaf hashes).
 CREATE TABLE IF NOT EXISTS audit.nodes (
-  level int NOT NULL, idx bigint NOT NULL, hash bytea NOT NULL, PRIMARY KEY (level, idx)
+  part smallint NOT NULL DEFAULT 0, level int NOT NULL, idx bigint NOT NULL, hash bytea NOT NULL,
+  PRIMARY KEY (part, level, idx)
 );
 
--- The tree head after the last append: size, root, the frontier (compact range) and the chain head.
-CREATE TABLE IF NOT EXISTS audit.head (
-  id int PRIMARY KEY CHECK (id = 1), size bigint NOT NULL, root bytea NOT NULL, frontier jsonb NOT NULL,
-  chain_hash bytea NOT NULL
+-- Each partition's tree head after its last append: size, root, the frontier (compact range), the chain head and
+-- the last leaf's idx. An append locks only the rows of the partitions it writes.
+CREATE TABLE IF NOT EXISTS audit.heads (
+  part smallint PRIMARY KEY, size bigint NOT NULL, root bytea NOT NULL, frontier jsonb NOT NULL,
+  chain_hash bytea NOT NULL, last_idx bigint NOT NULL
 );
-INSERT INTO audit.head VALUES (1, 0, sha256(''::bytea), '{"size": 0, "hashes": []}', '\x'::bytea)
-  ON CONFLICT DO NOTHING;
 
--- Signed checkpoints (C2SP signed notes) issued over the tree.
+-- Signed checkpoints (C2SP signed notes), one series per partition's tree; partition 0's origin is the log's own,
+-- so the checkpoints signed before ADR 0013 are its history and stay valid.
 CREATE TABLE IF NOT EXISTS audit.checkpoints (
-  size bigint PRIMARY KEY, root bytea NOT NULL, note text NOT NULL, issued_at timestamptz NOT NULL
+  part smallint NOT NULL DEFAULT 0, size bigint NOT NULL, root bytea NOT NULL, note text NOT NULL,
+  issued_at timestamptz NOT NULL, PRIMARY KEY (part, size)
 );
+
+-- The checkpoint over every partition (ADR 0013): a signed note whose root is the RFC 6962 root of one leaf per
+-- partition, H(0x00 || u16 part || u64 size || root), with the sizes and roots it was made of.
+CREATE TABLE IF NOT EXISTS audit.partition_checkpoints (
+  n bigint PRIMARY KEY, sizes bigint[] NOT NULL, roots bytea[] NOT NULL, root bytea NOT NULL, note text NOT NULL,
+  issued_at timestamptz NOT NULL
+);
+
+-- A ledger written before ADR 0013 (one tree, audit.head) becomes partition 0's history: idx = pos, its nodes
+-- and checkpoints partition 0's. Nothing is renumbered or re-signed; the append-only triggers are off only for
+-- the statement that sets pos.
+DO $$ BEGIN
+  IF NOT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema = 'audit' AND table_name = 'leaves'
+                 AND column_name = 'part') THEN
+    ALTER TABLE audit.leaves ADD COLUMN part smallint NOT NULL DEFAULT 0, ADD COLUMN pos bigint;
+    ALTER TABLE audit.leaves DISABLE TRIGGER leaves_append_only;
+    UPDATE audit.leaves SET pos = idx;
+    ALTER TABLE audit.leaves ENABLE TRIGGER leaves_append_only;
+    ALTER TABLE audit.leaves ALTER COLUMN pos SET NOT NULL;
+  END IF;
+  IF NOT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema = 'audit' AND table_name = 'nodes'
+                 AND column_name = 'part') THEN
+    ALTER TABLE audit.nodes ADD COLUMN part smallint NOT NULL DEFAULT 0;
+    ALTER TABLE audit.nodes DROP CONSTRAINT nodes_pkey, ADD PRIMARY KEY (part, level, idx);
+  END IF;
+  IF NOT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema = 'audit'
+                 AND table_name = 'checkpoints' AND column_name = 'part') THEN
+    ALTER TABLE audit.checkpoints ADD COLUMN part smallint NOT NULL DEFAULT 0;
+    ALTER TABLE audit.checkpoints DROP CONSTRAINT checkpoints_pkey, ADD PRIMARY KEY (part, size);
+  END IF;
+  IF EXISTS (SELECT 1 FROM information_schema.tables WHERE table_schema = 'audit' AND table_name = 'head') THEN
+    INSERT INTO audit.heads (part, size, root, frontier, chain_hash, last_idx)
+      SELECT 0, size, root, frontier, chain_hash, greatest(size - 1, 0) FROM audit.head ON CONFLICT DO NOTHING;
+    DROP TABLE audit.head;
+  END IF;
+END $$;
+CREATE UNIQUE INDEX IF NOT EXISTS leaves_position ON audit.leaves (part, pos);
+INSERT INTO audit.heads (part, size, root, frontier, chain_hash, last_idx)
+  SELECT p, 0, sha256(''::bytea), '{"size": 0, "hashes": []}', '\x'::bytea, 0 FROM generate_series(0, 11) AS p
+  ON CONFLICT DO NOTHING;
 
 CREATE TABLE IF NOT EXISTS audit.consumer_positions (
   topic text NOT NULL, partition int NOT NULL, next_offset bigint NOT NULL, PRIMARY KEY (topic, partition)
 );
 
-GRANT SELECT, INSERT ON audit.leaves, audit.leaf_data, audit.nodes, audit.checkpoints TO objektif_audit;
-GRANT SELECT, UPDATE ON audit.head TO objektif_audit;
+GRANT SELECT, INSERT ON audit.leaves, audit.leaf_data, audit.nodes, audit.checkpoints, audit.partition_checkpoints
+  TO objektif_audit;
+GRANT SELECT, UPDATE ON audit.heads TO objektif_audit;
 GRANT SELECT, INSERT, UPDATE ON audit.consumer_positions TO objektif_audit;
 
 CREATE OR REPLACE FUNCTION audit.refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -62,7 +112,7 @@ END $$;
 DO $$
 DECLARE t text;
 BEGIN
-  FOREACH t IN ARRAY ARRAY['leaves', 'leaf_data', 'nodes', 'checkpoints'] LOOP
+  FOREACH t IN ARRAY ARRAY['leaves', 'leaf_data', 'nodes', 'checkpoints', 'partition_checkpoints'] LOOP
     EXECUTE format('DROP TRIGGER IF EXISTS %I ON audit.%I', t || '_append_only', t);
     EXECUTE format('CREATE TRIGGER %I BEFORE UPDATE OR DELETE ON audit.%I FOR EACH ROW '
                    'EXECUTE FUNCTION audit.refuse_change()', t || '_append_only', t);
@@ -87,3 +137,4 @@ CREATE TRIGGER checkpoint_keys_no_truncate BEFORE TRUNCATE ON audit.checkpoint_k
   EXECUTE FUNCTION audit.refuse_change();
 -- Score events are looked up by employee, period and ledger position (replay, dossier).
 CREATE INDEX IF NOT EXISTS leaves_topic_idx ON audit.leaves (topic, idx);
+

@@ -18,12 +18,13 @@ import asyncpg
 import structlog
 
 from services.audit.adapters import queries
-from services.audit.adapters.queries import StoredCheckpoint
+from services.audit.adapters.queries import Head, StoredCheckpoint, StoredPartitions
 from services.audit.app.errors import AuditError, HistoryRewritten, StoredTreeDamaged
 from services.audit.app.stored_tree import stored_consistency_proof, stored_root
 from services.audit.domain.checkpoint import Checkpoint, NoteSigner, check_successor
 from services.audit.domain.errors import AuditDomainError
 from services.audit.domain.note import parse_note
+from services.audit.domain.partitions import partition_origin, partitions_origin, partitions_root
 
 #: The log's origin line (and the signing key's name): who vouches for this tree.
 DEFAULT_ORIGIN = "objektif.semarang.go.id/candisari"
@@ -31,20 +32,31 @@ DEFAULT_ORIGIN = "objektif.semarang.go.id/candisari"
 
 @dataclass(frozen=True, slots=True)
 class Issued:
-    """The latest checkpoint after an issuing attempt; ``fresh`` when it was signed just now."""
+    """The latest checkpoint over every partition after an issuing attempt, with the partitions' checkpoints
+    signed with it; ``fresh`` when it was signed just now."""
 
-    checkpoint: StoredCheckpoint
+    partitions: StoredPartitions
+    signed: tuple[StoredCheckpoint, ...]
     fresh: bool
 
+    @property
+    def size(self) -> int:
+        """How many leaves the checkpoint covers, over every partition."""
+        return sum(self.partitions.sizes)
+
     def to_json(self) -> dict[str, object]:
-        """``{size, root (hex), note, issued_at, fresh}``."""
-        c = self.checkpoint
+        """``{size (leaves), root (hex), note, issued_at, fresh, partitions: [{part, size, root}], signed:
+        [{part, size, root, note}]}``: the checkpoint over every partition, then the partitions' own."""
+        c = self.partitions
         return {
-            "size": c.size,
+            "size": self.size,
             "root": c.root.hex(),
             "note": c.note,
             "issued_at": c.issued_at.isoformat(),
             "fresh": self.fresh,
+            "partitions": [{"part": p, "size": s, "root": r.hex()}
+                           for p, (s, r) in enumerate(zip(c.sizes, c.roots, strict=True))],
+            "signed": [{"part": x.part, "size": x.size, "root": x.root.hex(), "note": x.note} for x in self.signed],
         }
 
 
@@ -56,53 +68,71 @@ def signer_from_seed(seed_b64: str, origin: str = DEFAULT_ORIGIN) -> NoteSigner:
 
 def checkpoint_of(stored: StoredCheckpoint) -> Checkpoint:
     """The checkpoint a stored note carries; its root must be the one stored beside it."""
+    where = f"partition {stored.part}'s stored checkpoint at size {stored.size}"
     try:
         checkpoint = Checkpoint.from_text(parse_note(stored.note).text)
     except AuditDomainError as exc:
-        raise HistoryRewritten(
-            f"the stored checkpoint at size {stored.size} is not a checkpoint: {exc}"
-        ) from exc
+        raise HistoryRewritten(f"{where} is not a checkpoint: {exc}") from exc
     if checkpoint.size != stored.size or checkpoint.root != stored.root:
-        raise HistoryRewritten(
-            f"the stored checkpoint at size {stored.size} disagrees with its own signed note"
-        )
+        raise HistoryRewritten(f"{where} disagrees with its own signed note")
     return checkpoint
 
 
 async def issue_checkpoint(conn: asyncpg.Connection, signer: NoteSigner, now: datetime) -> Issued:
-    """Sign a checkpoint over the current tree if it grew since the last one; otherwise return the last one.
+    """Sign a checkpoint over each partition's tree that grew since its last one, and one over every partition
+    (ADR 0013); if none grew, return the last one.
 
-    The origin is the signer's key name. Raises `HistoryRewritten` if the tree does not extend the previous
-    checkpoint (different origin, a shrunk tree, a different root at the same size, or a failed consistency
-    proof) and `StoredTreeDamaged` if the stored nodes do not give the head's root."""
+    The origins derive from the signer's key name (`partition_origin`, `partitions_origin`). Raises
+    `HistoryRewritten` if a partition's tree does not extend its previous checkpoint (a shrunk tree, a different
+    root at the same size, or a failed consistency proof) and `StoredTreeDamaged` if the stored nodes do not
+    give a head's root."""
     async with conn.transaction():
         await queries.take_checkpoint_lock(conn)
-        head = await queries.head(conn)
-        stored = await queries.latest_checkpoint(conn)
-        if stored is not None and stored.size == head.size and stored.root == head.root:
-            return Issued(stored, fresh=False)
-        if await stored_root(conn, head.size) != head.root:
-            raise StoredTreeDamaged(f"the stored nodes do not give the tree head's root at size {head.size}")
-        candidate = Checkpoint(signer.name, head.size, head.root)
-        if stored is not None:
-            await _check_extends(conn, checkpoint_of(stored), candidate)
-        issued = StoredCheckpoint(head.size, head.root, signer.sign(candidate), now)
+        heads = await queries.heads(conn)
+        last = await queries.latest_partitions(conn)
+        sizes, roots = tuple(h.size for h in heads), tuple(h.root for h in heads)
+        if last is not None and (last.sizes, last.roots) == (sizes, roots):
+            return Issued(last, (), fresh=False)
+        signed = []
+        for head in heads:
+            stored = await queries.latest_checkpoint(conn, head.part)
+            if head.size == 0 or (stored is not None and (stored.size, stored.root) == (head.size, head.root)):
+                continue
+            signed.append(await _sign_partition(conn, signer, head, stored, now))
+        root = partitions_root(sizes, roots)
+        note = signer.sign(Checkpoint(partitions_origin(signer.name), len(heads), root))
+        issued = StoredPartitions(0 if last is None else last.n + 1, sizes, roots, root, note, now)
         await queries.register_checkpoint_key(conn, signer.verifier_key(), signer.name, now)
-        await queries.insert_checkpoint(conn, issued)
-    return Issued(issued, fresh=True)
+        await queries.insert_partitions(conn, issued)
+    return Issued(issued, tuple(signed), fresh=True)
 
 
-async def _check_extends(conn: asyncpg.Connection, previous: Checkpoint, candidate: Checkpoint) -> None:
+async def _sign_partition(
+    conn: asyncpg.Connection, signer: NoteSigner, head: Head, stored: StoredCheckpoint | None, now: datetime
+) -> StoredCheckpoint:
+    if await stored_root(conn, head.part, head.size) != head.root:
+        raise StoredTreeDamaged(
+            f"the stored nodes do not give partition {head.part}'s root at size {head.size}")
+    candidate = Checkpoint(partition_origin(signer.name, head.part), head.size, head.root)
+    if stored is not None:
+        await _check_extends(conn, head.part, checkpoint_of(stored), candidate)
+    issued = StoredCheckpoint(head.size, head.root, signer.sign(candidate), now, head.part)
+    await queries.insert_checkpoint(conn, issued)
+    return issued
+
+
+async def _check_extends(conn: asyncpg.Connection, part: int, previous: Checkpoint, candidate: Checkpoint) -> None:
+    where = f"partition {part}'s tree"
     if candidate.size < previous.size:
-        raise HistoryRewritten(f"the tree shrank from {previous.size} to {candidate.size} leaves")
+        raise HistoryRewritten(f"{where} shrank from {previous.size} to {candidate.size} leaves")
     if candidate.size == previous.size:
-        raise HistoryRewritten(f"the root at size {candidate.size} differs from the signed checkpoint's")
-    proof = await stored_consistency_proof(conn, previous.size, candidate.size)
+        raise HistoryRewritten(f"{where}'s root at size {candidate.size} differs from the signed checkpoint's")
+    proof = await stored_consistency_proof(conn, part, previous.size, candidate.size)
     try:
         check_successor(previous, candidate, proof)
     except AuditDomainError as exc:
         raise HistoryRewritten(
-            f"the tree of {candidate.size} leaves does not extend the checkpoint of {previous.size}: {exc}"
+            f"{where} of {candidate.size} leaves does not extend the checkpoint of {previous.size}: {exc}"
         ) from exc
 
 
@@ -134,9 +164,8 @@ class PeriodicCheckpoints:
                 async with pool.acquire() as conn:
                     issued = await issue_checkpoint(conn, self._signer, self._clock())
                 if issued.fresh:
-                    self._log.info(
-                        "checkpoint.issued", size=issued.checkpoint.size, root=issued.checkpoint.root.hex()
-                    )
+                    self._log.info("checkpoint.issued", size=issued.size, root=issued.partitions.root.hex(),
+                                   partitions=[c.part for c in issued.signed])
             except AuditError as exc:
                 # A refused checkpoint is an alarm for the auditors, not a reason to stop ledgering.
                 self._log.error("checkpoint.refused", reason=str(exc))

@@ -16,9 +16,9 @@ import orjson
 
 from contracts import topics
 from services.audit.adapters import queries
-from services.audit.adapters.queries import Leaf, StoredCheckpoint
+from services.audit.adapters.queries import Leaf
 from services.audit.app.dossier_html import render_html
-from services.audit.app.stored_tree import stored_inclusion_proof
+from services.audit.app.proofs import Covered, latest_covered, leaf_proofs
 
 __all__ = ["THREAD_TYPES", "Dossier", "DossierEvent", "DossierResult", "envelope_of", "gather", "render_html"]
 
@@ -45,6 +45,8 @@ class DossierEvent:
     body: bytes | None
     leaf_hash: bytes
     proof: tuple[bytes, ...] | None
+    partition: int = 0
+    partition_proof: tuple[bytes, ...] | None = None
 
     @property
     def submitted_type(self) -> str | None:
@@ -88,7 +90,7 @@ class Dossier:
     period: str
     events: tuple[DossierEvent, ...]
     results: tuple[DossierResult, ...]
-    checkpoint: StoredCheckpoint | None
+    covered: Covered | None
     vkey: str | None
 
     @property
@@ -117,22 +119,21 @@ def envelope_of(leaf: Leaf) -> dict[str, Any] | None:
 
 
 async def gather(conn: asyncpg.Connection, nip: str, period: str, *, vkey: str | None = None) -> Dossier:
-    """Collect the dossier of ``nip`` in ``period`` from the ledger; proofs are under the latest checkpoint.
-    """
-    checkpoint = await queries.latest_checkpoint(conn)
+    """Collect the dossier of ``nip`` in ``period`` from the ledger; proofs are under the latest checkpoint over
+    every partition (ADR 0013), each leaf's through its partition's."""
+    covered = await latest_covered(conn)
     events, results = [], []
     for leaf in await queries.leaves_of(conn, nip, period):
         envelope = envelope_of(leaf)
         if leaf.topic == topics.SCORES and envelope is not None:
             results.append(
-                DossierResult(leaf.idx, leaf.event_id, (envelope.get("payload") or {}).get("result", {}))
+                DossierResult(leaf.pos, leaf.event_id, (envelope.get("payload") or {}).get("result", {}))
             )
-        proof = None
-        if checkpoint is not None and leaf.idx < checkpoint.size:
-            proof = tuple(await stored_inclusion_proof(conn, leaf.idx, checkpoint.size))
+        proofs = await leaf_proofs(conn, leaf, covered)
         events.append(
             DossierEvent(
-                leaf.idx, leaf.event_id, leaf.topic, leaf.type, envelope, leaf.body, leaf.leaf_hash, proof
+                leaf.pos, leaf.event_id, leaf.topic, leaf.type, envelope, leaf.body, leaf.leaf_hash,
+                None if proofs is None else tuple(proofs[0]), leaf.part, None if proofs is None else tuple(proofs[1]),
             )
         )
-    return Dossier(nip, period, tuple(events), tuple(results), checkpoint, vkey)
+    return Dossier(nip, period, tuple(events), tuple(results), covered, vkey)

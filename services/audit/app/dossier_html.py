@@ -47,11 +47,19 @@ async function checkAll(){
   const rows=document.querySelectorAll('tr[data-proof]');let good=0,bad=0;
   for(const tr of rows){const d=JSON.parse(tr.dataset.proof);
     const leaf=d.body?await sha(cat(0,b64(d.body))):hex(d.leaf_hash);
-    const ok=eq(leaf,hex(d.leaf_hash))&&await included(d.index,d.size,leaf,d.proof.map(hex),hex(d.root));
+    const entry=new Uint8Array(42);const v=new DataView(entry.buffer);v.setUint16(0,d.part);
+    v.setBigUint64(2,BigInt(d.size));entry.set(hex(d.root),10);
+    const ok=eq(leaf,hex(d.leaf_hash))&&await included(d.index,d.size,leaf,d.proof.map(hex),hex(d.root))&&
+      await included(d.part,d.count,await sha(cat(0,entry)),d.part_proof.map(hex),hex(d.all_root));
     tr.querySelector('.verdict').textContent=ok?'✓':'✗';tr.querySelector('.verdict').className='verdict '+
       (ok?'ok':'bad');ok?good++:bad++}
   out.textContent=`${good} terbukti / proven, ${bad} gagal / failed`;out.className=bad?'bad':'ok'}
 """
+
+
+def _leaf_name(part: int, pos: int) -> str:
+    """A leaf as the page names it: its index in its partition's tree, after the partition (ADR 0013)."""
+    return f"p{part}/{pos}"
 
 
 def _both(indonesian: str, english: str) -> str:
@@ -147,18 +155,22 @@ def _evidence_cell(event: DossierEvent) -> str:
 
 def _event_row(event: DossierEvent, dossier: Dossier) -> str:
     env = event.envelope or {}
-    checkpoint = dossier.checkpoint
+    covered = dossier.covered
     proof_attr = ""
-    if event.proof is not None and checkpoint is not None:
-        data = {"index": event.leaf_index, "size": checkpoint.size, "root": checkpoint.root.hex(),
+    if event.proof is not None and event.partition_proof is not None and covered is not None:
+        over_all, part = covered.over_all, event.partition
+        data = {"index": event.leaf_index, "size": over_all.sizes[part], "root": over_all.roots[part].hex(),
                 "leaf_hash": event.leaf_hash.hex(), "proof": [h.hex() for h in event.proof],
-                "body": None if event.body is None else base64.b64encode(event.body).decode()}
+                "body": None if event.body is None else base64.b64encode(event.body).decode(),
+                "part": part, "count": len(over_all.sizes), "all_root": over_all.root.hex(),
+                "part_proof": [h.hex() for h in event.partition_proof]}
         proof_attr = f" data-proof='{escape(orjson.dumps(data).decode(), quote=True)}'"
     payload = orjson.dumps(env.get("payload"), option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS).decode()
     proof = ("<br>".join(f"<code>{h.hex()}</code>" for h in event.proof) if event.proof is not None
              else _both("belum di bawah checkpoint", "not under a checkpoint yet"))
     return (
-        f"<tr{proof_attr}><td>{event.leaf_index}</td><td>{_text(env.get('occurred_at'))}</td>"
+        f"<tr{proof_attr}><td>{_leaf_name(event.partition, event.leaf_index)}</td>"
+        f"<td>{_text(env.get('occurred_at'))}</td>"
         f"<td><b>{_text(event.type)}</b><br><code>{event.event_id}</code><br>{_text(env.get('source'))}"
         f"{'' if env.get('sequence') is None else '<br>sequence ' + _text(env.get('sequence'))}</td>"
         f"<td>{_evidence_cell(event)}</td>"
@@ -169,10 +181,12 @@ def _event_row(event: DossierEvent, dossier: Dossier) -> str:
 
 
 _INTRO = _both(
-    "Setiap peristiwa tercatat di buku besar audit (pohon Merkle RFC 6962). Hash leaf = SHA-256(0x00 ‖ byte "
-    "persis peristiwa); bukti inklusi mengarah ke root pada checkpoint di bawah.",
-    "Every event is a leaf of the audit ledger (an RFC 6962 Merkle tree). Leaf hash = SHA-256(0x00 ‖ the "
-    "event's exact bytes); each inclusion proof leads to the root in the checkpoint below.",
+    "Setiap peristiwa tercatat di buku besar audit (satu pohon Merkle RFC 6962 per partisi). Hash leaf = "
+    "SHA-256(0x00 ‖ byte persis peristiwa); bukti inklusi mengarah ke root partisinya, lalu ke root checkpoint "
+    "atas semua partisi di bawah.",
+    "Every event is a leaf of the audit ledger (one RFC 6962 Merkle tree per partition). Leaf hash = "
+    "SHA-256(0x00 ‖ the event's exact bytes); each inclusion proof leads to its partition's root, then to the "
+    "root of the checkpoint over every partition below.",
 )
 _SIGNATURE_HELP = _both(
     "Tanda tangan diperiksa dengan format C2SP signed note (Ed25519), mis. golang.org/x/mod/sumdb/note, "
@@ -206,14 +220,16 @@ def _identity(dossier: Dossier) -> str:
 
 def render_html(dossier: Dossier) -> str:
     """The dossier as one HTML document (UTF-8 text)."""
-    checkpoint = dossier.checkpoint
+    covered = dossier.covered
     events = "".join(_event_row(e, dossier) for e in dossier.events)
     title = f"Berkas keberatan {escape(dossier.nip)} {escape(dossier.period)}"
-    if checkpoint is None:
+    if covered is None:
         size, note = "—", _both("Belum ada checkpoint.", "No checkpoint yet.")
     else:
-        size = f"{checkpoint.size} leaf, root <code>{checkpoint.root.hex()}</code>"
-        note = escape(checkpoint.note)
+        c = covered.over_all
+        size = f"{sum(c.sizes)} leaf, {len(c.sizes)} partisi / partitions, root <code>{c.root.hex()}</code>"
+        used = sorted({e.partition for e in dossier.events if e.proof is not None})
+        note = "\n".join(escape(n) for n in [c.note, *(covered.notes[p].note for p in used if p in covered.notes)])
     return f"""<!DOCTYPE html>
 <html lang="id"><head><meta charset="utf-8"><title>{title}</title><style>{_CSS}</style></head><body>
 <h1>{_both("Berkas Keberatan Penilaian Kinerja", "Appraisal appeal dossier")}</h1>

@@ -1,11 +1,12 @@
 """A person's own copy of everything the ledger holds about or by him or her (issue 18; UU 27/2022 PDP, the right
 of access; ADR 0010, docs/pdp.md), with the proof that it is complete as of the latest signed checkpoint.
 
-Built from the ledger alone: under the checkpoint over the largest tree (size N), every leaf with ``idx < N`` whose
+Built from the ledger alone: under the latest checkpoint over every partition (ADR 0013), every leaf it covers whose
 subject is the NIP (accepted events, refusals and published results about the person) and every leaf whose
 envelope's ``source`` is ``nip:<NIP>`` (what the person wrote about others). Each event carries its leaf bytes,
-leaf hash and RFC 6962 inclusion proof, so that `objektif.pdp.verify_export` (or anyone with SHA-256) recomputes
-the checkpoint's root from each; a leaf after the checkpoint waits for the next one.
+leaf hash and two RFC 6962 inclusion proofs, so that `objektif.pdp.verify_export` (or anyone with SHA-256)
+recomputes its partition's root, then the checkpoint's root from that; a leaf after the checkpoint waits for the
+next one.
 
 Personal fields (`contracts.pdp.personal_values`) are the subject's: in events about the person they are listed
 sealed, as stored (only the person's data key opens them); in events about someone else they are replaced, in
@@ -23,29 +24,30 @@ import asyncpg
 
 from contracts import pdp, topics
 from services.audit.adapters import queries
-from services.audit.adapters.queries import Leaf, StoredCheckpoint
+from services.audit.adapters.queries import Leaf
 from services.audit.app.dossier import envelope_of
-from services.audit.app.stored_tree import stored_inclusion_proof
+from services.audit.app.proofs import Covered, latest_covered, leaf_proofs
 
 __all__ = ["FORMAT", "OTHERS", "gather", "leaf_proof"]
 
-FORMAT = "objektif-pdp-export-v1"
+FORMAT = "objektif-pdp-export-v2"
 #: What stands in an export for a personal value of someone other than the person exporting.
 OTHERS = "(data pribadi orang lain)"
 
 
-async def leaf_proof(conn: asyncpg.Connection, leaf: Leaf, checkpoint: StoredCheckpoint | None) -> dict[str, Any]:
-    """An exported event's proof keys: its leaf index, leaf hash and bytes (None where lawfully erased), and its
-    inclusion proof under ``checkpoint`` (None when the leaf is not under it), as `objektif.pdp.verify_export`
-    reads them."""
-    proof = None
-    if checkpoint is not None and leaf.idx < checkpoint.size:
-        proof = [p.hex() for p in await stored_inclusion_proof(conn, leaf.idx, checkpoint.size)]
+async def leaf_proof(conn: asyncpg.Connection, leaf: Leaf, covered: Covered | None) -> dict[str, Any]:
+    """An exported event's proof keys, as `objektif.pdp.verify_export` reads them: its partition, its index in
+    the partition's tree, leaf hash and bytes (None where lawfully erased), its inclusion proof under the
+    partition's checkpoint and that partition's entry's proof under the checkpoint over every partition (None
+    when the leaf is not under ``covered``)."""
+    proofs = await leaf_proofs(conn, leaf, covered)
     return {
-        "leaf_index": leaf.idx,
+        "partition": leaf.part,
+        "leaf_index": leaf.pos,
         "leaf_hash": leaf.leaf_hash.hex(),
         "leaf_bytes_b64": None if leaf.body is None else base64.b64encode(leaf.body).decode("ascii"),
-        "inclusion_proof": proof,
+        "inclusion_proof": None if proofs is None else [p.hex() for p in proofs[0]],
+        "partition_proof": None if proofs is None else [p.hex() for p in proofs[1]],
     }
 
 
@@ -65,7 +67,7 @@ def _source(envelope: dict[str, Any] | None) -> str | None:
 
 
 async def _event(conn: asyncpg.Connection, nip: str, leaf: Leaf, envelope: dict[str, Any] | None,
-                 checkpoint: StoredCheckpoint) -> dict[str, Any]:
+                 covered: Covered) -> dict[str, Any]:
     own = leaf.subject == nip
     personal = [] if envelope is None else pdp.envelope_values(envelope)
     shown = envelope if envelope is None or own else _without_others_data(envelope)
@@ -73,7 +75,7 @@ async def _event(conn: asyncpg.Connection, nip: str, leaf: Leaf, envelope: dict[
         "leaf_index": leaf.idx, "event_id": str(leaf.event_id), "topic": leaf.topic, "type": leaf.type,
         "subject": leaf.subject, "source": _source(envelope), "period": leaf.period, "envelope": shown,
         "personal_fields": {path: value if own else OTHERS for path, value in personal},
-        **await leaf_proof(conn, leaf, checkpoint),
+        **await leaf_proof(conn, leaf, covered),
     }
 
 
@@ -89,28 +91,28 @@ def _result(leaf: Leaf, envelope: dict[str, Any] | None) -> dict[str, Any] | Non
 async def gather(conn: asyncpg.Connection, nip: str) -> dict[str, Any]:
     """The person's export (see the module's docstring) as one JSON-ready document; no events when no checkpoint
     was signed yet."""
-    checkpoint = await queries.latest_checkpoint(conn)
+    covered = await latest_covered(conn)
     events: list[dict[str, Any]] = []
     results: list[dict[str, Any]] = []
-    if checkpoint is not None:
-        for leaf in await queries.leaves_of_person(conn, nip, checkpoint.size):
+    if covered is not None:
+        for leaf in await queries.leaves_of_person(conn, nip, covered.over_all.sizes):
             envelope = envelope_of(leaf)
             if leaf.subject != nip and _source(envelope) != f"nip:{nip}":
                 continue  # the prefilter's bytes were elsewhere in the envelope
-            events.append(await _event(conn, nip, leaf, envelope, checkpoint))
+            events.append(await _event(conn, nip, leaf, envelope, covered))
             if leaf.subject == nip and (result := _result(leaf, envelope)) is not None:
                 results.append(result)
     return {
         "format": FORMAT, "nip": nip, "source": "ledger",
-        "checkpoint": None if checkpoint is None else {
-            "size": checkpoint.size, "root": checkpoint.root.hex(), "note": checkpoint.note},
+        "checkpoint": None if covered is None else covered.to_json(),
         "events": events,
         "results": results,
         "completeness": (
-            f"Every ledgered leaf under this checkpoint (the first {checkpoint.size}) whose subject is {nip} "
+            f"Every ledgered leaf under this checkpoint ({sum(covered.over_all.sizes)} leaves) whose subject is {nip} "
             f"or whose source is nip:{nip} (a leaf whose bytes were lawfully erased is found by its subject alone), "
-            "each with an inclusion proof that recomputes the checkpoint's root."
-            if checkpoint is not None else
+            "each with an inclusion proof that recomputes its partition's root, and that partition's proof "
+            "that recomputes the checkpoint's root."
+            if covered is not None else
             "No checkpoint has been signed yet, so no leaf is exported: ask again after the next one."
         ),
     }

@@ -33,7 +33,7 @@ from contracts import topics
 from contracts.canonical import canonical_bytes
 from contracts.envelope import Envelope
 from services.audit.adapters import queries
-from services.audit.adapters.queries import Leaf
+from services.audit.adapters.queries import EVERYTHING, Horizon, Leaf
 from services.audit.app.errors import NoCheckpoint, NothingPublished, ReplayInputMissing
 
 SCORE_TYPE = "score.computed"
@@ -352,40 +352,43 @@ def replay_published(
     )
 
 
-async def read_evidence(conn: asyncpg.Connection, until: int | None = None) -> list[asyncpg.Record]:
+async def read_evidence(conn: asyncpg.Connection, horizon: Horizon = EVERYTHING) -> list[asyncpg.Record]:
     """`queries.evidence_leaves`, the garbage collector paused while the rows arrive (a third of the read's
     CPU otherwise: every collection walks the records already made)."""
     with paused_gc():
-        return await queries.evidence_leaves(conn, until)
+        return await queries.evidence_leaves(conn, horizon)
 
 
-async def evidence_events(conn: asyncpg.Connection, until: int | None = None) -> list[Envelope]:
-    """The accepted events ledgered (up to index ``until``), skipping records that are not envelopes, which
+async def evidence_events(conn: asyncpg.Connection, horizon: Horizon = EVERYTHING) -> list[Envelope]:
+    """The accepted events ledgered (within ``horizon``), skipping records that are not envelopes, which
     the scoring service set aside as poison too."""
-    return envelopes(await read_evidence(conn, until))
+    return envelopes(await read_evidence(conn, horizon))
 
 
-async def until_as_of(conn: asyncpg.Connection, when: datetime) -> int:
-    """The last leaf index under the largest checkpoint issued at or before ``when``."""
-    checkpoint = await queries.checkpoint_as_of(conn, when)
-    if checkpoint is None or checkpoint.size == 0:
+async def until_as_of(conn: asyncpg.Connection, when: datetime) -> Horizon:
+    """The leaves under the latest checkpoint over every partition issued at or before ``when``: in each
+    partition, the first as many as it signs (ADR 0013)."""
+    checkpoint = await queries.partitions_as_of(conn, when)
+    if checkpoint is None or not any(checkpoint.sizes):
         raise NoCheckpoint(f"no checkpoint over any leaf was issued at or before {when.isoformat()}")
-    return checkpoint.size - 1
+    return Horizon(sizes=checkpoint.sizes)
 
 
 async def replay(
-    conn: asyncpg.Connection, scorer: Scorer, nip: str, period: str, until: int | None = None
+    conn: asyncpg.Connection, scorer: Scorer, nip: str, period: str, horizon: Horizon = EVERYTHING
 ) -> ReplayOutcome:
-    """Replay the last result published for ``nip`` and ``period`` at or before ledger index ``until``."""
+    """Replay the last result published for ``nip`` and ``period`` within ``horizon`` (a ledger index, or a
+    checkpoint's partition sizes)."""
     scores = [
         leaf
         for leaf in await queries.leaves_of(conn, nip, period, (topics.SCORES,))
-        if leaf.type == SCORE_TYPE and (until is None or leaf.idx <= until)
+        if leaf.type == SCORE_TYPE and horizon.covers(leaf)
     ]
     if not scores:
         raise NothingPublished(
             f"no result for {nip} {period} was ledgered"
-            + ("" if until is None else f" at or before index {until}")
+            + ("" if horizon.until is None else f" at or before index {horizon.until}")
+            + ("" if horizon.sizes is None else " under that checkpoint")
         )
     return replay_published(scores[-1], employee_period_stream(await evidence_events(conn), nip, scorer), scorer)
 
@@ -442,10 +445,10 @@ async def replay_all(
 async def rebuild(conn: asyncpg.Connection, scorer: Scorer, until: int, processes: int | None = None) -> Rebuilt:
     """Rebuild every appraisal from the evidence ledgered up to index ``until`` and hash the result; beside
     it, the hash of the last result published for each employee-period up to ``until``."""
-    evidence = await read_evidence(conn, until)
+    evidence = await read_evidence(conn, Horizon(until))
     results = score_evidence(evidence, scorer, processes)
     last: dict[tuple[str, str], Mapping[str, Any]] = {}
-    for leaf in await queries.topic_leaves(conn, topics.SCORES, until):
+    for leaf in await queries.topic_leaves(conn, topics.SCORES, Horizon(until)):
         if leaf.type == SCORE_TYPE:
             last[(leaf.subject, leaf.period)] = envelope_of(leaf).payload["result"]
     return Rebuilt(

@@ -20,8 +20,9 @@ T = TypeVar("T")
 _PLACEHOLDER = bytes(HASH_SIZE)
 
 
-async def with_stored_nodes(conn: asyncpg.Connection, compute: Callable[[GetNode], T]) -> T:
-    """``compute(get_node)`` with every node it asks for read from `audit.nodes` in one query."""
+async def with_stored_nodes(conn: asyncpg.Connection, part: int, compute: Callable[[GetNode], T]) -> T:
+    """``compute(get_node)`` with every node it asks for read from partition ``part``'s `audit.nodes` in one
+    query."""
     asked: set[tuple[int, int]] = set()
 
     def record(level: int, index: int) -> bytes:
@@ -29,23 +30,26 @@ async def with_stored_nodes(conn: asyncpg.Connection, compute: Callable[[GetNode
         return _PLACEHOLDER
 
     compute(record)
-    found = await queries.nodes(conn, asked)
+    found = await queries.nodes(conn, part, asked)
     missing = sorted(asked - found.keys())
     if missing:
-        raise StoredTreeDamaged(f"audit.nodes lacks the perfect subtrees {missing[:5]} (level, index)")
+        raise StoredTreeDamaged(
+            f"audit.nodes lacks partition {part}'s perfect subtrees {missing[:5]} (level, index)")
     return compute(lambda level, index: found[(level, index)])
 
 
-async def stored_root(conn: asyncpg.Connection, size: int) -> bytes:
-    """The root of the first ``size`` leaves, from the stored nodes."""
-    return await with_stored_nodes(conn, lambda get: root_at(size, get))
+async def stored_root(conn: asyncpg.Connection, part: int, size: int) -> bytes:
+    """The root of partition ``part``'s first ``size`` leaves, from the stored nodes."""
+    return await with_stored_nodes(conn, part, lambda get: root_at(size, get))
 
 
-async def stored_inclusion_proof(conn: asyncpg.Connection, index: int, size: int) -> list[bytes]:
-    """The inclusion proof of leaf ``index`` in the tree of ``size`` leaves, from the stored nodes."""
-    return await with_stored_nodes(conn, lambda get: inclusion_proof(index, size, get))
+async def stored_inclusion_proof(conn: asyncpg.Connection, part: int, index: int, size: int) -> list[bytes]:
+    """The inclusion proof of leaf ``index`` in partition ``part``'s tree of ``size`` leaves, from the stored
+    nodes."""
+    return await with_stored_nodes(conn, part, lambda get: inclusion_proof(index, size, get))
 
 
-async def stored_consistency_proof(conn: asyncpg.Connection, size1: int, size2: int) -> list[bytes]:
-    """The consistency proof from ``size1`` to ``size2`` leaves, from the stored nodes."""
-    return await with_stored_nodes(conn, lambda get: consistency_proof(size1, size2, get))
+async def stored_consistency_proof(conn: asyncpg.Connection, part: int, size1: int, size2: int) -> list[bytes]:
+    """The consistency proof from ``size1`` to ``size2`` leaves of partition ``part``'s tree, from the stored
+    nodes."""
+    return await with_stored_nodes(conn, part, lambda get: consistency_proof(size1, size2, get))

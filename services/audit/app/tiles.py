@@ -30,23 +30,31 @@ def entries_token(signer: NoteSigner) -> str:
     return base64.urlsafe_b64encode(signer.derived_secret(ENTRIES_TOKEN_LABEL)).rstrip(b"=").decode()
 
 
-async def checkpoint_note(conn: asyncpg.Connection) -> str:
-    """The latest signed checkpoint, as the note served at ``<prefix>/checkpoint``; `NoCheckpoint` before the
-    first one is signed."""
-    stored = await queries.latest_checkpoint(conn)
+async def checkpoint_note(conn: asyncpg.Connection, part: int) -> str:
+    """Partition ``part``'s latest signed checkpoint, as the note served at ``<prefix>/checkpoint``;
+    `NoCheckpoint` before the first one is signed."""
+    stored = await queries.latest_checkpoint(conn, part)
+    if stored is None:
+        raise NoCheckpoint(f"no checkpoint of partition {part} was issued yet")
+    return stored.note
+
+
+async def partitions_note(conn: asyncpg.Connection) -> str:
+    """The latest signed checkpoint over every partition; `NoCheckpoint` before the first one is signed."""
+    stored = await queries.latest_partitions(conn)
     if stored is None:
         raise NoCheckpoint("no checkpoint was issued yet")
     return stored.note
 
 
-async def read_tile(conn: asyncpg.Connection, ref: TileRef) -> bytes:
-    """The body of a hash tile or an entry bundle; `TileNotFound` when the tree does not reach its last hash
-    or entry yet, `EntriesWithheld` when a bundle's bytes cannot all be given."""
+async def read_tile(conn: asyncpg.Connection, part: int, ref: TileRef) -> bytes:
+    """The body of a hash tile or an entry bundle of partition ``part``'s log; `TileNotFound` when the tree
+    does not reach its last hash or entry yet, `EntriesWithheld` when a bundle's bytes cannot all be given."""
     if ref.entries:
         begin, end = ref.leaf_range()
-        return _bundle(ref, await queries.leaf_bodies(conn, begin, end))
+        return _bundle(ref, await queries.leaf_bodies(conn, part, begin, end))
     level, begin, end = ref.node_range()
-    hashes = await queries.node_run(conn, level, begin, end)
+    hashes = await queries.node_run(conn, part, level, begin, end)
     if len(hashes) < ref.count:
         raise TileNotFound(f"the tree does not cover {ref.path()} yet")
     return tile_bytes(ref, hashes)

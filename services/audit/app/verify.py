@@ -20,10 +20,11 @@ import asyncpg
 from chassis.collector import paused_gc
 from services.audit.adapters import queries
 from services.audit.adapters.ledger import chain_next, entry_of
-from services.audit.adapters.queries import Leaf, StoredCheckpoint
+from services.audit.adapters.queries import Head, Leaf, StoredCheckpoint, StoredPartitions
 from services.audit.domain.checkpoint import Checkpoint, open_checkpoint
 from services.audit.domain.errors import CheckpointError
 from services.audit.domain.merkle import CompletedNode, Frontier, leaf_hash
+from services.audit.domain.partitions import partitions_root
 
 BATCH = 5000
 MAX_PROBLEMS = 200
@@ -38,12 +39,14 @@ class Problem:
     leaf_index: int | None = None
     event_id: UUID | None = None
     checkpoint_size: int | None = None
+    partition: int | None = None
 
     def to_json(self) -> dict[str, object]:
-        """JSON-ready form."""
+        """JSON-ready form; ``leaf_index`` is the leaf's index in its partition's tree."""
         return {
             "kind": self.kind,
             "message": self.message,
+            "partition": self.partition,
             "leaf_index": self.leaf_index,
             "event_id": None if self.event_id is None else str(self.event_id),
             "checkpoint_size": self.checkpoint_size,
@@ -69,9 +72,9 @@ class VerifyReport:
 
     @property
     def first_bad_leaf(self) -> Problem | None:
-        """The problem at the lowest leaf index, if any problem names a leaf."""
+        """The problem at the lowest leaf index (the lowest partition first), if any problem names a leaf."""
         located = [p for p in self.problems if p.leaf_index is not None]
-        return min(located, key=lambda p: p.leaf_index or 0) if located else None
+        return min(located, key=lambda p: (p.partition or 0, p.leaf_index or 0)) if located else None
 
     def to_json(self) -> dict[str, object]:
         """JSON-ready form."""
@@ -102,7 +105,8 @@ class _Findings:
 
 
 def _problem(leaf: Leaf, kind: str, message: str) -> Problem:
-    return Problem(kind, f"leaf {leaf.idx} ({leaf.event_id}): {message}", leaf.idx, leaf.event_id)
+    return Problem(kind, f"leaf {leaf.pos} of partition {leaf.part} ({leaf.event_id}): {message}", leaf.pos,
+                   leaf.event_id, partition=leaf.part)
 
 
 def check_leaf(leaf: Leaf, previous_chain: bytes) -> list[Problem]:
@@ -128,30 +132,39 @@ def check_signatures(stored: Iterable[StoredCheckpoint], trusted_vkeys: Sequence
     it."""
     found = []
     for c in stored:
-        checkpoint: Checkpoint | None = None
-        for vkey in trusted_vkeys:
-            try:
-                checkpoint = open_checkpoint(c.note, vkey)
-                break
-            except CheckpointError:
-                continue
+        checkpoint = _opened(c.note, trusted_vkeys)
+        where = f"partition {c.part}'s checkpoint at size {c.size}"
         if checkpoint is None:
-            found.append(
-                Problem(
-                    "checkpoint.signature",
-                    f"the checkpoint at size {c.size} is not signed by a trusted key",
-                    checkpoint_size=c.size,
-                )
-            )
+            found.append(Problem("checkpoint.signature", f"{where} is not signed by a trusted key",
+                                 checkpoint_size=c.size, partition=c.part))
         elif (checkpoint.size, checkpoint.root) != (c.size, c.root):
-            found.append(
-                Problem(
-                    "checkpoint.row",
-                    f"the stored size/root of the checkpoint at size {c.size} differ from its signed note",
-                    checkpoint_size=c.size,
-                )
-            )
+            found.append(Problem("checkpoint.row", f"the stored size/root of {where} differ from its signed note",
+                                 checkpoint_size=c.size, partition=c.part))
     return found
+
+
+def check_partitions(stored: Iterable[StoredPartitions], trusted_vkeys: Sequence[str]) -> list[Problem]:
+    """Every checkpoint over all partitions must verify under a trusted key and sign the root of the sizes
+    and roots stored beside it."""
+    found = []
+    for c in stored:
+        checkpoint = _opened(c.note, trusted_vkeys)
+        where = f"the checkpoint over every partition number {c.n}"
+        if checkpoint is None:
+            found.append(Problem("partitions.signature", f"{where} is not signed by a trusted key"))
+        elif (checkpoint.size, checkpoint.root) != (len(c.sizes), c.root) or c.root != partitions_root(
+                c.sizes, c.roots):
+            found.append(Problem("partitions.row", f"the stored sizes/roots of {where} differ from its signed note"))
+    return found
+
+
+def _opened(note: str, trusted_vkeys: Sequence[str]) -> Checkpoint | None:
+    for vkey in trusted_vkeys:
+        try:
+            return open_checkpoint(note, vkey)
+        except CheckpointError:
+            continue
+    return None
 
 
 async def verify_ledger(
@@ -173,35 +186,59 @@ async def verify_ledger(
 async def _verify(
     conn: asyncpg.Connection, trusted_vkeys: Sequence[str], batch: int, progress: Callable[[int], None]
 ) -> VerifyReport:
-    head = await queries.head(conn)
+    heads = await queries.heads(conn)
     stored = await queries.checkpoints(conn)
+    over_all = await queries.all_partitions(conn)
     findings = _Findings()
-    for problem in check_signatures(stored, trusted_vkeys):
+    for problem in [*check_signatures(stored, trusted_vkeys), *check_partitions(over_all, trusted_vkeys)]:
         findings.add(problem)
-    signed_at = {c.size: c for c in stored if c.size <= head.size}
-    for c in stored:
-        if c.size > head.size:
-            findings.add(
-                Problem(
-                    "checkpoint.beyond",
-                    f"a checkpoint signs {c.size} leaves but the tree has {head.size}: leaves were removed",
-                    checkpoint_size=c.size,
-                )
-            )
-    cuts = sorted(signed_at)
+    checked = erased = 0
+    roots = []
+    for head in heads:
+        claims: dict[int, list[tuple[str, bytes]]] = {}
+        for c in stored:
+            if c.part == head.part:
+                claims.setdefault(c.size, []).append((f"partition {c.part}'s checkpoint at size {c.size}", c.root))
+        for o in over_all:
+            if head.part < len(o.sizes):
+                claims.setdefault(o.sizes[head.part], []).append(
+                    (f"the checkpoint over every partition number {o.n}", o.roots[head.part]))
+        walked = await _verify_partition(conn, head, claims, batch, progress, findings)
+        checked, erased = checked + walked.checked, erased + walked.erased
+        roots.append(walked.root)
+    sizes = [h.size for h in heads]
+    return VerifyReport(sum(sizes), checked, erased, len(stored) + len(over_all), partitions_root(sizes, roots),
+                        tuple(findings.problems), findings.dropped)
+
+
+@dataclass(frozen=True, slots=True)
+class _Walked:
+    checked: int
+    erased: int
+    root: bytes
+
+
+async def _verify_partition(
+    conn: asyncpg.Connection, head: Head, claims: dict[int, list[tuple[str, bytes]]], batch: int,
+    progress: Callable[[int], None], findings: _Findings,
+) -> _Walked:
+    """Walk one partition's leaves: bytes, index rows, chain, nodes, and the roots signed at ``claims`` (size
+    -> what signed which root)."""
+    part = head.part
+    for size in sorted(s for s in claims if s > head.size):
+        for what, _ in claims[size]:
+            findings.add(Problem("checkpoint.beyond", f"{what} signs {size} leaves but partition {part}'s tree "
+                                 f"has {head.size}: leaves were removed", checkpoint_size=size, partition=part))
     frontier, chain, checked, erased, last_good = Frontier(), b"", 0, 0, 0
-    if 0 in signed_at and signed_at[0].root != frontier.root():
-        findings.add(
-            Problem(
-                "checkpoint.root", "the checkpoint at size 0 does not sign the empty root", checkpoint_size=0
-            )
-        )
+    cuts = sorted(s for s in claims if s <= head.size)
+    _check_claims(part, 0, frontier.root(), claims, last_good, findings)
     for begin in range(0, head.size, batch):
         end = min(begin + batch, head.size)
-        rows = await queries.leaves(conn, begin, end)
-        present = {leaf.idx for leaf in rows}
-        for idx in sorted(set(range(begin, end)) - present)[:MAX_PROBLEMS]:
-            findings.add(Problem("leaf.missing", f"leaf {idx} is missing", leaf_index=idx))
+        rows = await queries.leaves(conn, part, begin, end)
+        present = {leaf.pos for leaf in rows}
+        for pos in sorted(set(range(begin, end)) - present)[:MAX_PROBLEMS]:
+            findings.add(Problem("leaf.missing", f"leaf {pos} of partition {part} is missing", leaf_index=pos,
+                                 partition=part))
         hashes: list[bytes] = []
         for leaf in rows:
             for problem in check_leaf(leaf, chain):
@@ -214,35 +251,45 @@ async def _verify(
             frontier, nodes = frontier.extend(hashes[position - begin : cut - begin])
             completed.extend(nodes)
             position = cut
-            if cut in signed_at:
-                if frontier.size == cut and frontier.root() == signed_at[cut].root:
-                    last_good = cut
-                else:
-                    findings.add(
-                        Problem(
-                            "checkpoint.root",
-                            f"the root of the first {cut} leaves is not the one "
-                            f"signed: leaves in [{last_good}, {cut}) changed since it was signed",
-                            checkpoint_size=cut,
-                        )
-                    )
-        await _check_nodes(conn, begin, end, completed, rows, findings)
+            if frontier.size == cut and _check_claims(part, cut, frontier.root(), claims, last_good, findings):
+                last_good = cut
+        await _check_nodes(conn, part, begin, end, completed, rows, findings)
         checked += len(rows)
         progress(len(rows))
     if frontier.root() != head.root:
-        findings.add(Problem("head.root", "the tree head's root is not the root of the stored leaves"))
+        findings.add(Problem("head.root", f"partition {part}'s tree head's root is not the root of the stored "
+                             "leaves", partition=part))
     if chain != head.chain_hash:
-        findings.add(Problem("head.chain", "the tree head's chain link is not the last leaf's"))
-    extra = await queries.leaf_count(conn) - checked
+        findings.add(Problem("head.chain", f"partition {part}'s tree head's chain link is not the last leaf's",
+                             partition=part))
+    extra = await queries.leaf_count(conn, part) - checked
     if extra > 0:
-        findings.add(Problem("leaf.extra", f"{extra} leaf rows lie beyond the tree head (size {head.size})"))
-    return VerifyReport(
-        head.size, checked, erased, len(stored), frontier.root(), tuple(findings.problems), findings.dropped
-    )
+        findings.add(Problem("leaf.extra", f"{extra} leaf rows of partition {part} lie beyond its tree head "
+                             f"(size {head.size})", partition=part))
+    return _Walked(checked, erased, frontier.root())
+
+
+def _check_claims(
+    part: int, size: int, root: bytes, claims: dict[int, list[tuple[str, bytes]]], last_good: int,
+    findings: _Findings,
+) -> bool:
+    """Whether every root signed at ``size`` is ``root`` (the one the leaves build); each one that is not is a
+    problem, bounding the change to the leaves since ``last_good``."""
+    if size not in claims:
+        return False
+    good = True
+    for what, signed in claims[size]:
+        if signed != root:
+            good = False
+            findings.add(Problem("checkpoint.root", f"the root of partition {part}'s first {size} leaves is not "
+                                 f"the one {what} signs: leaves in [{last_good}, {size}) changed since it was "
+                                 "signed", checkpoint_size=size, partition=part))
+    return good
 
 
 async def _check_nodes(
     conn: asyncpg.Connection,
+    part: int,
     begin: int,
     end: int,
     completed: Sequence[CompletedNode],
@@ -251,17 +298,18 @@ async def _check_nodes(
 ) -> None:
     """The stored perfect subtrees must be those the leaf hashes build (inclusion proofs are made of them):
     ``completed`` are those that leaves ``begin`` to ``end - 1`` complete."""
-    stored = await queries.nodes_completed(conn, begin, end)
-    event_of = {leaf.idx: leaf.event_id for leaf in rows}
+    stored = await queries.nodes_completed(conn, part, begin, end)
+    event_of = {leaf.pos: leaf.event_id for leaf in rows}
     for level, idx, value in completed:
         if stored.get((level, idx)) != value:
             first = idx << level
             findings.add(
                 Problem(
                     "node",
-                    f"stored node (level {level}, index {idx}) over leaves "
+                    f"partition {part}'s stored node (level {level}, index {idx}) over leaves "
                     f"[{first}, {(idx + 1) << level}) is missing or differs",
                     leaf_index=first if level == 0 else None,
                     event_id=event_of.get(first) if level == 0 else None,
+                    partition=part,
                 )
             )

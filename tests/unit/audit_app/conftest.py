@@ -17,9 +17,9 @@ from tests.databases import emptied_pool, fresh_database
 _RESET = """
 SET session_replication_role = replica;
 DELETE FROM audit.leaf_data; DELETE FROM audit.leaves; DELETE FROM audit.nodes; DELETE FROM audit.checkpoints;
-DELETE FROM audit.checkpoint_keys; DELETE FROM audit.consumer_positions;
-UPDATE audit.head SET size = 0, root = sha256(''::bytea), frontier = '{"size": 0, "hashes": []}',
-                      chain_hash = ''::bytea;
+DELETE FROM audit.partition_checkpoints; DELETE FROM audit.checkpoint_keys; DELETE FROM audit.consumer_positions;
+UPDATE audit.heads SET size = 0, root = sha256(''::bytea), frontier = '{"size": 0, "hashes": []}',
+                       chain_hash = ''::bytea, last_idx = 0;
 SET session_replication_role = DEFAULT;
 """
 

@@ -59,16 +59,32 @@ async function rootFromInclusion(leaf, index, size, path) {
   return sn === 0 ? r : null;
 }
 
-/** How many of an export's events fail their proof (objektif/pdp.py `verify_export`, in the browser). */
+/** A partition's leaf in the tree over every partition (ADR 0013): u16 part || u64 size || root. */
+function partitionEntry(part, size, root) {
+  const entry = new Uint8Array(42);
+  const view = new DataView(entry.buffer);
+  view.setUint16(0, part);
+  view.setBigUint64(2, BigInt(size));
+  entry.set(root, 10);
+  return entry;
+}
+
+/** How many of an export's events fail their proof (objektif/pdp.py `verify_export`, in the browser): the leaf
+ * up to its partition's root, then that partition up to the root of the checkpoint over every partition. */
 async function failedProofs(doc) {
   const root = hex(unhex(doc.checkpoint.root));
+  const trees = new Map(doc.checkpoint.partitions.map((p) => [p.part, p]));
   let failed = 0;
   for (const e of doc.events) {
+    const tree = trees.get(e.partition);
     const leaf = unhex(e.leaf_hash);
     const bytes = e.leaf_bytes_b64 ? Uint8Array.from(atob(e.leaf_bytes_b64), (c) => c.charCodeAt(0)) : null;
     const bytesOk = !bytes || hex(await sha256(Uint8Array.of(0), bytes)) === hex(leaf);
-    const got = e.inclusion_proof && await rootFromInclusion(leaf, e.leaf_index, doc.checkpoint.size, e.inclusion_proof.map(unhex));
-    if (!bytesOk || !got || hex(got) !== root) failed += 1;
+    const got = tree && e.inclusion_proof && await rootFromInclusion(leaf, e.leaf_index, tree.size, e.inclusion_proof.map(unhex));
+    const treeOk = got && hex(got) === tree.root;
+    const entry = treeOk && await sha256(Uint8Array.of(0), partitionEntry(e.partition, tree.size, got));
+    const all = entry && await rootFromInclusion(entry, e.partition, doc.checkpoint.count, e.partition_proof.map(unhex));
+    if (!bytesOk || !all || hex(all) !== root) failed += 1;
   }
   return failed;
 }
