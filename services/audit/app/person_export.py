@@ -84,7 +84,7 @@ def _result(leaf: Leaf, envelope: dict[str, Any] | None) -> dict[str, Any] | Non
         return None
     payload = envelope.get("payload")
     result = payload.get("result") if isinstance(payload, dict) else None
-    return {"period": leaf.period, "event_id": str(leaf.event_id), "leaf_index": leaf.idx,
+    return {"period": leaf.period, "event_id": str(leaf.event_id), "partition": leaf.part, "leaf_index": leaf.pos,
             "result": result if isinstance(result, dict) else {}}
 
 

@@ -15,6 +15,7 @@ from starlette.applications import Starlette
 from contracts import topics
 from services.audit.adapters.dossier_web import dossier_routes
 from services.audit.app.checkpoints import issue_checkpoint
+from services.audit.app.dossier import gather, render_html
 
 TOKEN = "auditors-token-for-the-test"
 
@@ -30,11 +31,13 @@ async def test_the_auditors_token_opens_the_dossier_page(pool: asyncpg.Pool, con
                                                           client: httpx.AsyncClient) -> None:
     e1 = realisation("d1", 1, "5")
     await ledger(pool, *evidence(e1), (topics.SCORES, score([e1])))
-    await issue_checkpoint(conn, SIGNER, NOW)
+    issued = await issue_checkpoint(conn, SIGNER, NOW)
     page = await client.get(f"/dossiers/{NIP}/{PERIOD}", headers={"Authorization": f"Bearer {TOKEN}"})
     assert page.status_code == 200, page.text
     assert page.headers["content-type"].startswith("text/html")
     assert str(e1.event_id) in page.text and SIGNER.verifier_key() in page.text
+    assert issued.partitions.note.splitlines()[0] in page.text  # proofs under the checkpoint over every partition
+    assert page.text == render_html(await gather(conn, NIP, PERIOD, vkey=SIGNER.verifier_key()))
     for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": f"Basic {TOKEN}"}):
         refused = await client.get(f"/dossiers/{NIP}/{PERIOD}", headers=headers)
         assert refused.status_code == 401 and str(e1.event_id) not in refused.text

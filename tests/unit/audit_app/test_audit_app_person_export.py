@@ -1,11 +1,13 @@
 """A person's UU PDP export from the ledger (services/audit/app/person_export.py, issue 18): under the latest
 checkpoint it holds exactly the leaves about the person and those he or she wrote about others, another person's
-sealed text never shown in the decoded envelope, each event's proof recomputing the checkpoint's root; over HTTP
+sealed text never shown in the decoded envelope, each event's proof recomputing its partition's root and that
+partition's proof the root of the checkpoint over every partition (ADR 0013), a tampered one caught; over HTTP
 (services/audit/adapters/person_web.py) the auditors' token opens it and nothing else does."""
 
 from __future__ import annotations
 
 import base64
+import copy
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
@@ -14,17 +16,33 @@ import asyncpg
 import httpx
 import orjson
 import pytest
-from audit_app_data import NIP, NOW, OTHER_NIP, PERIOD, SIGNER, T0, body, event_id, ledger, realisation, score
+from audit_app_data import (
+    NIP,
+    NOW,
+    ORIGIN,
+    OTHER_NIP,
+    PERIOD,
+    SIGNER,
+    T0,
+    body,
+    event_id,
+    ledger,
+    realisation,
+    score,
+)
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from starlette.applications import Starlette
 
+from chassis.partitions import PARTITIONS, partition_of
 from contracts import pdp, topics
 from contracts.envelope import Envelope
-from contracts.merkle import root_from_inclusion
+from contracts.merkle import leaf_hash, root_from_inclusion
 from objektif.pdp import verify_export
 from services.audit.adapters.person_web import person_routes
 from services.audit.app.checkpoints import issue_checkpoint
 from services.audit.app.person_export import OTHERS, gather
+from services.audit.domain.checkpoint import open_checkpoint
+from services.audit.domain.partitions import entry, partition_origin, partitions_origin
 
 TOKEN = "auditors-token-for-the-test"
 A, B = NIP, OTHER_NIP
@@ -87,13 +105,24 @@ async def test_a_persons_export_holds_exactly_the_leaves_about_and_by_them_under
 ) -> None:
     made = await two_people_ledger(pool, conn)
     doc = await gather(conn, A)
-    assert (doc["format"], doc["nip"], doc["source"]) == ("objektif-pdp-export-v1", A, "ledger")
+    assert (doc["format"], doc["nip"], doc["source"]) == ("objektif-pdp-export-v2", A, "ledger")
     assert doc["checkpoint"]["size"] == 8 and f"nip:{A}" in doc["completeness"]
+    pa, pb = partition_of(A), partition_of(B)
+    assert pa != pb  # A's leaves and B's lie in two partitions' trees
+    assert doc["checkpoint"]["count"] == PARTITIONS
+    assert [(p["part"], p["size"]) for p in doc["checkpoint"]["partitions"]] == sorted([(pa, 4), (pb, 4)])
     ids = [e["event_id"] for e in doc["events"]]
-    assert ids == [str(made[k].event_id) for k in ("own", "feedback", "rating", "rejection", "score")]
-    assert [r["event_id"] for r in doc["results"]] == [str(made["score"].event_id)]
-    assert doc["results"][0]["result"]["total"] == "5" and doc["results"][0]["leaf_index"] == 7
+    assert len(ids) == len(set(ids))
+    assert set(ids) == {str(made[k].event_id) for k in ("own", "feedback", "rating", "rejection", "score")}
     by_id = {e["event_id"]: e for e in doc["events"]}
+    # Each partition's leaves in the order of its tree: A's own in A's partition, the rating A wrote in B's.
+    assert [(by_id[str(made[k].event_id)]["partition"], by_id[str(made[k].event_id)]["leaf_index"])
+            for k in ("own", "feedback", "rejection", "score", "rating")] == [(pa, 0), (pa, 1), (pa, 2), (pa, 3),
+                                                                              (pb, 1)]
+    assert [r["event_id"] for r in doc["results"]] == [str(made["score"].event_id)]
+    result, scored = doc["results"][0], by_id[str(made["score"].event_id)]
+    assert result["result"]["total"] == "5"
+    assert (result["partition"], result["leaf_index"]) == (scored["partition"], scored["leaf_index"]) == (pa, 3)
     assert by_id[str(made["rejection"].event_id)]["topic"] == topics.REJECTIONS
     feedback = by_id[str(made["feedback"].event_id)]
     assert feedback["personal_fields"] == {"text": made["feedback"].payload["text"]}
@@ -121,13 +150,70 @@ async def test_every_proof_in_the_export_recomputes_the_checkpoint_root(
     for nip in (A, B):
         doc = await gather(conn, nip)
         assert verify_export(doc) == []
-        root, size = bytes.fromhex(doc["checkpoint"]["root"]), doc["checkpoint"]["size"]
+        checkpoint = doc["checkpoint"]
+        # The roots the proofs reach are the ones signed: over every partition, and each partition's own.
+        over_all = open_checkpoint(checkpoint["note"], SIGNER.verifier_key(), origin=partitions_origin(ORIGIN))
+        root, count = bytes.fromhex(checkpoint["root"]), checkpoint["count"]
+        assert (over_all.size, over_all.root) == (count, root) == (PARTITIONS, root)
+        trees = {}
+        for p in checkpoint["partitions"]:
+            signed = open_checkpoint(p["note"], SIGNER.verifier_key(), origin=partition_origin(ORIGIN, p["part"]))
+            assert (signed.size, signed.root.hex()) == (p["size"], p["root"])
+            trees[p["part"]] = (p["size"], signed.root)
+        assert sum(size for size, _ in trees.values()) == checkpoint["size"]
         for e in doc["events"]:
+            assert leaf_hash(base64.b64decode(e["leaf_bytes_b64"])).hex() == e["leaf_hash"]
+            size, tree_root = trees[e["partition"]]
             path = [bytes.fromhex(p) for p in e["inclusion_proof"]]
-            assert root_from_inclusion(bytes.fromhex(e["leaf_hash"]), e["leaf_index"], size, path) == root
+            assert root_from_inclusion(bytes.fromhex(e["leaf_hash"]), e["leaf_index"], size, path) == tree_root
+            step = [bytes.fromhex(p) for p in e["partition_proof"]]
+            head = leaf_hash(entry(e["partition"], size, tree_root))
+            assert root_from_inclusion(head, e["partition"], count, step) == root
     b_doc = await gather(conn, B)
     assert len(b_doc["events"]) == 5  # b1, the rating, the decoy, B's rejection; the feedback B wrote about A
-    assert all(e["leaf_index"] < b_doc["checkpoint"]["size"] for e in b_doc["events"])
+    sizes = {p["part"]: p["size"] for p in b_doc["checkpoint"]["partitions"]}
+    assert all(e["leaf_index"] < sizes[e["partition"]] for e in b_doc["events"])
+
+
+async def test_a_tampered_export_fails_its_verification(pool: asyncpg.Pool, conn: asyncpg.Connection) -> None:
+    await two_people_ledger(pool, conn)
+    doc = await gather(conn, A)
+    assert verify_export(doc) == []
+    first = doc["events"][0]["event_id"]
+
+    def flipped(hex_: str) -> str:
+        return f"{int(hex_[0], 16) ^ 1:x}{hex_[1:]}"
+
+    def tampered(change: str) -> list[str]:
+        bad = copy.deepcopy(doc)
+        e, checkpoint = bad["events"][0], bad["checkpoint"]
+        if change == "bytes":
+            e["leaf_bytes_b64"] = base64.b64encode(base64.b64decode(e["leaf_bytes_b64"]) + b" ").decode()
+        elif change == "inclusion":
+            e["inclusion_proof"][0] = flipped(e["inclusion_proof"][0])
+        elif change == "position":
+            e["leaf_index"] += 1
+        elif change == "partition_proof":
+            e["partition_proof"][-1] = flipped(e["partition_proof"][-1])
+        elif change == "partition_root":
+            part = next(p for p in checkpoint["partitions"] if p["part"] == e["partition"])
+            part["root"] = flipped(part["root"])
+        elif change == "partition_size":
+            next(p for p in checkpoint["partitions"] if p["part"] == e["partition"])["size"] += 0  # unchanged
+            e["partition"] = next(p["part"] for p in checkpoint["partitions"] if p["part"] != e["partition"])
+        elif change == "root":
+            checkpoint["root"] = flipped(checkpoint["root"])
+        return verify_export(bad)
+
+    assert tampered("bytes") == [f"{first}: leaf bytes do not hash to the leaf hash"]
+    assert tampered("inclusion") == [f"{first}: inclusion proof does not give its partition's root"]
+    assert tampered("position") == [f"{first}: inclusion proof does not give its partition's root"]
+    assert tampered("partition_proof") == [f"{first}: its partition's proof does not give the checkpoint root"]
+    assert f"{first}: inclusion proof does not give its partition's root" in tampered("partition_root")
+    assert f"{first}: inclusion proof does not give its partition's root" in tampered("partition_size")
+    problems = tampered("root")
+    assert len(problems) == len(doc["events"])
+    assert all(p.endswith(": its partition's proof does not give the checkpoint root") for p in problems)
 
 
 async def test_without_a_checkpoint_nothing_is_exported(pool: asyncpg.Pool, conn: asyncpg.Connection) -> None:
