@@ -80,6 +80,7 @@ class DossierResult:
     leaf_index: int
     event_id: UUID
     result: dict[str, Any]
+    partition: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,7 +128,7 @@ async def gather(conn: asyncpg.Connection, nip: str, period: str, *, vkey: str |
         envelope = envelope_of(leaf)
         if leaf.topic == topics.SCORES and envelope is not None:
             results.append(
-                DossierResult(leaf.pos, leaf.event_id, (envelope.get("payload") or {}).get("result", {}))
+                DossierResult(leaf.pos, leaf.event_id, (envelope.get("payload") or {}).get("result", {}), leaf.part)
             )
         proofs = await leaf_proofs(conn, leaf, covered)
         events.append(

@@ -80,7 +80,8 @@ def _results_table(dossier: Dossier) -> str:
         res = r.result
         policy = res.get("policy") or {}
         rows.append(
-            f"<tr><td>{r.leaf_index}</td><td>{_text(res.get('status'))}</td><td><b>{_text(res.get('predikat'))}"
+            f"<tr><td>{_leaf_name(r.partition, r.leaf_index)}</td><td>{_text(res.get('status'))}</td>"
+            f"<td><b>{_text(res.get('predikat'))}"
             f"</b></td><td>{_text((res.get('rating_hasil_kerja') or {}).get('used'))}</td>"
             f"<td>{_text((res.get('rating_perilaku') or {}).get('used'))}</td>"
             f"<td>{_text(res.get('nilai'))}</td>"
@@ -134,7 +135,8 @@ def _thread_table(dossier: Dossier) -> str:
             verdict = f"<span class=ok>{_both('tercatat', 'recorded')}</span>"
         step = _STEPS.get(str(env.get("type")), (str(env.get("type")), str(env.get("type"))))
         rows.append(
-            f"<tr><td>{event.leaf_index}</td><td>{_text(env.get('occurred_at'))}</td><td>{_both(*step)}<br>"
+            f"<tr><td>{_leaf_name(event.partition, event.leaf_index)}</td><td>{_text(env.get('occurred_at'))}</td>"
+            f"<td>{_both(*step)}<br>"
             f"<code>{_text(env.get('event_id'))}</code></td><td>{_text(env.get('source'))}</td>"
             f"<td>{_thread_content(payload)}</td><td>{verdict}</td></tr>")
     if not rows:

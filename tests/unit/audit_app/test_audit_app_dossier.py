@@ -1,5 +1,6 @@
-"""The appeal dossier holds every event about the employee with its evidence references and inclusion proof,
-the results over time and the signed checkpoint, and shows submitted text only as text."""
+"""The appeal dossier holds every event about the employee with its evidence references and inclusion proof (in
+its partition's tree, then that tree's head under the checkpoint over every partition; ADR 0013), the results
+over time and the signed checkpoints, and shows submitted text only as text."""
 
 from __future__ import annotations
 

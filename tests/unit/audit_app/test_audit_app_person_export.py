@@ -199,7 +199,8 @@ async def test_a_tampered_export_fails_its_verification(pool: asyncpg.Pool, conn
             part = next(p for p in checkpoint["partitions"] if p["part"] == e["partition"])
             part["root"] = flipped(part["root"])
         elif change == "partition_size":
-            next(p for p in checkpoint["partitions"] if p["part"] == e["partition"])["size"] += 0  # unchanged
+            next(p for p in checkpoint["partitions"] if p["part"] == e["partition"])["size"] -= 1
+        elif change == "moved":
             e["partition"] = next(p["part"] for p in checkpoint["partitions"] if p["part"] != e["partition"])
         elif change == "root":
             checkpoint["root"] = flipped(checkpoint["root"])
@@ -210,7 +211,12 @@ async def test_a_tampered_export_fails_its_verification(pool: asyncpg.Pool, conn
     assert tampered("position") == [f"{first}: inclusion proof does not give its partition's root"]
     assert tampered("partition_proof") == [f"{first}: its partition's proof does not give the checkpoint root"]
     assert f"{first}: inclusion proof does not give its partition's root" in tampered("partition_root")
-    assert f"{first}: inclusion proof does not give its partition's root" in tampered("partition_size")
+    assert f"{first}: inclusion proof does not give its partition's root" in tampered("moved")
+    # A smaller size can leave a left leaf's path valid, but the entry signed over every partition holds the size.
+    assert f"{first}: its partition's proof does not give the checkpoint root" in tampered("partition_size")
+    part = doc["events"][0]["partition"]
+    assert {p.split(":")[0] for p in tampered("partition_size")} == {
+        e["event_id"] for e in doc["events"] if e["partition"] == part}
     problems = tampered("root")
     assert len(problems) == len(doc["events"])
     assert all(p.endswith(": its partition's proof does not give the checkpoint root") for p in problems)

@@ -18,18 +18,23 @@ from audit_app_data import (
     PERIOD,
     SIGNER,
     CountingScorer,
+    body,
     evidence,
     ledger,
     realisation,
     score,
 )
 
+from chassis.partitions import PARTITIONS, partition_of
 from contracts import topics
 from contracts.canonical import canonical_bytes
 from contracts.envelope import NIP_PATTERN, Envelope
 from contracts.registry import PAYLOADS
 from objektif import candisari
 from objektif.commands.audit import CoreScorer
+from services.audit.adapters import queries
+from services.audit.adapters.ledger import Ledger, entry_of
+from services.audit.adapters.queries import Horizon
 from services.audit.app.checkpoints import issue_checkpoint
 from services.audit.app.errors import NoCheckpoint, NothingPublished, ReplayInputMissing
 from services.audit.app.replay import (
@@ -48,6 +53,26 @@ from services.scoring.domain.stream import _UNIT_TYPES
 
 SCORER = CountingScorer()
 E1, E2, E3 = realisation("e1", 1, "10"), realisation("e2", 2, "20"), realisation("e3", 3, "30")
+PART, OTHER_PART = partition_of(NIP), partition_of(OTHER_NIP)
+assert PART != OTHER_PART  # the tests below need the two employees in two partitions (ADR 0013)
+
+
+async def idx_of(conn: asyncpg.Connection, envelope: Envelope) -> int:
+    """The ledger index (`idx`: the ordering key, no longer a tree index) of the leaf holding ``envelope``."""
+    leaf = await queries.leaf_by_event(conn, envelope.event_id)
+    assert leaf is not None
+    return leaf.idx
+
+
+async def ledger_at(pool: asyncpg.Pool, ms: int, *records: tuple[str, Envelope]) -> None:
+    """As `ledger`, with the audit service's clock at ``ms``: across partitions, leaves are ordered by that clock
+    (`next_sequences`), so batches at increasing times are ledgered one after the other whatever the partitions."""
+    await Ledger(pool, clock_ms=lambda: ms).append([entry_of(topic, body(e)) for topic, e in records], [])
+
+
+def sizes(**by_part: int) -> tuple[int, ...]:
+    """Partition sizes (by partition), zero where not named; keys are ``p<k>``."""
+    return tuple(by_part.get(f"p{p}", 0) for p in range(PARTITIONS))
 
 
 async def test_each_published_result_is_replayed_on_the_evidence_it_had_seen(
@@ -55,12 +80,15 @@ async def test_each_published_result_is_replayed_on_the_evidence_it_had_seen(
 ) -> None:
     # The audit ledgered e2 before the score over e1 alone: a ledger position is not a causal cut.
     await ledger(pool, *evidence(E1, E2), (topics.SCORES, score([E1])), (topics.SCORES, score([E1, E2])))
-    first = await replay(conn, SCORER, NIP, PERIOD, until=2)
+    first_score, last_score = await idx_of(conn, score([E1])), await idx_of(conn, score([E1, E2]))
+    first = await replay(conn, SCORER, NIP, PERIOD, Horizon(until=first_score))
     assert first.match
-    assert (first.events, first.horizon_sequence, first.score_index) == (1, 1, 2)
+    assert (first.events, first.horizon_sequence, first.score_index) == (1, 1, first_score)
     latest = await replay(conn, SCORER, NIP, PERIOD)
     assert latest.match
-    assert (latest.events, latest.score_index) == (2, 3)
+    assert (latest.events, latest.score_index) == (2, last_score)
+    # The same cut by partition sizes: the first three leaves of the employee's partition.
+    assert await replay(conn, SCORER, NIP, PERIOD, Horizon(sizes=sizes(**{f"p{PART}": 3}))) == first
 
 
 async def test_a_score_ledgered_before_its_evidence_still_replays(
@@ -95,35 +123,36 @@ async def test_nothing_to_replay_before_the_first_result(
 ) -> None:
     await ledger(pool, *evidence(E1), (topics.SCORES, score([E1])))
     with pytest.raises(NothingPublished):
-        await replay(conn, SCORER, NIP, PERIOD, until=0)
+        await replay(conn, SCORER, NIP, PERIOD, Horizon(until=await idx_of(conn, E1)))
+    with pytest.raises(NothingPublished):
+        await replay(conn, SCORER, NIP, PERIOD, Horizon(sizes=sizes(**{f"p{PART}": 1})))
     with pytest.raises(NothingPublished):
         await replay(conn, SCORER, OTHER_NIP, PERIOD)
+    assert (await replay(conn, SCORER, NIP, PERIOD, Horizon(sizes=sizes(**{f"p{PART}": 2})))).match
 
 
 async def test_every_published_result_replays_and_the_read_model_rebuilds_to_the_published_one(
     pool: asyncpg.Pool, conn: asyncpg.Connection
 ) -> None:
-    other = realisation("o1", 4, "7", nip=OTHER_NIP)
-    await ledger(
-        pool,
-        *evidence(E1),
-        (topics.SCORES, score([E1])),
-        *evidence(other, E2),
-        (topics.SCORES, score([other])),
-        (topics.SCORES, score([E1, E2])),
+    other = realisation("o1", 4, "7", nip=OTHER_NIP)  # another employee, in another partition
+    await ledger_at(pool, 1_000, *evidence(E1), (topics.SCORES, score([E1])))
+    await ledger_at(
+        pool, 2_000, *evidence(other, E2), (topics.SCORES, score([other])), (topics.SCORES, score([E1, E2]))
     )
     outcomes = await replay_all(conn, SCORER)
     assert [o.match for o in outcomes] == [True, True, True]
     counted: list[int] = []
     assert await replay_all(conn, SCORER, counted.append, processes=2) == outcomes  # each employee apart
     assert sum(counted) == 3
-    whole = await rebuild(conn, SCORER, until=5)
+    last = max([await idx_of(conn, e) for e in (other, E2, score([other]), score([E1, E2]))])
+    whole = await rebuild(conn, SCORER, until=last)
     assert whole.matches_published
     assert (whole.evidence_events, whole.appraisals, whole.published) == (3, 2, 2)
-    early = await rebuild(conn, SCORER, until=1)
+    early = await rebuild(conn, SCORER, until=await idx_of(conn, score([E1])))
+    assert (early.evidence_events, early.appraisals, early.published) == (1, 1, 1)
     assert early.content_hash == content_hash([SCORER.appraise([E1])])
     assert early.matches_published
-    assert await rebuild(conn, SCORER, until=5, processes=2) == whole
+    assert await rebuild(conn, SCORER, until=last, processes=2) == whole
 
 
 def _leaves(events: list[Envelope]) -> list[tuple[Any, ...]]:
@@ -197,15 +226,27 @@ def test_the_scorer_keeps_apart_exactly_the_events_route_keeps_in_one_employees_
 async def test_as_of_a_time_means_the_ledger_under_the_last_checkpoint_issued_by_then(
     pool: asyncpg.Pool, conn: asyncpg.Connection
 ) -> None:
+    """As of a time: in each partition, the leaves the latest checkpoint over every partition issued by then
+    signs (ADR 0013)."""
     with pytest.raises(NoCheckpoint):
         await until_as_of(conn, NOW)
-    await ledger(pool, *evidence(E1), (topics.SCORES, score([E1])))
+    await issue_checkpoint(conn, SIGNER, NOW - timedelta(days=1))  # over an empty ledger: no leaf under it
+    with pytest.raises(NoCheckpoint):
+        await until_as_of(conn, NOW - timedelta(hours=1))
+    o1, o2 = realisation("o1", 4, "7", nip=OTHER_NIP), realisation("o2", 5, "8", nip=OTHER_NIP)
+    await ledger(pool, *evidence(E1), (topics.SCORES, score([E1])), *evidence(o1), (topics.SCORES, score([o1])))
     await issue_checkpoint(conn, SIGNER, NOW)
     await ledger(pool, *evidence(E2), (topics.SCORES, score([E1, E2])))
+    await ledger(pool, *evidence(o2), (topics.SCORES, score([o1, o2])))
     await issue_checkpoint(conn, SIGNER, NOW + timedelta(days=1))
-    assert await until_as_of(conn, NOW + timedelta(hours=1)) == 1
-    outcome = await replay(conn, SCORER, NIP, PERIOD, until=await until_as_of(conn, NOW + timedelta(hours=1)))
-    assert outcome.events == 1
+    first = await until_as_of(conn, NOW + timedelta(hours=1))
+    assert first == Horizon(sizes=sizes(**{f"p{PART}": 2, f"p{OTHER_PART}": 2}))
+    for nip, own in ((NIP, score([E1])), (OTHER_NIP, score([o1]))):
+        outcome = await replay(conn, SCORER, nip, PERIOD, first)
+        assert (outcome.events, outcome.score_event_id, outcome.match) == (1, own.event_id, True)
+    later = await until_as_of(conn, NOW + timedelta(days=2))
+    assert later == Horizon(sizes=sizes(**{f"p{PART}": 4, f"p{OTHER_PART}": 4}))
+    assert (await replay(conn, SCORER, OTHER_NIP, PERIOD, later)).events == 2
 
 
 def test_a_field_diff_names_nested_paths_and_is_empty_for_equal_values() -> None:
