@@ -28,7 +28,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from contracts.envelope import Envelope
 from objektif.stack import ENV_DATABASE, Stack, with_database
-from services.audit.adapters import queries
+from services.audit.adapters import checkpoint_rows, queries
 from services.audit.adapters.queries import Horizon
 from services.audit.app import checkpoints as cp
 from services.audit.app import dossier as dossier_app
@@ -176,7 +176,7 @@ def checkpoint(data_dir: DataDir = DEFAULT_DATA_DIR, database_url: DatabaseUrl =
     async def use(conn: asyncpg.Connection) -> cp.Issued:
         if signer is not None:
             return await cp.issue_checkpoint(conn, signer, datetime.now(UTC))
-        latest = await queries.latest_partitions(conn)
+        latest = await checkpoint_rows.latest_partitions(conn)
         if latest is None:
             raise AuditError(f"no checkpoint yet and no signing key ({ENV_KEY}) to issue one")
         return cp.Issued(latest, (), fresh=False)
@@ -222,7 +222,7 @@ def verify(data_dir: DataDir = DEFAULT_DATA_DIR, database_url: DatabaseUrl = Non
     async def use(conn: asyncpg.Connection) -> verify_app.VerifyReport:
         trusted = list(vkey or [])
         if not trusted:
-            trusted = [signer.verifier_key()] if signer is not None else await queries.checkpoint_keys(conn)
+            trusted = [signer.verifier_key()] if signer is not None else await checkpoint_rows.checkpoint_keys(conn)
             if signer is None:
                 err.print("[yellow]Peringatan[/] / warning: no key given; trusting the keys the database "
                           "records")
@@ -334,7 +334,7 @@ def serve(data_dir: DataDir = DEFAULT_DATA_DIR, database_url: DatabaseUrl = None
         async def lifespan(_app: Starlette) -> Any:
             held["pool"] = await create_pool(dsn)
             async with held["pool"].acquire() as conn:
-                latest = await queries.latest_partitions(conn)
+                latest = await checkpoint_rows.latest_partitions(conn)
             note = "no checkpoint yet: run `objektif audit checkpoint`" if latest is None else (
                 f"checkpoint {sum(latest.sizes)} leaves")
             out.print(f"Ledger served on http://{host}:{port}/ ({note}; entry bundles "

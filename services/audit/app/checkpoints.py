@@ -17,8 +17,9 @@ from datetime import UTC, datetime
 import asyncpg
 import structlog
 
-from services.audit.adapters import queries
-from services.audit.adapters.queries import Head, StoredCheckpoint, StoredPartitions
+from services.audit.adapters import checkpoint_rows, queries
+from services.audit.adapters.checkpoint_rows import StoredCheckpoint, StoredPartitions
+from services.audit.adapters.queries import Head
 from services.audit.app.errors import AuditError, HistoryRewritten, StoredTreeDamaged
 from services.audit.app.stored_tree import stored_consistency_proof, stored_root
 from services.audit.domain.checkpoint import Checkpoint, NoteSigner, check_successor
@@ -87,23 +88,23 @@ async def issue_checkpoint(conn: asyncpg.Connection, signer: NoteSigner, now: da
     root at the same size, or a failed consistency proof) and `StoredTreeDamaged` if the stored nodes do not
     give a head's root."""
     async with conn.transaction():
-        await queries.take_checkpoint_lock(conn)
+        await checkpoint_rows.take_checkpoint_lock(conn)
         heads = await queries.heads(conn)
-        last = await queries.latest_partitions(conn)
+        last = await checkpoint_rows.latest_partitions(conn)
         sizes, roots = tuple(h.size for h in heads), tuple(h.root for h in heads)
         if last is not None and (last.sizes, last.roots) == (sizes, roots):
             return Issued(last, (), fresh=False)
         signed = []
         for head in heads:
-            stored = await queries.latest_checkpoint(conn, head.part)
+            stored = await checkpoint_rows.latest_checkpoint(conn, head.part)
             if head.size == 0 or (stored is not None and (stored.size, stored.root) == (head.size, head.root)):
                 continue
             signed.append(await _sign_partition(conn, signer, head, stored, now))
         root = partitions_root(sizes, roots)
         note = signer.sign(Checkpoint(partitions_origin(signer.name), len(heads), root))
         issued = StoredPartitions(0 if last is None else last.n + 1, sizes, roots, root, note, now)
-        await queries.register_checkpoint_key(conn, signer.verifier_key(), signer.name, now)
-        await queries.insert_partitions(conn, issued)
+        await checkpoint_rows.register_checkpoint_key(conn, signer.verifier_key(), signer.name, now)
+        await checkpoint_rows.insert_partitions(conn, issued)
     return Issued(issued, tuple(signed), fresh=True)
 
 
@@ -117,7 +118,7 @@ async def _sign_partition(
     if stored is not None:
         await _check_extends(conn, head.part, checkpoint_of(stored), candidate)
     issued = StoredCheckpoint(head.size, head.root, signer.sign(candidate), now, head.part)
-    await queries.insert_checkpoint(conn, issued)
+    await checkpoint_rows.insert_checkpoint(conn, issued)
     return issued
 
 

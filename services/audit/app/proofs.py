@@ -14,8 +14,8 @@ from uuid import UUID
 
 import asyncpg
 
-from services.audit.adapters import queries
-from services.audit.adapters.queries import StoredCheckpoint, StoredPartitions
+from services.audit.adapters import checkpoint_rows, queries
+from services.audit.adapters.checkpoint_rows import StoredCheckpoint, StoredPartitions
 from services.audit.app.errors import LeafNotFound, NoCheckpoint, NotCheckpointed, StoredTreeDamaged
 from services.audit.app.stored_tree import stored_consistency_proof, stored_inclusion_proof, stored_root
 from services.audit.domain.errors import ProofError
@@ -117,10 +117,10 @@ class Covered:
 
 async def latest_covered(conn: asyncpg.Connection) -> Covered | None:
     """The latest checkpoint over every partition with its partitions' checkpoints; None before the first."""
-    over_all = await queries.latest_partitions(conn)
+    over_all = await checkpoint_rows.latest_partitions(conn)
     if over_all is None:
         return None
-    notes = await queries.checkpoints_at(conn, over_all.sizes)
+    notes = await checkpoint_rows.checkpoints_at(conn, over_all.sizes)
     for part, size in enumerate(over_all.sizes):
         if size and (part not in notes or notes[part].root != over_all.roots[part]):
             raise StoredTreeDamaged(f"partition {part}'s checkpoint at size {size} is missing or differs")

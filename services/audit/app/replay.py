@@ -32,7 +32,7 @@ from chassis.collector import paused_gc
 from contracts import topics
 from contracts.canonical import canonical_bytes
 from contracts.envelope import Envelope
-from services.audit.adapters import queries
+from services.audit.adapters import checkpoint_rows, queries
 from services.audit.adapters.queries import EVERYTHING, Horizon, Leaf
 from services.audit.app.errors import NoCheckpoint, NothingPublished, ReplayInputMissing
 
@@ -368,7 +368,7 @@ async def evidence_events(conn: asyncpg.Connection, horizon: Horizon = EVERYTHIN
 async def until_as_of(conn: asyncpg.Connection, when: datetime) -> Horizon:
     """The leaves under the latest checkpoint over every partition issued at or before ``when``: in each
     partition, the first as many as it signs (ADR 0013)."""
-    checkpoint = await queries.partitions_as_of(conn, when)
+    checkpoint = await checkpoint_rows.partitions_as_of(conn, when)
     if checkpoint is None or not any(checkpoint.sizes):
         raise NoCheckpoint(f"no checkpoint over any leaf was issued at or before {when.isoformat()}")
     return Horizon(sizes=checkpoint.sizes)

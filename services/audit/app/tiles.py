@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 import asyncpg
 
-from services.audit.adapters import queries
+from services.audit.adapters import checkpoint_rows, queries
 from services.audit.app.errors import EntriesWithheld, NoCheckpoint, TileNotFound
 from services.audit.domain.checkpoint import NoteSigner
 from services.audit.domain.errors import TileError
@@ -33,7 +33,7 @@ def entries_token(signer: NoteSigner) -> str:
 async def checkpoint_note(conn: asyncpg.Connection, part: int) -> str:
     """Partition ``part``'s latest signed checkpoint, as the note served at ``<prefix>/checkpoint``;
     `NoCheckpoint` before the first one is signed."""
-    stored = await queries.latest_checkpoint(conn, part)
+    stored = await checkpoint_rows.latest_checkpoint(conn, part)
     if stored is None:
         raise NoCheckpoint(f"no checkpoint of partition {part} was issued yet")
     return stored.note
@@ -41,7 +41,7 @@ async def checkpoint_note(conn: asyncpg.Connection, part: int) -> str:
 
 async def partitions_note(conn: asyncpg.Connection) -> str:
     """The latest signed checkpoint over every partition; `NoCheckpoint` before the first one is signed."""
-    stored = await queries.latest_partitions(conn)
+    stored = await checkpoint_rows.latest_partitions(conn)
     if stored is None:
         raise NoCheckpoint("no checkpoint was issued yet")
     return stored.note

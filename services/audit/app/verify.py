@@ -18,9 +18,10 @@ from uuid import UUID
 import asyncpg
 
 from chassis.collector import paused_gc
-from services.audit.adapters import queries
+from services.audit.adapters import checkpoint_rows, queries
+from services.audit.adapters.checkpoint_rows import StoredCheckpoint, StoredPartitions
 from services.audit.adapters.ledger import chain_next, entry_of
-from services.audit.adapters.queries import Head, Leaf, StoredCheckpoint, StoredPartitions
+from services.audit.adapters.queries import Head, Leaf
 from services.audit.domain.checkpoint import Checkpoint, open_checkpoint
 from services.audit.domain.errors import CheckpointError
 from services.audit.domain.merkle import CompletedNode, Frontier, leaf_hash
@@ -187,8 +188,8 @@ async def _verify(
     conn: asyncpg.Connection, trusted_vkeys: Sequence[str], batch: int, progress: Callable[[int], None]
 ) -> VerifyReport:
     heads = await queries.heads(conn)
-    stored = await queries.checkpoints(conn)
-    over_all = await queries.all_partitions(conn)
+    stored = await checkpoint_rows.checkpoints(conn)
+    over_all = await checkpoint_rows.all_partitions(conn)
     findings = _Findings()
     for problem in [*check_signatures(stored, trusted_vkeys), *check_partitions(over_all, trusted_vkeys)]:
         findings.add(problem)

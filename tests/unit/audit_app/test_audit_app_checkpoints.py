@@ -13,8 +13,8 @@ from audit_app_data import NIP, NOW, OTHER_NIP, SIGNER, event_id, evidence, fill
 
 from chassis.partitions import PARTITIONS, partition_of
 from contracts.envelope import Envelope
-from services.audit.adapters import queries
-from services.audit.adapters.queries import StoredCheckpoint
+from services.audit.adapters import checkpoint_rows, queries
+from services.audit.adapters.checkpoint_rows import StoredCheckpoint
 from services.audit.app.checkpoints import PeriodicCheckpoints, issue_checkpoint
 from services.audit.app.errors import HistoryRewritten, LeafNotFound, NotCheckpointed, StoredTreeDamaged
 from services.audit.app.proofs import consistency, receipt
@@ -55,8 +55,8 @@ async def test_a_checkpoint_signs_the_current_tree_and_verifies_under_the_servic
     signed = open_checkpoint(issued.signed[0].note, SIGNER.verifier_key(), origin=partition_origin(SIGNER.name, P))
     assert (signed.size, signed.root) == (5, head.root)
     assert issued.partitions.sizes[P] == 5 and issued.partitions.roots[P] == head.root
-    assert await queries.latest_checkpoint(conn, P) == issued.signed[0]
-    assert await queries.checkpoint_keys(conn) == [SIGNER.verifier_key()]
+    assert await checkpoint_rows.latest_checkpoint(conn, P) == issued.signed[0]
+    assert await checkpoint_rows.checkpoint_keys(conn) == [SIGNER.verifier_key()]
 
 
 async def test_an_empty_ledger_gets_a_checkpoint_of_the_empty_root(conn: asyncpg.Connection) -> None:
@@ -68,7 +68,7 @@ async def test_an_empty_ledger_gets_a_checkpoint_of_the_empty_root(conn: asyncpg
     assert issued.partitions.roots == (EMPTY_ROOT,) * PARTITIONS
     signed = open_checkpoint(issued.partitions.note, SIGNER.verifier_key(), origin=partitions_origin(SIGNER.name))
     assert (signed.size, signed.root) == (PARTITIONS, partitions_root([0] * PARTITIONS, [EMPTY_ROOT] * PARTITIONS))
-    assert await queries.checkpoints(conn) == []
+    assert await checkpoint_rows.checkpoints(conn) == []
 
 
 async def test_no_new_checkpoint_is_issued_while_the_tree_has_not_grown(
@@ -81,8 +81,8 @@ async def test_no_new_checkpoint_is_issued_while_the_tree_has_not_grown(
     assert not again.fresh
     assert again.partitions == first.partitions
     assert again.signed == ()
-    assert [(c.part, c.size) for c in await queries.checkpoints(conn)] == sorted([(P, 3), (Q, 2)])
-    assert len(await queries.all_partitions(conn)) == 1
+    assert [(c.part, c.size) for c in await checkpoint_rows.checkpoints(conn)] == sorted([(P, 3), (Q, 2)])
+    assert len(await checkpoint_rows.all_partitions(conn)) == 1
 
 
 async def test_a_grown_tree_gets_a_checkpoint_consistent_with_the_previous_one(
@@ -107,7 +107,8 @@ async def test_a_grown_tree_gets_a_checkpoint_consistent_with_the_previous_one(
     assert [(c.part, c.size) for c in third.signed] == [(Q, 5)]
     found = await consistency(conn, 2, 5, part=Q)
     verify_consistency(2, 5, first.partitions.roots[Q], third.signed[0].root, list(found.proof))
-    assert [(c.part, c.size) for c in await queries.checkpoints(conn)] == sorted([(P, 3), (P, 5), (Q, 2), (Q, 5)])
+    stored = [(c.part, c.size) for c in await checkpoint_rows.checkpoints(conn)]
+    assert stored == sorted([(P, 3), (P, 5), (Q, 2), (Q, 5)])
 
 
 async def test_a_rewritten_subtree_is_refused_a_new_checkpoint(
@@ -122,8 +123,8 @@ async def test_a_rewritten_subtree_is_refused_a_new_checkpoint(
                  b"\x07" * 32, P)
     with pytest.raises((HistoryRewritten, StoredTreeDamaged), match=f"partition {P}"):
         await issue_checkpoint(conn, SIGNER, NOW + timedelta(minutes=1))
-    assert [(c.part, c.size) for c in await queries.checkpoints(conn)] == [(P, 3)]
-    assert len(await queries.all_partitions(conn)) == 1
+    assert [(c.part, c.size) for c in await checkpoint_rows.checkpoints(conn)] == [(P, 3)]
+    assert len(await checkpoint_rows.all_partitions(conn)) == 1
 
 
 async def test_a_stored_checkpoint_that_disagrees_with_its_signed_note_stops_issuing(
@@ -135,7 +136,7 @@ async def test_a_stored_checkpoint_that_disagrees_with_its_signed_note_stops_iss
     await tamper(conn, "checkpoints", "UPDATE audit.checkpoints SET root = $1 WHERE part = $2", b"\x01" * 32, P)
     with pytest.raises(HistoryRewritten, match=f"partition {P}"):
         await issue_checkpoint(conn, SIGNER, NOW + timedelta(minutes=1))
-    assert len(await queries.all_partitions(conn)) == 1
+    assert len(await checkpoint_rows.all_partitions(conn)) == 1
 
 
 async def test_a_tree_head_the_stored_nodes_do_not_give_is_refused(
@@ -146,8 +147,8 @@ async def test_a_tree_head_the_stored_nodes_do_not_give_is_refused(
     await conn.execute("UPDATE audit.heads SET root = $1 WHERE part = $2", b"\x02" * 32, P)
     with pytest.raises(StoredTreeDamaged, match=f"partition {P}"):
         await issue_checkpoint(conn, SIGNER, NOW)
-    assert await queries.checkpoints(conn) == []
-    assert await queries.all_partitions(conn) == []
+    assert await checkpoint_rows.checkpoints(conn) == []
+    assert await checkpoint_rows.all_partitions(conn) == []
 
 
 async def test_a_receipt_proves_an_event_under_the_signed_checkpoint_alone(
@@ -207,19 +208,19 @@ async def test_the_periodic_task_issues_while_the_tree_grows_and_stops_cleanly(
     task.start(pool)
     try:
         for _ in range(100):
-            if await queries.latest_checkpoint(conn, P) is not None:
+            if await checkpoint_rows.latest_checkpoint(conn, P) is not None:
                 break
             await asyncio.sleep(0.02)
         await ledger(pool, *evidence(realisation("more", 7, "1")))
         for _ in range(100):
-            latest = await queries.latest_checkpoint(conn, P)
+            latest = await checkpoint_rows.latest_checkpoint(conn, P)
             if latest is not None and latest.size == 3:
                 break
             await asyncio.sleep(0.02)
     finally:
         await task.stop()
-    assert [(c.part, c.size) for c in await queries.checkpoints(conn)] == [(P, 2), (P, 3)]
-    assert [sum(c.sizes) for c in await queries.all_partitions(conn)] == [2, 3]
+    assert [(c.part, c.size) for c in await checkpoint_rows.checkpoints(conn)] == [(P, 2), (P, 3)]
+    assert [sum(c.sizes) for c in await checkpoint_rows.all_partitions(conn)] == [2, 3]
 
 
 async def test_the_checkpoint_over_every_partition_signs_the_root_of_the_partitions_signed_roots(
@@ -245,7 +246,7 @@ async def test_the_checkpoint_over_every_partition_signs_the_root_of_the_partiti
         over_all = open_checkpoint(over_all_note, vkey, origin=partitions_origin(SIGNER.name))
         assert over_all_note.splitlines()[1] == str(PARTITIONS)
         sizes, roots = [0] * PARTITIONS, [EMPTY_ROOT] * PARTITIONS
-        for c in await queries.checkpoints(conn):
+        for c in await checkpoint_rows.checkpoints(conn):
             latest = open_checkpoint(c.note, vkey, origin=partition_origin(SIGNER.name, c.part))
             if latest.size >= sizes[c.part]:
                 sizes[c.part], roots[c.part] = latest.size, latest.root

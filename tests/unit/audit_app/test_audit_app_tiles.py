@@ -19,7 +19,7 @@ from starlette.applications import Starlette
 from chassis.partitions import PARTITIONS, partition_of
 from contracts import topics
 from contracts.envelope import Envelope
-from services.audit.adapters import queries
+from services.audit.adapters import checkpoint_rows, queries
 from services.audit.adapters.tiles_web import tile_routes
 from services.audit.adapters.web import receipt_routes
 from services.audit.app.checkpoints import issue_checkpoint
@@ -102,7 +102,7 @@ async def test_the_checkpoint_over_every_partition_signs_each_partitions_size_an
     got = await client.get("/partitions/checkpoint")
     assert got.status_code == 200
     assert got.headers["cache-control"] == "public, max-age=5"
-    latest = await queries.latest_partitions(conn)
+    latest = await checkpoint_rows.latest_partitions(conn)
     assert latest is not None and got.text == latest.note
     over_all = open_checkpoint(got.text, SIGNER.verifier_key(), origin=partitions_origin(ORIGIN))
     # Its leaves, from the partitions' own notes as served (an empty partition has none: size 0, the empty root).

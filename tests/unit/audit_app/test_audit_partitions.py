@@ -16,7 +16,7 @@ from chassis.db import create_pool, schema_sql
 from chassis.kafka import Position
 from chassis.partitions import partition_of
 from contracts import topics
-from services.audit.adapters import queries
+from services.audit.adapters import checkpoint_rows, queries
 from services.audit.adapters.ledger import Entry, Ledger, chain_next, entry_of
 from services.audit.app.checkpoints import issue_checkpoint
 from services.audit.app.proofs import receipt
@@ -132,7 +132,7 @@ async def test_a_ledger_from_before_the_partitions_migrates_with_its_history_and
             assert [(r["part"], r["pos"]) for r in rows] == [(0, i) for i in range(5)]
             zero = await queries.head(conn, 0)
             assert (zero.size, zero.root) == (5, legacy_root)
-            stored = await queries.latest_checkpoint(conn, 0)
+            stored = await checkpoint_rows.latest_checkpoint(conn, 0)
             assert stored is not None and stored.note == legacy_note
         finally:
             await conn.close()
