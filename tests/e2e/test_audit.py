@@ -1,7 +1,8 @@
 """The auditor's side of the ledger, end to end (issue 9): `objektif audit …` run as a separate process
-against the running stack. A root recomputed from the export by an independent RFC 6962 implementation is the
-signed root; every result the scoring service published replays exactly with the scoring core; a body changed
-behind the append-only trigger is named by `verify`."""
+against the running stack. The roots recomputed from the export by an independent RFC 6962 implementation, one
+per partition and then the one over every partition (ADR 0013), are the signed ones; every result the scoring
+service published replays exactly with the scoring core; a body changed behind the append-only trigger is named
+by `verify`."""
 
 from __future__ import annotations
 
@@ -30,7 +31,22 @@ from services.audit.adapters.ledger import Ledger, entry_of
 from services.audit.app.checkpoints import DEFAULT_ORIGIN
 from services.audit.domain.checkpoint import NoteSigner, open_checkpoint
 from services.audit.domain.merkle import verify_inclusion
-from tests.e2e.world import AT, PERIOD, World, leftover_processes, query, query_value, wait_for
+from tests.e2e.world import (
+    AT,
+    PARTITIONS_ORIGIN,
+    PERIOD,
+    World,
+    check_receipt,
+    checkpointed,
+    independent_root,
+    ledger_entry,
+    leftover_processes,
+    log_origin,
+    query,
+    query_value,
+    stack_vkey,
+    wait_for,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -60,18 +76,6 @@ async def audit_here(stack: Stack, *args: str) -> Result:
 async def audit_json(stack: Stack, *args: str) -> Any:
     """`objektif audit … --json`, parsed."""
     return orjson.loads((await audit_here(stack, *args, "--json")).stdout)
-
-
-def independent_root(leaf_hashes: list[bytes]) -> bytes:
-    """RFC 6962 §2.1 Merkle Tree Hash from its recursive definition (nothing of Objektif's)."""
-    if not leaf_hashes:
-        return hashlib.sha256(b"").digest()
-    if len(leaf_hashes) == 1:
-        return leaf_hashes[0]
-    k = 1 << ((len(leaf_hashes) - 1).bit_length() - 1)
-    return hashlib.sha256(
-        b"\x01" + independent_root(leaf_hashes[:k]) + independent_root(leaf_hashes[k:])
-    ).digest()
 
 
 async def scored_world(
@@ -121,15 +125,34 @@ async def test_the_export_gives_the_signed_root_and_every_published_result_repla
 ) -> None:
     world, ids = scored
     checkpoint = await audit_json(stack, "checkpoint")
-    signed = open_checkpoint(checkpoint["note"], checkpoint["vkey"])
+    signed = open_checkpoint(checkpoint["note"], checkpoint["vkey"], origin=PARTITIONS_ORIGIN)
     assert signed.root.hex() == checkpoint["root"]
+    parts = checkpoint["partitions"]
+    assert signed.size == len(parts) == 12  # the checkpoint over every partition: one leaf per partition
+    assert [p["part"] for p in parts] == list(range(12))
+    assert checkpoint["size"] == sum(p["size"] for p in parts) >= 2 * len(ids)
 
     export = stack.data_dir / "ledger.jsonl"
     await audit_here(stack, "export", "--out", str(export))
     lines = [orjson.loads(line) for line in export.read_bytes().splitlines()]
-    assert [line["index"] for line in lines] == list(range(len(lines)))
-    hashes = [hashlib.sha256(b"\x00" + base64.b64decode(line["body"])).digest() for line in lines]
-    assert independent_root(hashes[: signed.size]) == signed.root
+    # partition by partition, each in its tree's order; the ledger index orders each partition's leaves too
+    assert [line["partition"] for line in lines] == sorted(line["partition"] for line in lines)
+    by_part: dict[int, list[dict[str, Any]]] = {p["part"]: [] for p in parts}
+    for line in lines:
+        by_part[line["partition"]].append(line)
+    entries = []
+    for p in parts:
+        rows = by_part[p["part"]]
+        assert [r["position"] for r in rows] == list(range(len(rows)))
+        assert [r["index"] for r in rows] == sorted({r["index"] for r in rows})
+        hashes = [bytes.fromhex(r["leaf_hash"]) if r["body"] is None  # lawfully erased bytes: the hash stays
+                  else hashlib.sha256(b"\x00" + base64.b64decode(r["body"])).digest() for r in rows]
+        assert len(hashes) >= p["size"]
+        root = independent_root(hashes[: p["size"]])
+        assert root.hex() == p["root"], p["part"]
+        entries.append(hashlib.sha256(b"\x00" + ledger_entry(p["part"], p["size"], root)).digest())
+    assert independent_root(entries) == signed.root
+    assert len({line["index"] for line in lines}) == len(lines) == len({line["event_id"] for line in lines})
 
     replayed = await audit_json(stack, "replay", "--all")
     published = await query_value(stack, "SELECT count(*) FROM audit.leaves WHERE type = 'score.computed'")
@@ -152,7 +175,7 @@ async def test_verify_names_the_leaf_whose_bytes_were_changed_behind_the_trigger
     row = (
         await query(
             stack,
-            "SELECT l.idx, d.body FROM audit.leaves l JOIN audit.leaf_data d USING (idx) "
+            "SELECT l.idx, l.part, l.pos, d.body FROM audit.leaves l JOIN audit.leaf_data d USING (idx) "
             "WHERE l.event_id = $1::uuid",
             ids[0],
         )
@@ -163,7 +186,8 @@ async def test_verify_names_the_leaf_whose_bytes_were_changed_behind_the_trigger
     try:
         broken = audit(stack, "verify")
         assert broken.returncode == 1
-        assert f"index {row['idx']}, event {ids[0]}" in broken.stdout
+        # named by its partition and its position in that partition's tree
+        assert f"partition {row['part']}, index {row['pos']}, event {ids[0]}" in broken.stdout
     finally:
         await change_body(stack, row["idx"], bytes(row["body"]))  # the stack is shared by the session
     assert audit(stack, "verify").returncode == 0
@@ -184,20 +208,11 @@ async def test_the_service_signs_checkpoints_and_a_receipt_proves_an_event_under
     world, ids = scored
     late = world.realisation("98.75", AT + timedelta(days=40))
     await publish(stack.kafka_bootstrap, [late])
-    index = await wait_for(
-        lambda: query_value(
-            stack, "SELECT idx FROM audit.leaves WHERE event_id = $1::uuid", late["event_id"]
-        ),
-        lambda v: v is not None,
-    )
-    # No command issues it: the audit service signs a checkpoint over the grown tree by itself.
-    await wait_for(
-        lambda: query_value(stack, "SELECT max(size) FROM audit.checkpoints"),
-        lambda size: size is not None and size > index,
-        timeout=30,
-    )
+    # No command issues it: the audit service signs a checkpoint over the grown partition, and one over every
+    # partition, by itself.
+    await checkpointed(stack, late["event_id"])
     receipt = await audit_json(stack, "proof", ids[0])
-    signed = open_checkpoint(receipt["checkpoint"], stack_vkey(stack))
+    signed = open_checkpoint(receipt["checkpoint"], stack_vkey(stack), origin=log_origin(receipt["partition"]))
     body = await query_value(
         stack,
         "SELECT d.body FROM audit.leaf_data d JOIN audit.leaves l USING (idx) WHERE l.event_id = $1::uuid",
@@ -210,22 +225,20 @@ async def test_the_service_signs_checkpoints_and_a_receipt_proves_an_event_under
         [bytes.fromhex(h) for h in receipt["proof"]],
         signed.root,
     )
+    check_receipt(receipt, stack_vkey(stack))  # then the partition's tree under the checkpoint over every one
+    assert (receipt["partition"], receipt["leaf_index"]) == tuple((await query(
+        stack, "SELECT part, pos FROM audit.leaves WHERE event_id = $1::uuid", ids[0]))[0])
 
     dossier = stack.data_dir / "dossier.html"
     await audit_here(stack, "dossier", "--nip", world.employee, "--period", PERIOD, "--out", str(dossier))
     page = dossier.read_text(encoding="utf-8")
     assert ids[0] in page
     assert "Guru Uji" in page and "pdp1:" not in page  # sealed names opened with the stack's KEK (UU PDP)
-    head = await query_value(stack, "SELECT size FROM audit.head")
-    first = await audit_json(stack, "rebuild", "--until", str(head - 1))
-    second = await audit_json(stack, "rebuild", "--until", str(head - 1))
+    last = await query_value(stack, "SELECT max(idx) FROM audit.leaves")  # --until: a ledger index, inclusive
+    first = await audit_json(stack, "rebuild", "--until", str(last))
+    second = await audit_json(stack, "rebuild", "--until", str(last))
     assert first["content_hash"] == second["content_hash"]
     assert first["appraisals"] >= 1
-
-
-def stack_vkey(stack: Stack) -> str:
-    """The verifier key of the checkpoint key the stack gave the audit service."""
-    return NoteSigner.from_private_bytes(stack.checkpoint_key(), DEFAULT_ORIGIN).verifier_key()
 
 
 def test_the_commands_read_the_embedded_database_a_finished_demo_left_behind(
@@ -256,8 +269,14 @@ def test_the_commands_read_the_embedded_database_a_finished_demo_left_behind(
 
     done = command("checkpoint", "--json")
     assert done.returncode == 0, done.stderr
-    signed = open_checkpoint(orjson.loads(done.stdout)["note"], signer.verifier_key())
-    assert signed.size == 3
+    issued = orjson.loads(done.stdout)
+    signed = open_checkpoint(issued["note"], signer.verifier_key(), origin=PARTITIONS_ORIGIN)
+    assert (signed.size, issued["size"]) == (12, 3)  # over every partition, holding the three leaves
+    grown = [open_checkpoint(c["note"], signer.verifier_key(), origin=log_origin(c["part"])) for c in issued["signed"]]
+    assert sum(c.size for c in grown) == 3
+    entries = [hashlib.sha256(b"\x00" + ledger_entry(p["part"], p["size"], bytes.fromhex(p["root"]))).digest()
+               for p in issued["partitions"]]
+    assert independent_root(entries) == signed.root
     assert command("verify").returncode == 0
     assert not leftover_processes(data_dir)
 

@@ -1,7 +1,8 @@
 """`objektif demo` as a user runs it: to the end with the printed table, and killed midway without leftovers; then
-its log checked as an auditor would (issue 19): `objektif audit serve` serves what the demo left behind as a C2SP
-tiled log, and the independent verifier `aics-tlog` checks the served tiles, a demo result's inclusion, a receipt
-downloaded as a c2sp.org/tlog-proof@v1 file (offline), and a copy of the whole log, refusing it with one byte
+its log checked as an auditor would (issue 19): `objektif audit serve` serves what the demo left behind as C2SP
+tiled logs (one per partition under one checkpoint over every partition, ADR 0013), and the independent verifier
+`aics-tlog` checks the served tiles and the checkpoint over every partition, a demo result's inclusion, a receipt
+downloaded as a c2sp.org/tlog-proof@v1 file (offline), and a copy of the whole ledger, refusing it with one byte
 flipped; and its quarter exported with `objektif export siasn` as schema-valid SIASN records (docs/siasn.md). One
 demo run serves every test of the module."""
 
@@ -30,11 +31,11 @@ from contracts.generate import SCHEMA_DIR
 from objektif import candisari
 from objektif.stack import ENV_DATABASE, Stack, free_port, wait_for_port, with_database
 from services.audit.app.checkpoints import DEFAULT_ORIGIN
-from services.audit.domain.checkpoint import NoteSigner, open_checkpoint
+from services.audit.domain.checkpoint import Checkpoint, NoteSigner
 from services.audit.domain.tiles import TILE_WIDTH, tiles_of
 from tests.e2e.test_tlog_tiles import _holding, _split, flip
-from tests.e2e.tlog_verifier import audit_tiles, run, verifier
-from tests.e2e.world import leftover_processes
+from tests.e2e.tlog_verifier import audit_tiles, check_ledger, download_ledger, ledger_root, log_url, run, verifier
+from tests.e2e.world import check_receipt, leftover_processes, log_origin
 
 pytestmark = pytest.mark.e2e
 
@@ -146,8 +147,9 @@ def test_the_demo_quarter_exports_as_schema_valid_siasn_records_with_the_angka_k
 
 @dataclass(frozen=True)
 class ServedLog:
-    """The demo's ledger served by `objektif audit serve`, what the demo printed of its last checkpoint, the
-    checkpoint key as an auditor is given it, and the auditors' token for the entry bundles."""
+    """The demo's ledger served by `objektif audit serve`, what the demo printed of its last checkpoint (the
+    leaves over every partition, the root over the partitions), the checkpoint key as an auditor is given it,
+    and the auditors' token for the entry bundles."""
 
     url: str
     size: int
@@ -192,66 +194,70 @@ def aics_tlog() -> Path:
 
 @dataclass(frozen=True)
 class LogCopy:
-    """The demo's log downloaded tile by tile into a directory (checkpoint, hash tiles, entry bundles), and the
-    leaves' bytes read from its bundles."""
+    """The demo's ledger downloaded tile by tile into a directory, every partition's log (checkpoint, hash tiles,
+    entry bundles) and the checkpoint over every partition; each partition's signed checkpoint and the leaves'
+    bytes read from its bundles."""
 
     path: Path
-    size: int
-    leaves: list[bytes]
+    signed: dict[int, Checkpoint]
+    leaves: dict[int, list[bytes]]
+
+    def log(self, part: int) -> Path:
+        """Where partition ``part``'s log is in the copy."""
+        return Path(log_url(str(self.path), part))
 
 
 @pytest.fixture(scope="module")
 def copy(served: ServedLog, tmp_path_factory: pytest.TempPathFactory) -> LogCopy:
     into = tmp_path_factory.mktemp("demo-log")
-    with httpx.Client(base_url=served.url, timeout=60) as client:
-        note = client.get("/checkpoint").text
-        signed = open_checkpoint(note, served.vkey, origin=DEFAULT_ORIGIN)
-        assert client.get("/tile/entries/000").status_code == 401  # events are personal data
-        for ref in [*tiles_of(signed.size), *tiles_of(signed.size, entries=True)]:
-            got = client.get("/" + ref.path(), headers={"Authorization": f"Bearer {served.token}"})
-            assert got.status_code == 200, (ref.path(), got.text)
-            (into / ref.path()).parent.mkdir(parents=True, exist_ok=True)
-            (into / ref.path()).write_bytes(got.content)
-    (into / "checkpoint").write_text(note, encoding="utf-8")
-    leaves: list[bytes] = []
-    for ref in tiles_of(signed.size, entries=True):  # c2sp.org/tlog-tiles: each entry a uint16 length, then bytes
-        bundle, at = (into / ref.path()).read_bytes(), 0
-        while at < len(bundle):
-            length = int.from_bytes(bundle[at:at + 2], "big")
-            leaves.append(bundle[at + 2:at + 2 + length])
-            at += 2 + length
-    assert len(leaves) == signed.size
-    return LogCopy(into, signed.size, leaves)
+    signed = download_ledger(served.url, served.token, served.vkey, into)
+    leaves: dict[int, list[bytes]] = {}
+    for part, checkpoint in signed.items():  # c2sp.org/tlog-tiles: each entry a uint16 length, then bytes
+        leaves[part] = []
+        for ref in tiles_of(checkpoint.size, entries=True):
+            bundle, at = (Path(log_url(str(into), part)) / ref.path()).read_bytes(), 0
+            while at < len(bundle):
+                length = int.from_bytes(bundle[at:at + 2], "big")
+                leaves[part].append(bundle[at + 2:at + 2 + length])
+                at += 2 + length
+        assert len(leaves[part]) == checkpoint.size
+    assert sum(c.size for c in signed.values()) == served.size  # every leaf the demo checkpointed at its end
+    return LogCopy(into, signed, leaves)
 
 
-def demo_result(copy: LogCopy) -> tuple[int, dict[str, object]]:
-    """The index and envelope of the demo's last published result (`score.computed`) in the log."""
-    return next((i, e) for i in reversed(range(copy.size))
-                if (e := orjson.loads(copy.leaves[i]))["type"] == "score.computed")
+def demo_result(copy: LogCopy) -> tuple[int, int, dict[str, object]]:
+    """The partition, index and envelope of a published result (`score.computed`) of the demo: the last one in
+    the first partition that holds one after another leaf."""
+    return next((part, i, e) for part in sorted(copy.leaves) for i in reversed(range(1, len(copy.leaves[part])))
+                if (e := orjson.loads(copy.leaves[part][i]))["type"] == "score.computed")
 
 
 def test_aics_tlog_verifies_the_demos_log_and_a_result_in_it_from_the_served_tiles(
     served: ServedLog, copy: LogCopy, aics_tlog: Path, tmp_path: Path
 ) -> None:
-    key = ("--log-key", served.vkey, "--origin", DEFAULT_ORIGIN)
-    code, report = run(aics_tlog, "verify-checkpoint", "--tiles", served.url, *key)
+    # every partition's log, tiles and checkpoint, and the checkpoint over every partition recomputed from them
+    logs = check_ledger(aics_tlog, served.url, served.vkey, tmp_path)
+    # the very ledger the demo checkpointed and verified at its end
+    assert (sum(g.size for g in logs), ledger_root(logs).hex()) == (served.size, served.root_hex)
+    part, index, _result = demo_result(copy)
+    url = log_url(served.url, part)
+    key = ("--log-key", served.vkey, "--origin", log_origin(part))
+    code, report = run(aics_tlog, "verify-checkpoint", "--tiles", url, *key)
     assert code == 0, report
     assert report["tiles_ok"] and report["log_ok"]
-    # the very tree the demo checkpointed and verified at its end
-    assert (report["size"], base64.b64decode(report["root"]).hex()) == (served.size, served.root_hex)
-    index, _result = demo_result(copy)
+    assert (report["size"], base64.b64decode(report["root"])) == (logs[part].size, logs[part].root)
     leaf = tmp_path / "result.json"
-    leaf.write_bytes(copy.leaves[index])
-    code, report = run(aics_tlog, "verify-inclusion", "--tiles", served.url, "--index", str(index),
+    leaf.write_bytes(copy.leaves[part][index])
+    code, report = run(aics_tlog, "verify-inclusion", "--tiles", url, "--index", str(index),
                        "--leaf", str(leaf), *key)
     assert code == 0, report
-    code, report = run(aics_tlog, "verify-inclusion", "--tiles", served.url, "--index", str(index - 1),
+    code, report = run(aics_tlog, "verify-inclusion", "--tiles", url, "--index", str(index - 1),
                        "--leaf", str(leaf), *key)
     assert code == 1, report  # the result is not the leaf before it
     other = tmp_path / "other.json"
-    other.write_bytes(copy.leaves[index].replace(b'"predikat":"', b'"predikat":"X', 1))
+    other.write_bytes(copy.leaves[part][index].replace(b'"predikat":"', b'"predikat":"X', 1))
     assert other.read_bytes() != leaf.read_bytes()
-    code, report = run(aics_tlog, "verify-inclusion", "--tiles", served.url, "--index", str(index),
+    code, report = run(aics_tlog, "verify-inclusion", "--tiles", url, "--index", str(index),
                        "--leaf", str(other), *key)
     assert code == 1, report  # a changed result is not in the log
 
@@ -259,18 +265,23 @@ def test_aics_tlog_verifies_the_demos_log_and_a_result_in_it_from_the_served_til
 def test_a_receipt_of_a_demo_result_downloaded_as_a_tlog_proof_verifies_offline(
     served: ServedLog, copy: LogCopy, aics_tlog: Path, tmp_path: Path
 ) -> None:
-    index, result = demo_result(copy)
+    part, index, result = demo_result(copy)
     got = httpx.get(f"{served.url}receipts/{result['event_id']}.tlog-proof", timeout=60)
     assert got.status_code == 200, got.text
     assert got.text.split("\n")[1] == f"index {index}"
     proof, note = _split(got.text, tmp_path)
     leaf = tmp_path / "result.json"
-    leaf.write_bytes(copy.leaves[index])
+    leaf.write_bytes(copy.leaves[part][index])
+    # the JSON receipt's second step: the partition's head under the demo's last checkpoint over every partition
+    receipt = httpx.get(f"{served.url}receipts/{result['event_id']}", timeout=60).json()
+    check_receipt(receipt, served.vkey)
+    assert (receipt["partition"], receipt["leaf_index"]) == (part, index)
+    assert receipt["partitions"]["root"] == served.root_hex
 
     def check(leaf_file: Path) -> int:  # from these files alone: no --tiles, nothing fetched
         code, report = run(aics_tlog, "verify-inclusion", "--leaf", str(leaf_file), "--index", str(index),
                            "--proof", str(proof), "--checkpoint", str(note), "--log-key", served.vkey,
-                           "--origin", DEFAULT_ORIGIN)
+                           "--origin", log_origin(part))
         assert code == 1 or report["checkpoint_verified"], report
         return code
 
@@ -284,38 +295,38 @@ def test_a_receipt_of_a_demo_result_downloaded_as_a_tlog_proof_verifies_offline(
     proof.write_text("\n".join(lines) + "\n")
     assert check(leaf) == 0
     other = tmp_path / "other.json"
-    other.write_bytes(copy.leaves[index - 1])
+    other.write_bytes(copy.leaves[part][index - 1])
     assert check(other) == 1  # another event's bytes at this index
 
 
 def test_a_downloaded_copy_of_the_demos_log_verifies_whole_and_a_tampered_tile_fails(
-    served: ServedLog, copy: LogCopy, aics_tlog: Path
+    served: ServedLog, copy: LogCopy, aics_tlog: Path, tmp_path: Path
 ) -> None:
-    root = bytes.fromhex(served.root_hex)
-    whole = audit_tiles(aics_tlog, copy.path, copy.size, root)
-    assert whole.returncode == 0, whole.stderr
-    key = ("--log-key", served.vkey, "--origin", DEFAULT_ORIGIN)
-    assert run(aics_tlog, "verify-checkpoint", "--tiles", str(copy.path), *key)[0] == 0
-    index, _result = demo_result(copy)
+    for part, checkpoint in copy.signed.items():  # every tile and entry bundle of every partition
+        whole = audit_tiles(aics_tlog, copy.log(part), checkpoint.size, checkpoint.root)
+        assert whole.returncode == 0, (part, whole.stderr)
+    logs = check_ledger(aics_tlog, str(copy.path), served.vkey, tmp_path)  # the copy, whole, offline
+    assert ledger_root(logs).hex() == served.root_hex
+    part, index, _result = demo_result(copy)
+    signed, log = copy.signed[part], copy.log(part)
+    key = ("--log-key", served.vkey, "--origin", log_origin(part))
     # without --leaf the verifier takes the entry from its bundle, proven against the level 0 tile
-    inclusion = ("verify-inclusion", "--tiles", str(copy.path), "--index", str(index), *key)
+    inclusion = ("verify-inclusion", "--tiles", str(log), "--index", str(index), *key)
     code, report = run(aics_tlog, *inclusion)
     assert code == 0, report
 
-    signed = open_checkpoint((copy.path / "checkpoint").read_text(encoding="utf-8"), served.vkey,
-                             origin=DEFAULT_ORIGIN)
-    tile = copy.path / _holding(signed, index).path()
+    tile = log / _holding(signed, index).path()
     flip(tile, (index % TILE_WIDTH) * 32 + 7)  # one bit of the result's own leaf hash
     code, report = run(aics_tlog, *inclusion)
     assert code == 1 and "TileVerificationError" in report["error"], report
-    assert audit_tiles(aics_tlog, copy.path, copy.size, root).returncode != 0
+    assert audit_tiles(aics_tlog, log, signed.size, signed.root).returncode != 0
     flip(tile, (index % TILE_WIDTH) * 32 + 7)
     assert run(aics_tlog, *inclusion)[0] == 0
 
-    bundle = copy.path / _holding(signed, index, entries=True).path()
+    bundle = log / _holding(signed, index, entries=True).path()
     flip(bundle, len(bundle.read_bytes()) - 2)  # inside the bundle's last entry
     last = min(signed.size, (index // TILE_WIDTH + 1) * TILE_WIDTH) - 1
-    code, report = run(aics_tlog, "verify-inclusion", "--tiles", str(copy.path), "--index", str(last), *key)
+    code, report = run(aics_tlog, "verify-inclusion", "--tiles", str(log), "--index", str(last), *key)
     assert code == 1 and "does not match its level 0 tile" in report["error"], report
-    assert audit_tiles(aics_tlog, copy.path, copy.size, root).returncode != 0
+    assert audit_tiles(aics_tlog, log, signed.size, signed.root).returncode != 0
     flip(bundle, len(bundle.read_bytes()) - 2)

@@ -30,7 +30,7 @@ from objektif.stack import Stack
 from services.audit.app.dossier import gather, render_html
 from services.audit.domain.merkle import verify_inclusion
 from services.scoring.app.access import mint_token
-from tests.e2e.world import AT, PERIOD, World, _nip, query_value, wait_for
+from tests.e2e.world import AT, PERIOD, World, _nip, check_receipt, query_value, stack_vkey, wait_for
 
 pytestmark = pytest.mark.e2e
 
@@ -130,6 +130,7 @@ async def test_an_objection_is_filed_examined_decided_rescored_and_proven(stack:
     assert receipt["event_id"] == objection
     verify_inclusion(receipt["leaf_index"], receipt["tree_size"], bytes.fromhex(receipt["leaf_hash"]),
                      [bytes.fromhex(h) for h in receipt["proof"]], bytes.fromhex(receipt["root"]))
+    check_receipt(receipt, stack_vkey(stack))  # its partition's tree under the checkpoint over every partition
 
     # day 15: refused as late
     code, output = await keberatan(tmp_path, world, employee, "file", "--reasons", "Sekali lagi",
@@ -162,7 +163,9 @@ async def test_an_objection_is_filed_examined_decided_rescored_and_proven(stack:
                                    "--receipt", str(decided_receipt), "--audit-url", audit_url)
     assert code == 0, output
     decision = event_id_of(output)
-    assert orjson.loads(decided_receipt.read_bytes())["event_id"] == decision
+    decided_proof = orjson.loads(decided_receipt.read_bytes())
+    assert decided_proof["event_id"] == decision
+    check_receipt(decided_proof, stack_vkey(stack))
 
     after = await wait_for(lambda: appraisal(stack, employee),
                            lambda a: a is not None and (a.get("objection") or {}).get("decision_event_id") == decision)
@@ -199,8 +202,11 @@ async def test_an_objection_is_filed_examined_decided_rescored_and_proven(stack:
     # interleaves topics, so a result is told by what it rests on, not by its place beside the decision's leaf)
     earlier = [r for r in dossier.results if (r.result.get("objection") or {}).get("decision_event_id") is None]
     assert earlier[-1].result["predikat"] == "Kurang/Misconduct"
+    # --until is a ledger index (idx: the order across partitions), not a position in a partition's tree
+    untils = [await query_value(stack, "SELECT idx FROM audit.leaves WHERE event_id = $1", r.event_id)
+              for r in (earlier[-1], dossier.results[-1])]
     replays = {}
-    for until in (earlier[-1].leaf_index, dossier.results[-1].leaf_index):
+    for until in untils:
         done = await asyncio.to_thread(CliRunner().invoke, app, [
             "audit", "replay", "--nip", employee, "--period", PERIOD, "--until", str(until), "--json",
             "--data-dir", str(stack.data_dir), "--database-url", stack.admin_dsn])
@@ -208,4 +214,4 @@ async def test_an_objection_is_filed_examined_decided_rescored_and_proven(stack:
         replays[until] = orjson.loads(done.stdout)["outcomes"][0]
     assert all(o["match"] for o in replays.values()), replays
     assert len({o["published_basis_hash"] for o in replays.values()}) == 2  # two different results, both reproduced
-    assert [o["score_index"] for o in replays.values()] == [earlier[-1].leaf_index, dossier.results[-1].leaf_index]
+    assert [o["score_index"] for o in replays.values()] == untils

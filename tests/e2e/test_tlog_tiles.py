@@ -1,24 +1,25 @@
 """The ledger read by a verifier nobody here wrote (issue 19): `aics-tlog` checks the running audit service's
-tiled log (c2sp.org/tlog-tiles) under the checkpoint key, a copy of it downloaded into a directory tile by tile,
-and a receipt downloaded as a c2sp.org/tlog-proof@v1 file, offline; one byte flipped in a tile, an entry or a
-proof, and it refuses."""
+tiled logs (c2sp.org/tlog-tiles; one per partition under one checkpoint over every partition, ADR 0013) under
+the checkpoint key, a copy of them downloaded into a directory tile by tile, and a receipt downloaded as a
+c2sp.org/tlog-proof@v1 file, offline, with its second step (the partition's head under the checkpoint over every
+partition); one byte flipped in a tile, an entry or a proof, and it refuses."""
 
 from __future__ import annotations
 
 import base64
 import subprocess
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
 
 from objektif.stack import Stack
-from services.audit.app.checkpoints import DEFAULT_ORIGIN
-from services.audit.domain.checkpoint import Checkpoint, open_checkpoint
+from services.audit.domain.checkpoint import Checkpoint
 from services.audit.domain.tiles import TILE_WIDTH, TileRef, tiles_of
-from tests.e2e.test_audit import OBJEKTIF, audit, scored_world, stack_vkey
-from tests.e2e.tlog_verifier import audit_tiles, run, verifier
-from tests.e2e.world import World, query_value, wait_for
+from tests.e2e.test_audit import OBJEKTIF, audit, scored_world
+from tests.e2e.tlog_verifier import audit_tiles, check_ledger, download_ledger, log_url, run, verifier
+from tests.e2e.world import PARTITIONS_ORIGIN, World, checkpointed, ledger_entry, log_origin, query, stack_vkey
 
 pytestmark = pytest.mark.e2e
 
@@ -29,23 +30,35 @@ def aics_tlog() -> Path:
     return verifier()
 
 
+@dataclass(frozen=True)
+class Ledgered:
+    """An event under a checkpoint: its id, its ledger index (the key of its bytes), its partition and its
+    position in that partition's log."""
+
+    world: World
+    event_id: str
+    idx: int
+    part: int
+    index: int
+
+
 @pytest.fixture(scope="module")
-async def ledgered(stack: Stack) -> tuple[World, str, int]:
-    """An employee's realisations scored and ledgered, and a checkpoint the service signed over the first one:
-    the world, that event's id and its leaf index."""
+async def ledgered(stack: Stack) -> Ledgered:
+    """An employee's realisations scored and ledgered, and a checkpoint over every partition the service signed
+    over the first one."""
     world, ids = await scored_world(stack, ("91.00", "92.50"))
-    index = await query_value(stack, "SELECT idx FROM audit.leaves WHERE event_id = $1::uuid", ids[0])
-    await wait_for(lambda: query_value(stack, "SELECT max(size) FROM audit.checkpoints"),
-                   lambda size: size is not None and size > index, timeout=30)
-    return world, ids[0], index
+    await checkpointed(stack, ids[0])
+    (row,) = await query(stack, "SELECT idx, part, pos FROM audit.leaves WHERE event_id = $1::uuid", ids[0])
+    return Ledgered(world, ids[0], row["idx"], row["part"], row["pos"])
 
 
 def base_url(stack: Stack) -> str:
     return f"http://127.0.0.1:{stack.http_ports['audit']}/"
 
 
-async def leaf_bytes(stack: Stack, index: int) -> bytes:
-    return bytes(await query_value(stack, "SELECT body FROM audit.leaf_data WHERE idx = $1", index))
+async def leaf_bytes(stack: Stack, idx: int) -> bytes:
+    (row,) = await query(stack, "SELECT body FROM audit.leaf_data WHERE idx = $1", idx)
+    return bytes(row["body"])
 
 
 def flip(path: Path, offset: int) -> None:
@@ -55,62 +68,65 @@ def flip(path: Path, offset: int) -> None:
 
 
 async def test_aics_tlog_verifies_the_served_log_and_an_event_in_it_from_the_tiles(
-    stack: Stack, ledgered: tuple[World, str, int], aics_tlog: Path, tmp_path: Path
+    stack: Stack, ledgered: Ledgered, aics_tlog: Path, tmp_path: Path
 ) -> None:
-    _world, _event, index = ledgered
-    key = ("--log-key", stack_vkey(stack), "--origin", DEFAULT_ORIGIN)
-    code, report = run(aics_tlog, "verify-checkpoint", "--tiles", base_url(stack), *key)
+    # every partition's log, and the checkpoint over every partition recomputed from their heads
+    logs = check_ledger(aics_tlog, base_url(stack), stack_vkey(stack), tmp_path)
+    assert len(logs) == 12 and logs[ledgered.part].size > ledgered.index
+    # the event's partition's log, at its own prefix under its own origin
+    url = log_url(base_url(stack), ledgered.part)
+    key = ("--log-key", stack_vkey(stack), "--origin", log_origin(ledgered.part))
+    code, report = run(aics_tlog, "verify-checkpoint", "--tiles", url, *key)
     assert code == 0, report
-    assert report["tiles_ok"] and report["log_ok"] and report["size"] > index
+    assert report["tiles_ok"] and report["log_ok"] and report["size"] > ledgered.index
     leaf = tmp_path / "event.json"
-    leaf.write_bytes(await leaf_bytes(stack, index))
-    code, report = run(aics_tlog, "verify-inclusion", "--tiles", base_url(stack), "--index", str(index),
+    leaf.write_bytes(await leaf_bytes(stack, ledgered.idx))
+    code, report = run(aics_tlog, "verify-inclusion", "--tiles", url, "--index", str(ledgered.index),
                        "--leaf", str(leaf), *key)
     assert code == 0, report
-    code, report = run(aics_tlog, "verify-inclusion", "--tiles", base_url(stack), "--index", str(index + 1),
+    code, report = run(aics_tlog, "verify-inclusion", "--tiles", url, "--index", str(ledgered.index + 1),
                        "--leaf", str(leaf), *key)
     assert code == 1, report  # the same event is not the next leaf
+    other = (ledgered.part + 1) % 12  # nor is it in another partition's log, under that one's origin
+    code, report = run(aics_tlog, "verify-inclusion", "--tiles", log_url(base_url(stack), other),
+                       "--index", str(ledgered.index), "--leaf", str(leaf), "--log-key", stack_vkey(stack),
+                       "--origin", log_origin(other))
+    assert code == 1, report
 
 
 async def test_a_downloaded_copy_of_the_log_verifies_whole_and_fails_on_one_flipped_byte(
-    stack: Stack, ledgered: tuple[World, str, int], aics_tlog: Path, tmp_path: Path
+    stack: Stack, ledgered: Ledgered, aics_tlog: Path, tmp_path: Path
 ) -> None:
-    _world, _event, index = ledgered
+    index = ledgered.index
     token = subprocess.run([OBJEKTIF, "audit", "tiles-token", "--data-dir", str(stack.data_dir)],  # noqa: ASYNC221
                            capture_output=True, text=True, timeout=120, check=True).stdout.strip()
     copy = tmp_path / "log"
-    async with httpx.AsyncClient(base_url=base_url(stack), timeout=30) as client:
-        note = (await client.get("/checkpoint")).text
-        signed = open_checkpoint(note, stack_vkey(stack), origin=DEFAULT_ORIGIN)
-        assert (await client.get("/tile/entries/000")).status_code == 401  # events are personal data
-        refs = [*tiles_of(signed.size), *tiles_of(signed.size, entries=True)]
-        for ref in refs:
-            got = await client.get("/" + ref.path(), headers={"Authorization": f"Bearer {token}"})
-            assert got.status_code == 200, (ref.path(), got.text)
-            (copy / ref.path()).parent.mkdir(parents=True, exist_ok=True)
-            (copy / ref.path()).write_bytes(got.content)
-    (copy / "checkpoint").write_text(note, encoding="utf-8")
-    whole = audit_tiles(aics_tlog, copy, signed.size, signed.root)
-    assert whole.returncode == 0, whole.stderr
-    key = ("--log-key", stack_vkey(stack), "--origin", DEFAULT_ORIGIN)
+    signed = download_ledger(base_url(stack), token, stack_vkey(stack), copy)
+    for part, checkpoint in signed.items():  # every tile and entry bundle of every partition
+        whole = audit_tiles(aics_tlog, Path(log_url(str(copy), part)), checkpoint.size, checkpoint.root)
+        assert whole.returncode == 0, (part, whole.stderr)
+    logs = check_ledger(aics_tlog, str(copy), stack_vkey(stack), tmp_path)  # the copy, whole, offline
+    assert {g.part: (g.size, g.root) for g in logs if g.size} == {p: (c.size, c.root) for p, c in signed.items()}
+
+    mine, part = signed[ledgered.part], Path(log_url(str(copy), ledgered.part))
+    key = ("--log-key", stack_vkey(stack), "--origin", log_origin(ledgered.part))
     # Without --leaf the verifier takes the entry from its bundle, proven against the level 0 tile.
-    inclusion = ("verify-inclusion", "--tiles", str(copy), "--index", str(index), *key)
+    inclusion = ("verify-inclusion", "--tiles", str(part), "--index", str(index), *key)
     code, report = run(aics_tlog, *inclusion)
     assert code == 0, report
-    assert run(aics_tlog, "verify-checkpoint", "--tiles", str(copy), *key)[0] == 0
 
-    tile = copy / _holding(signed, index).path()
+    tile = part / _holding(mine, index).path()
     flip(tile, (index % TILE_WIDTH) * 32 + 7)
     code, report = run(aics_tlog, *inclusion)
     assert code == 1 and "TileVerificationError" in report["error"], report
-    assert audit_tiles(aics_tlog, copy, signed.size, signed.root).returncode != 0
+    assert audit_tiles(aics_tlog, part, mine.size, mine.root).returncode != 0
     flip(tile, (index % TILE_WIDTH) * 32 + 7)
     assert run(aics_tlog, *inclusion)[0] == 0
 
-    bundle = copy / _holding(signed, index, entries=True).path()
+    bundle = part / _holding(mine, index, entries=True).path()
     flip(bundle, len(bundle.read_bytes()) - 2)  # inside the bundle's last entry
-    last = min(signed.size, (index // TILE_WIDTH + 1) * TILE_WIDTH) - 1
-    code, report = run(aics_tlog, "verify-inclusion", "--tiles", str(copy), "--index", str(last), *key)
+    last = min(mine.size, (index // TILE_WIDTH + 1) * TILE_WIDTH) - 1
+    code, report = run(aics_tlog, "verify-inclusion", "--tiles", str(part), "--index", str(last), *key)
     assert code == 1 and "does not match its level 0 tile" in report["error"], report
 
 
@@ -120,32 +136,55 @@ def _holding(signed: Checkpoint, index: int, *, entries: bool = False) -> TileRe
 
 
 async def test_a_receipt_downloaded_as_a_tlog_proof_verifies_offline_and_a_changed_one_does_not(
-    stack: Stack, ledgered: tuple[World, str, int], aics_tlog: Path, tmp_path: Path
+    stack: Stack, ledgered: Ledgered, aics_tlog: Path, tmp_path: Path
 ) -> None:
-    _world, event_id, index = ledgered
+    event_id, index, origin = ledgered.event_id, ledgered.index, log_origin(ledgered.part)
     async with httpx.AsyncClient(base_url=base_url(stack), timeout=30) as client:
         served = await client.get(f"/receipts/{event_id}.tlog-proof")
+        receipt = (await client.get(f"/receipts/{event_id}")).json()
     assert served.status_code == 200, served.text
     written = tmp_path / f"{event_id}.tlog-proof"
     done = audit(stack, "proof", event_id, "--tlog-proof", str(written))
     assert done.returncode == 0, done.stderr
     leaf = tmp_path / "event.json"
-    leaf.write_bytes(await leaf_bytes(stack, index))
+    leaf.write_bytes(await leaf_bytes(stack, ledgered.idx))
     for text in (served.text, written.read_text(encoding="utf-8")):
         proof, note = _split(text, tmp_path)
-        assert _check(aics_tlog, stack, leaf, index, proof, note) == 0
+        assert _check(aics_tlog, stack, leaf, index, proof, note, origin) == 0
     # Offline means from these files alone: a changed proof hash, or another event's bytes, fail.
     lines = proof.read_text().splitlines()
     if lines:
         hashed = bytearray(base64.b64decode(lines[0]))
         hashed[0] ^= 0x80
         proof.write_text("\n".join([base64.b64encode(bytes(hashed)).decode(), *lines[1:]]) + "\n")
-        assert _check(aics_tlog, stack, leaf, index, proof, note) == 1
+        assert _check(aics_tlog, stack, leaf, index, proof, note, origin) == 1
         proof.write_text("\n".join(lines) + "\n")
     other = tmp_path / "other.json"
     other.write_bytes(leaf.read_bytes().replace(b"91.00", b"99.00"))
     assert other.read_bytes() != leaf.read_bytes()
-    assert _check(aics_tlog, stack, other, index, proof, note) == 1
+    assert _check(aics_tlog, stack, other, index, proof, note, origin) == 1
+
+    # The second step, as aics-tlog sees it: the partition's head, as its signed note states it, is entry `part`
+    # of the checkpoint over every partition (the JSON receipt carries both notes and this step's proof).
+    mine = tmp_path / "partition.note"
+    mine.write_text(receipt["checkpoint"], encoding="utf-8")
+    code, report = run(aics_tlog, "verify-checkpoint", "--note", str(mine), "--log-key", stack_vkey(stack),
+                       "--origin", origin)
+    assert code == 0, report
+    size, root = report["size"], base64.b64decode(report["root"])
+    assert (size, root.hex()) == (receipt["tree_size"], receipt["root"])
+    head = tmp_path / "partition.entry"
+    head.write_bytes(ledger_entry(ledgered.part, size, root))
+    step = receipt["partitions"]
+    over_all, steps = tmp_path / "partitions.note", tmp_path / "partitions.b64"
+    over_all.write_text(step["checkpoint"], encoding="utf-8")
+    steps.write_text("".join(base64.b64encode(bytes.fromhex(h)).decode() + "\n" for h in step["proof"]))
+    second = ("verify-inclusion", "--leaf", str(head), "--index", str(ledgered.part), "--proof", str(steps),
+              "--checkpoint", str(over_all), "--log-key", stack_vkey(stack), "--origin", PARTITIONS_ORIGIN)
+    code, report = run(aics_tlog, *second)
+    assert code == 0 and report["checkpoint_verified"], report
+    head.write_bytes(ledger_entry(ledgered.part, size - 1, root))
+    assert run(aics_tlog, *second)[0] == 1  # a head the checkpoint over every partition does not hold
 
 
 def _split(text: str, into: Path) -> tuple[Path, Path]:
@@ -160,8 +199,8 @@ def _split(text: str, into: Path) -> tuple[Path, Path]:
     return proof, note
 
 
-def _check(exe: Path, stack: Stack, leaf: Path, index: int, proof: Path, note: Path) -> int:
+def _check(exe: Path, stack: Stack, leaf: Path, index: int, proof: Path, note: Path, origin: str) -> int:
     code, report = run(exe, "verify-inclusion", "--leaf", str(leaf), "--index", str(index), "--proof", str(proof),
-                       "--checkpoint", str(note), "--log-key", stack_vkey(stack), "--origin", DEFAULT_ORIGIN)
+                       "--checkpoint", str(note), "--log-key", stack_vkey(stack), "--origin", origin)
     assert code == 1 or report["checkpoint_verified"], report
     return code

@@ -33,7 +33,7 @@ from objektif.stack import SERVICES, Stack
 from services.audit.domain.merkle import verify_inclusion
 from services.scoring.adapters.people_store import issue_code
 from services.scoring.app.access import mint_token
-from tests.e2e.world import AT, PERIOD, World, query_value, wait_for
+from tests.e2e.world import AT, PERIOD, World, check_receipt, query_value, stack_vkey, wait_for
 
 pytestmark = pytest.mark.e2e
 
@@ -284,6 +284,8 @@ async def test_an_evidence_receipt_from_the_audit_service_proves_inclusion_under
     verify_inclusion(receipt["leaf_index"], receipt["tree_size"], bytes.fromhex(receipt["leaf_hash"]),
                      [bytes.fromhex(h) for h in receipt["proof"]], bytes.fromhex(receipt["root"]))
     assert receipt["checkpoint"].startswith("objektif")
+    # and the partition's tree under the checkpoint over every partition, both notes signed by the stack's key
+    check_receipt(receipt, stack_vkey(scene.world.stack))
 
 
 # --- operations -----------------------------------------------------------------------------------------------

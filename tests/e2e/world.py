@@ -7,6 +7,7 @@ import asyncio
 import hashlib
 import os
 import shutil
+import struct
 import subprocess
 import tempfile
 import time
@@ -23,10 +24,13 @@ import psutil
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from contracts import topics
+from contracts.merkle import leaf_hash, root_from_inclusion
 from contracts.signing import b64, public_key_bytes, sign_batch, sign_envelope
 from objektif.pipeline import publish
 from objektif.sealing import sealed, stack_lookup
 from objektif.stack import Stack
+from services.audit.app.checkpoints import DEFAULT_ORIGIN
+from services.audit.domain.checkpoint import NoteSigner, open_checkpoint
 
 T = TypeVar("T")
 PERIOD = "2025-Q3"
@@ -194,3 +198,93 @@ def leftover_processes(data_dir: Path) -> list[str]:
         if str(data_dir) in cmd or any(str(data_dir) in v for v in env.values()):
             found.append(f"{proc.info['pid']}: {cmd[:120]}")
     return found
+
+
+# --- the ledger's partitions (ADR 0013), as a recipient of a receipt or an auditor sees them ---------------------
+
+#: Whether the latest checkpoint over every partition covers event $1's leaf: its position is below its
+#: partition's size there (NULL before the leaf or the first such checkpoint exists).
+COVERED = """SELECT c.sizes[l.part + 1] > l.pos FROM audit.leaves l,
+                    (SELECT sizes FROM audit.partition_checkpoints ORDER BY n DESC LIMIT 1) c
+             WHERE l.event_id = $1::uuid"""
+
+
+async def checkpointed(stack: Stack, event_id: str, timeout: float = 30.0) -> None:
+    """Wait until a checkpoint over every partition covers the event's leaf; no command issues it: the audit
+    service signs one over the grown partitions by itself."""
+    await wait_for(lambda: query_value(stack, COVERED, event_id), lambda covered: covered is True, timeout=timeout)
+
+
+def stack_vkey(stack: Stack) -> str:
+    """The verifier key of the checkpoint key the stack gave the audit service."""
+    return NoteSigner.from_private_bytes(stack.checkpoint_key(), DEFAULT_ORIGIN).verifier_key()
+
+
+def log_origin(part: int) -> str:
+    """The origin line of partition ``part``'s checkpoints: the log's own for partition 0, ``<origin>/p<k>`` for
+    the others (docs/audit.md; written out here, not taken from the service's code)."""
+    return DEFAULT_ORIGIN if part == 0 else f"{DEFAULT_ORIGIN}/p{part}"
+
+
+#: The origin line of the checkpoints over every partition.
+PARTITIONS_ORIGIN = f"{DEFAULT_ORIGIN}/partitions"
+
+
+def ledger_entry(part: int, size: int, root: bytes) -> bytes:
+    """Partition ``part``'s leaf in the tree over every partition: ``u16 part || u64 size || root``, big-endian."""
+    return struct.pack(">HQ", part, size) + root
+
+
+def independent_root(leaf_hashes: list[bytes]) -> bytes:
+    """RFC 6962 §2.1 Merkle Tree Hash from its recursive definition (nothing of Objektif's)."""
+    if not leaf_hashes:
+        return hashlib.sha256(b"").digest()
+    if len(leaf_hashes) == 1:
+        return leaf_hashes[0]
+    k = 1 << ((len(leaf_hashes) - 1).bit_length() - 1)
+    return hashlib.sha256(
+        b"\x01" + independent_root(leaf_hashes[:k]) + independent_root(leaf_hashes[k:])
+    ).digest()
+
+
+def check_receipt(receipt: dict[str, Any], vkey: str | None = None) -> None:
+    """Both steps of a receipt, with RFC 6962 hashing only: the leaf's proof gives its partition's root, and that
+    tree's head, as entry ``partition`` of the tree over every partition, gives the root of the checkpoint over
+    every partition. With ``vkey``, both notes open under it and sign exactly those sizes and roots."""
+    part, root, step = receipt["partition"], bytes.fromhex(receipt["root"]), receipt["partitions"]
+    proof = [bytes.fromhex(h) for h in receipt["proof"]]
+    assert root_from_inclusion(bytes.fromhex(receipt["leaf_hash"]), receipt["leaf_index"], receipt["tree_size"],
+                               proof) == root, receipt
+    assert step["index"] == part, receipt
+    over_all = bytes.fromhex(step["root"])
+    entry = leaf_hash(ledger_entry(part, receipt["tree_size"], root))
+    assert root_from_inclusion(entry, part, step["size"], [bytes.fromhex(h) for h in step["proof"]]) == over_all
+    if vkey is not None:
+        tree = open_checkpoint(receipt["checkpoint"], vkey, origin=log_origin(part))
+        assert (tree.size, tree.root) == (receipt["tree_size"], root)
+        top = open_checkpoint(step["checkpoint"], vkey, origin=PARTITIONS_ORIGIN)
+        assert (top.size, top.root) == (step["size"], over_all)
+
+
+def check_export_proofs(doc: dict[str, Any], vkey: str) -> None:
+    """A person's export checked as its recipient would, with RFC 6962 hashing and the published key only: each
+    event's proof gives its partition's root, that partition's proof the root of the checkpoint over every
+    partition (ADR 0013), and the notes in the export, opened under ``vkey``, sign those sizes and roots."""
+    checkpoint = doc["checkpoint"]
+    root = bytes.fromhex(checkpoint["root"])
+    over_all = open_checkpoint(checkpoint["note"], vkey, origin=PARTITIONS_ORIGIN)
+    assert (over_all.size, over_all.root) == (checkpoint["count"], root)
+    trees = {}
+    for p in checkpoint["partitions"]:
+        signed = open_checkpoint(p["note"], vkey, origin=log_origin(p["part"]))
+        assert (signed.size, signed.root.hex()) == (p["size"], p["root"])
+        trees[p["part"]] = (p["size"], signed.root)
+    assert checkpoint["size"] == sum(size for size, _root in trees.values())
+    assert doc["events"]
+    for e in doc["events"]:
+        size, tree_root = trees[e["partition"]]
+        path = [bytes.fromhex(p) for p in e["inclusion_proof"]]
+        assert root_from_inclusion(bytes.fromhex(e["leaf_hash"]), e["leaf_index"], size, path) == tree_root
+        step = [bytes.fromhex(p) for p in e["partition_proof"]]
+        head = leaf_hash(ledger_entry(e["partition"], size, tree_root))
+        assert root_from_inclusion(head, e["partition"], checkpoint["count"], step) == root

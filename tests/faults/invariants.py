@@ -129,7 +129,7 @@ async def _read_model(conn: asyncpg.Connection, found: Findings) -> None:
 
 
 async def _ledger(conn: asyncpg.Connection, stack: FaultStack, found: Findings) -> None:
-    """`objektif audit verify`: every leaf, the chain, the tree, the head and every checkpoint recompute."""
+    """`objektif audit verify`: every partition's leaves, chain, tree and head, and every checkpoint recompute."""
     import base64
 
     vkey = signer_from_seed(base64.b64encode(stack.checkpoint_key()).decode()).verifier_key()

@@ -5,8 +5,10 @@ read model equals a replay, the ledger is complete and verifies.
 
 Each instance folds what the others accepted before it decides (the evidence gate's `catch_up` reads the store
 by its gap-free position in each partition), stores its consumer positions with its state in one transaction, and
-deduplicates by event id, so partitions can move between instances at any time. What still runs one at a time is
-said in docs/performance.md ("Scaling out"): the audit tree head is a row every audit instance locks.
+deduplicates by event id, so partitions can move between instances at any time. No group has a serial point
+(ADR 0013): the evidence store, the score outbox and the audit ledger are each in partitions, and an instance
+locks only the rows of the partitions it writes (the ledger: one tree head per partition, under one checkpoint
+over every partition, which `check` verifies with the rest of the ledger).
 """
 
 from __future__ import annotations

@@ -24,10 +24,10 @@ APPEND_ONLY = {
     "evidence": (("evidence.events", "event_id"), ("evidence.rejections", "event_id")),
     "scoring": (("scoring.events", "event_id"), ("scoring.outbox", "event_id")),
     "audit": (("audit.leaves", "idx"), ("audit.leaf_data", "idx"), ("audit.nodes", "idx"),
-              ("audit.checkpoints", "size")),
+              ("audit.checkpoints", "size"), ("audit.partition_checkpoints", "n")),
 }
 #: a table of each schema, to try from the other services' roles
-ANY_TABLE = {"evidence": "evidence.events", "scoring": "scoring.appraisals", "audit": "audit.head"}
+ANY_TABLE = {"evidence": "evidence.events", "scoring": "scoring.appraisals", "audit": "audit.heads"}
 REFUSED = (asyncpg.InsufficientPrivilegeError, asyncpg.RaiseError)
 
 

@@ -90,7 +90,7 @@ async def submit_through_outages(submitter: Submitter, items: list[Sent], chunk:
 
 async def quiet(stack: FaultStack, *, timeout: float = 120, check: Callable[[], None] | None = None) -> dict[str, int]:
     """Wait until every accepted event is in scoring, every event and score is in the ledger and a signed
-    checkpoint covers the whole ledger, twice in a row; returns the counts."""
+    checkpoint over every partition covers the whole ledger, twice in a row; returns the counts."""
     deadline = time.monotonic() + timeout
     last: dict[str, int] | None = None
     stable = 0
@@ -122,7 +122,8 @@ async def _counts(dsn: str) -> dict[str, int]:
                       (SELECT count(*) FROM scoring.events) AS scored,
                       (SELECT count(*) FROM scoring.outbox) AS scores,
                       (SELECT count(*) FROM audit.leaves) AS ledgered,
-                      (SELECT coalesce(max(size), 0) FROM audit.checkpoints) AS checkpointed""")
+                      coalesce((SELECT (SELECT sum(s)::bigint FROM unnest(sizes) AS s) FROM audit.partition_checkpoints
+                                ORDER BY n DESC LIMIT 1), 0) AS checkpointed""")
     finally:
         await conn.close()
     return dict(row)

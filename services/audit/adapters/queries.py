@@ -67,10 +67,9 @@ class Horizon(NamedTuple):
             self.sizes is None or leaf.pos < self.sizes[leaf.part])
 
 
-#: The SQL of `Horizon.covers` over leaves ``l``, its until and sizes as the parameters $a and $b.
-def _within(a: int, b: int) -> str:
-    return (f"(${a}::bigint IS NULL OR l.idx <= ${a}) "
-            f"AND (${b}::bigint[] IS NULL OR l.pos < (${b}::bigint[])[l.part + 1])")
+#: The SQL of `Horizon.covers` over leaves ``l``, its until and sizes as the parameters $2 and $3 (NULL: no bound).
+_WITHIN = ("($2::bigint IS NULL OR l.idx <= $2) "
+           "AND ($3::bigint[] IS NULL OR l.pos < ($3::bigint[])[l.part + 1])")
 
 
 #: No bound: every leaf.
@@ -161,7 +160,7 @@ async def leaves_of_person(conn: asyncpg.Connection, nip: str, sizes: Sequence[i
 async def topic_leaves(conn: asyncpg.Connection, topic: str, horizon: Horizon = EVERYTHING) -> list[Leaf]:
     """Every leaf of one topic within ``horizon``, in ledger order."""
     rows = await conn.fetch(
-        f"SELECT {_LEAF_COLUMNS} FROM {_LEAF_FROM} WHERE l.topic = $1 AND {_within(2, 3)} ORDER BY l.idx",  # noqa: S608
+        f"SELECT {_LEAF_COLUMNS} FROM {_LEAF_FROM} WHERE l.topic = $1 AND {_WITHIN} ORDER BY l.idx",  # noqa: S608
         topic,
         horizon.until,
         None if horizon.sizes is None else list(horizon.sizes),
@@ -176,7 +175,7 @@ async def evidence_leaves(conn: asyncpg.Connection, horizon: Horizon = EVERYTHIN
     return await conn.fetch(
         f"""SELECT l.idx, l.event_id, l.type, l.subject, d.body
             FROM audit.leaves l LEFT JOIN audit.leaf_data d ON d.idx = l.idx
-            WHERE l.topic = $1 AND l.type <> 'invalid' AND {_within(2, 3)} ORDER BY l.idx""",  # noqa: S608
+            WHERE l.topic = $1 AND l.type <> 'invalid' AND {_WITHIN} ORDER BY l.idx""",  # noqa: S608
         topics.EVIDENCE,
         horizon.until,
         None if horizon.sizes is None else list(horizon.sizes),
