@@ -11,6 +11,7 @@ from typing import Any
 
 import asyncpg
 
+from chassis.partitions import partition_of
 from contracts import topics
 from contracts.canonical import basis_hash, canonical_bytes
 from contracts.envelope import Envelope
@@ -142,3 +143,18 @@ async def tamper(conn: asyncpg.Connection, table: str, sql: str, *args: Any) -> 
         await conn.execute(sql, *args)
     finally:
         await conn.execute(f"ALTER TABLE audit.{table} ENABLE TRIGGER USER")
+
+
+#: The partition of `filled`'s events (all of NIP), and another one (OTHER_NIP's).
+P, Q = partition_of(NIP), partition_of(OTHER_NIP)
+assert P != Q
+
+
+def nip_in(part: int) -> str:
+    """A subject whose leaves go to partition ``part``."""
+    return next(n for n in (f"19800101200501{i:04d}" for i in range(10_000)) if partition_of(n) == part)
+
+
+def others(n: int, nip: str = OTHER_NIP, name: str = "other") -> list[tuple[str, Envelope | bytes]]:
+    """``n`` realisations of ``nip`` (by default in partition Q), as evidence records."""
+    return evidence(*(realisation(f"{name}{i}", 100 + i, "1", nip) for i in range(n)))

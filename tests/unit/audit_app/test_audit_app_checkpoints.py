@@ -9,10 +9,23 @@ from datetime import timedelta
 
 import asyncpg
 import pytest
-from audit_app_data import NIP, NOW, OTHER_NIP, SIGNER, event_id, evidence, filled, ledger, realisation, tamper
+from audit_app_data import (
+    NOW,
+    OTHER_NIP,
+    SIGNER,
+    P,
+    Q,
+    event_id,
+    evidence,
+    filled,
+    ledger,
+    nip_in,
+    others,
+    realisation,
+    tamper,
+)
 
-from chassis.partitions import PARTITIONS, partition_of
-from contracts.envelope import Envelope
+from chassis.partitions import PARTITIONS
 from services.audit.adapters import checkpoint_rows, queries
 from services.audit.adapters.checkpoint_rows import StoredCheckpoint
 from services.audit.app.checkpoints import PeriodicCheckpoints, issue_checkpoint
@@ -27,20 +40,6 @@ from services.audit.domain.partitions import (
     partitions_root,
     verify_partition,
 )
-
-#: The partition of `filled`'s events (all of NIP), and another one (OTHER_NIP's).
-P, Q = partition_of(NIP), partition_of(OTHER_NIP)
-assert P != Q
-
-
-def nip_in(part: int) -> str:
-    """A subject whose leaves go to partition ``part``."""
-    return next(n for n in (f"19800101200501{i:04d}" for i in range(10_000)) if partition_of(n) == part)
-
-
-def others(n: int, nip: str = OTHER_NIP, name: str = "other") -> list[tuple[str, Envelope | bytes]]:
-    """``n`` realisations of ``nip`` (by default in partition Q), as evidence records."""
-    return evidence(*(realisation(f"{name}{i}", 100 + i, "1", nip) for i in range(n)))
 
 
 async def test_a_checkpoint_signs_the_current_tree_and_verifies_under_the_service_key(

@@ -17,10 +17,14 @@ from audit_app_data import (
     OTHER_NIP,
     OTHER_SIGNER,
     SIGNER,
+    P,
+    Q,
     body,
     evidence,
     filled,
     ledger,
+    nip_in,
+    others,
     realisation,
     tamper,
 )
@@ -28,17 +32,12 @@ from audit_app_data import (
 from chassis.kafka import Position
 from chassis.partitions import PARTITIONS, partition_of
 from contracts import topics
-from contracts.envelope import Envelope
 from services.audit.adapters import queries
 from services.audit.adapters.ledger import INLINE_LEAVES, Ledger, entry_of
 from services.audit.app.checkpoints import issue_checkpoint
 from services.audit.app.export import export_leaves
 from services.audit.app.verify import verify_ledger
 from services.audit.domain.checkpoint import open_checkpoint
-
-#: The partition of `filled`'s events (all of NIP), and another one (OTHER_NIP's).
-P, Q = partition_of(NIP), partition_of(OTHER_NIP)
-assert P != Q
 
 
 def independent_root(leaf_hashes: list[bytes]) -> bytes:
@@ -59,16 +58,6 @@ def independent_partitions_root(heads: dict[int, tuple[int, bytes]]) -> bytes:
     empty = (0, hashlib.sha256(b"").digest())
     entries = [struct.pack(">HQ", p, heads.get(p, empty)[0]) + heads.get(p, empty)[1] for p in range(PARTITIONS)]
     return independent_root([hashlib.sha256(b"\x00" + e).digest() for e in entries])
-
-
-def nip_in(part: int) -> str:
-    """A subject whose leaves go to partition ``part``."""
-    return next(n for n in (f"19800101200501{i:04d}" for i in range(10_000)) if partition_of(n) == part)
-
-
-def others(n: int, nip: str = OTHER_NIP, name: str = "other") -> list[tuple[str, Envelope | bytes]]:
-    """``n`` realisations of ``nip`` (by default in partition Q), as evidence records."""
-    return evidence(*(realisation(f"{name}{i}", 100 + i, "1", nip) for i in range(n)))
 
 
 async def idx_at(conn: asyncpg.Connection, part: int, pos: int) -> int:
