@@ -38,8 +38,6 @@ from tests.e2e.world import (
     World,
     check_receipt,
     checkpointed,
-    independent_root,
-    ledger_entry,
     leftover_processes,
     log_origin,
     query,
@@ -47,6 +45,7 @@ from tests.e2e.world import (
     stack_vkey,
     wait_for,
 )
+from tests.rfc6962_reference import reference_entry, reference_root
 
 pytestmark = pytest.mark.e2e
 
@@ -148,10 +147,10 @@ async def test_the_export_gives_the_signed_root_and_every_published_result_repla
         hashes = [bytes.fromhex(r["leaf_hash"]) if r["body"] is None  # lawfully erased bytes: the hash stays
                   else hashlib.sha256(b"\x00" + base64.b64decode(r["body"])).digest() for r in rows]
         assert len(hashes) >= p["size"]
-        root = independent_root(hashes[: p["size"]])
+        root = reference_root(hashes[: p["size"]])
         assert root.hex() == p["root"], p["part"]
-        entries.append(hashlib.sha256(b"\x00" + ledger_entry(p["part"], p["size"], root)).digest())
-    assert independent_root(entries) == signed.root
+        entries.append(hashlib.sha256(b"\x00" + reference_entry(p["part"], p["size"], root)).digest())
+    assert reference_root(entries) == signed.root
     assert len({line["index"] for line in lines}) == len(lines) == len({line["event_id"] for line in lines})
 
     replayed = await audit_json(stack, "replay", "--all")
@@ -274,9 +273,9 @@ def test_the_commands_read_the_embedded_database_a_finished_demo_left_behind(
     assert (signed.size, issued["size"]) == (12, 3)  # over every partition, holding the three leaves
     grown = [open_checkpoint(c["note"], signer.verifier_key(), origin=log_origin(c["part"])) for c in issued["signed"]]
     assert sum(c.size for c in grown) == 3
-    entries = [hashlib.sha256(b"\x00" + ledger_entry(p["part"], p["size"], bytes.fromhex(p["root"]))).digest()
+    entries = [hashlib.sha256(b"\x00" + reference_entry(p["part"], p["size"], bytes.fromhex(p["root"]))).digest()
                for p in issued["partitions"]]
-    assert independent_root(entries) == signed.root
+    assert reference_root(entries) == signed.root
     assert command("verify").returncode == 0
     assert not leftover_processes(data_dir)
 

@@ -19,7 +19,8 @@ from services.audit.domain.checkpoint import Checkpoint
 from services.audit.domain.tiles import TILE_WIDTH, TileRef, tiles_of
 from tests.e2e.test_audit import OBJEKTIF, audit, scored_world
 from tests.e2e.tlog_verifier import audit_tiles, check_ledger, download_ledger, log_url, run, verifier
-from tests.e2e.world import PARTITIONS_ORIGIN, World, checkpointed, ledger_entry, log_origin, query, stack_vkey
+from tests.e2e.world import PARTITIONS_ORIGIN, World, checkpointed, log_origin, query, stack_vkey
+from tests.rfc6962_reference import reference_entry
 
 pytestmark = pytest.mark.e2e
 
@@ -174,7 +175,7 @@ async def test_a_receipt_downloaded_as_a_tlog_proof_verifies_offline_and_a_chang
     size, root = report["size"], base64.b64decode(report["root"])
     assert (size, root.hex()) == (receipt["tree_size"], receipt["root"])
     head = tmp_path / "partition.entry"
-    head.write_bytes(ledger_entry(ledgered.part, size, root))
+    head.write_bytes(reference_entry(ledgered.part, size, root))
     step = receipt["partitions"]
     over_all, steps = tmp_path / "partitions.note", tmp_path / "partitions.b64"
     over_all.write_text(step["checkpoint"], encoding="utf-8")
@@ -183,7 +184,7 @@ async def test_a_receipt_downloaded_as_a_tlog_proof_verifies_offline_and_a_chang
               "--checkpoint", str(over_all), "--log-key", stack_vkey(stack), "--origin", PARTITIONS_ORIGIN)
     code, report = run(aics_tlog, *second)
     assert code == 0 and report["checkpoint_verified"], report
-    head.write_bytes(ledger_entry(ledgered.part, size - 1, root))
+    head.write_bytes(reference_entry(ledgered.part, size - 1, root))
     assert run(aics_tlog, *second)[0] == 1  # a head the checkpoint over every partition does not hold
 
 

@@ -4,7 +4,7 @@ and signed-note verifier nobody here wrote.
 The ledger is one log per partition under one checkpoint (ADR 0013): partition 0's log is served at the root
 (`checkpoint`, `tile/…`), partition k's under `p<k>/`, each with an origin of its own (`log_origin`), and the
 checkpoint over every partition at `partitions/checkpoint`, a C2SP checkpoint whose leaves are the partitions'
-heads (`ledger_entry`). `check_ledger` has `aics-tlog` verify every one of them and recomputes the root over the
+heads (`reference_entry`). `check_ledger` has `aics-tlog` verify every one of them and recomputes the root over the
 partitions here.
 
 It requires Python >= 3.12. Where the test environment runs on one, the `test` extra installs it beside
@@ -33,7 +33,8 @@ import pytest
 
 from services.audit.domain.checkpoint import Checkpoint, open_checkpoint
 from services.audit.domain.tiles import tiles_of
-from tests.e2e.world import PARTITIONS_ORIGIN, independent_root, ledger_entry, log_origin
+from tests.e2e.world import PARTITIONS_ORIGIN, log_origin
+from tests.rfc6962_reference import reference_entry, reference_root
 
 REQUIREMENT = "aics-tlog==0.2.1"
 _SIDE = Path(sys.prefix) / "aics-tlog"
@@ -129,7 +130,7 @@ class PartitionLog:
 def ledger_root(logs: list[PartitionLog]) -> bytes:
     """The root of the tree over the partitions' heads, recomputed here (RFC 6962; leaf ``u16 part || u64 size ||
     root``)."""
-    return independent_root([hashlib.sha256(b"\x00" + ledger_entry(g.part, g.size, g.root)).digest() for g in logs])
+    return reference_root([hashlib.sha256(b"\x00" + reference_entry(g.part, g.size, g.root)).digest() for g in logs])
 
 
 def check_ledger(exe: Path, base: str, vkey: str, into: Path, attempts: int = 5) -> list[PartitionLog]:

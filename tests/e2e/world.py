@@ -7,7 +7,6 @@ import asyncio
 import hashlib
 import os
 import shutil
-import struct
 import subprocess
 import tempfile
 import time
@@ -31,6 +30,7 @@ from objektif.sealing import sealed, stack_lookup
 from objektif.stack import Stack
 from services.audit.app.checkpoints import DEFAULT_ORIGIN
 from services.audit.domain.checkpoint import NoteSigner, open_checkpoint
+from tests.rfc6962_reference import reference_entry
 
 T = TypeVar("T")
 PERIOD = "2025-Q3"
@@ -230,23 +230,6 @@ def log_origin(part: int) -> str:
 PARTITIONS_ORIGIN = f"{DEFAULT_ORIGIN}/partitions"
 
 
-def ledger_entry(part: int, size: int, root: bytes) -> bytes:
-    """Partition ``part``'s leaf in the tree over every partition: ``u16 part || u64 size || root``, big-endian."""
-    return struct.pack(">HQ", part, size) + root
-
-
-def independent_root(leaf_hashes: list[bytes]) -> bytes:
-    """RFC 6962 §2.1 Merkle Tree Hash from its recursive definition (nothing of Objektif's)."""
-    if not leaf_hashes:
-        return hashlib.sha256(b"").digest()
-    if len(leaf_hashes) == 1:
-        return leaf_hashes[0]
-    k = 1 << ((len(leaf_hashes) - 1).bit_length() - 1)
-    return hashlib.sha256(
-        b"\x01" + independent_root(leaf_hashes[:k]) + independent_root(leaf_hashes[k:])
-    ).digest()
-
-
 def check_receipt(receipt: dict[str, Any], vkey: str | None = None) -> None:
     """Both steps of a receipt, with RFC 6962 hashing only: the leaf's proof gives its partition's root, and that
     tree's head, as entry ``partition`` of the tree over every partition, gives the root of the checkpoint over
@@ -257,7 +240,7 @@ def check_receipt(receipt: dict[str, Any], vkey: str | None = None) -> None:
                                proof) == root, receipt
     assert step["index"] == part, receipt
     over_all = bytes.fromhex(step["root"])
-    entry = leaf_hash(ledger_entry(part, receipt["tree_size"], root))
+    entry = leaf_hash(reference_entry(part, receipt["tree_size"], root))
     assert root_from_inclusion(entry, part, step["size"], [bytes.fromhex(h) for h in step["proof"]]) == over_all
     if vkey is not None:
         tree = open_checkpoint(receipt["checkpoint"], vkey, origin=log_origin(part))
@@ -286,5 +269,5 @@ def check_export_proofs(doc: dict[str, Any], vkey: str) -> None:
         path = [bytes.fromhex(p) for p in e["inclusion_proof"]]
         assert root_from_inclusion(bytes.fromhex(e["leaf_hash"]), e["leaf_index"], size, path) == tree_root
         step = [bytes.fromhex(p) for p in e["partition_proof"]]
-        head = leaf_hash(ledger_entry(e["partition"], size, tree_root))
+        head = leaf_hash(reference_entry(e["partition"], size, tree_root))
         assert root_from_inclusion(head, e["partition"], checkpoint["count"], step) == root

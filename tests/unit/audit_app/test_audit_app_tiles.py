@@ -6,8 +6,6 @@ checkpoint over every partition at /partitions/checkpoint."""
 
 from __future__ import annotations
 
-import hashlib
-import struct
 from collections.abc import AsyncIterator
 
 import asyncpg
@@ -28,6 +26,7 @@ from services.audit.domain.checkpoint import open_checkpoint
 from services.audit.domain.merkle import leaf_hash, verify_inclusion
 from services.audit.domain.partitions import partition_origin, partitions_origin
 from services.audit.domain.tlog_proof import parse_tlog_proof
+from tests.rfc6962_reference import reference_entry, reference_root
 
 TOKEN = entries_token(SIGNER)
 SIZE = 300
@@ -49,16 +48,6 @@ BOTH = pytest.mark.parametrize("part", [0, OTHER])
 
 def test_the_two_logs_lie_in_the_partitions_named() -> None:
     assert partition_of(NIP_0) == 0 and partition_of("unknown") == OTHER
-
-
-def mth(hashes: list[bytes]) -> bytes:
-    """RFC 6962 Merkle Tree Hash, recursively (nothing of ours)."""
-    if not hashes:
-        return hashlib.sha256(b"").digest()
-    if len(hashes) == 1:
-        return hashes[0]
-    k = 1 << ((len(hashes) - 1).bit_length() - 1)
-    return hashlib.sha256(b"\x01" + mth(hashes[:k]) + mth(hashes[k:])).digest()
 
 
 @pytest.fixture
@@ -91,7 +80,7 @@ async def test_the_checkpoint_is_the_latest_signed_note_and_is_cached_only_brief
     assert got.headers["content-type"] == "text/plain; charset=utf-8"
     assert got.headers["cache-control"] == "public, max-age=5"
     signed = open_checkpoint(got.text, SIGNER.verifier_key(), origin=partition_origin(ORIGIN, part))
-    assert (signed.size, signed.root) == (SIZE, mth([leaf_hash(b) for b in BODIES[part]]))
+    assert (signed.size, signed.root) == (SIZE, reference_root([leaf_hash(b) for b in BODIES[part]]))
     assert signed.origin == (ORIGIN if part == 0 else f"{ORIGIN}/p{OTHER}")
 
 
@@ -114,9 +103,9 @@ async def test_the_checkpoint_over_every_partition_signs_each_partitions_size_an
             size, root = signed.size, signed.root
         else:
             assert note.status_code == 404, part
-            size, root = 0, mth([])
-        entries.append(leaf_hash(struct.pack(">HQ", part, size) + root))
-    assert (over_all.size, over_all.root) == (PARTITIONS, mth(entries))
+            size, root = 0, reference_root([])
+        entries.append(leaf_hash(reference_entry(part, size, root)))
+    assert (over_all.size, over_all.root) == (PARTITIONS, reference_root(entries))
     for missing in ("/p0/checkpoint", f"/p{PARTITIONS}/checkpoint", "/p1/tile/0/000", "/px/checkpoint"):
         assert (await client.get(missing)).status_code == 404, missing
 
@@ -136,7 +125,7 @@ async def test_hash_tiles_are_the_leaf_hashes_and_the_hashes_of_full_tiles_below
     assert partial.content == b"".join(leaves[256:])
     assert partial.headers["cache-control"] == "public, max-age=60"
     assert (await client.get(f"{at}/tile/0/001.p/3")).content == b"".join(leaves[256:259])
-    assert (await client.get(f"{at}/tile/1/000.p/1")).content == mth(leaves[:256])
+    assert (await client.get(f"{at}/tile/1/000.p/1")).content == reference_root(leaves[:256])
     for missing in ("/tile/0/001", "/tile/0/001.p/45", "/tile/0/002.p/1", "/tile/1/000", "/tile/0/1", "/tile/x"):
         assert (await client.get(at + missing)).status_code == 404, at + missing
 
@@ -201,7 +190,7 @@ async def test_a_receipt_downloads_as_a_tlog_proof_that_verifies_against_its_not
     over_all = open_checkpoint((await client.get("/partitions/checkpoint")).text, SIGNER.verifier_key(),
                                origin=partitions_origin(ORIGIN))
     assert (step["index"], step["size"], step["root"]) == (part, over_all.size, over_all.root.hex())
-    verify_inclusion(part, over_all.size, leaf_hash(struct.pack(">HQ", part, signed.size) + signed.root),
+    verify_inclusion(part, over_all.size, leaf_hash(reference_entry(part, signed.size, signed.root)),
                      [bytes.fromhex(h) for h in step["proof"]], over_all.root)
     assert (await client.get("/receipts/not-an-id.tlog-proof")).status_code == 400
 

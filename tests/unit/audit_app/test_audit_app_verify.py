@@ -7,7 +7,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
-import struct
 
 import asyncpg
 import orjson
@@ -38,26 +37,7 @@ from services.audit.app.checkpoints import issue_checkpoint
 from services.audit.app.export import export_leaves
 from services.audit.app.verify import verify_ledger
 from services.audit.domain.checkpoint import open_checkpoint
-
-
-def independent_root(leaf_hashes: list[bytes]) -> bytes:
-    """RFC 6962 §2.1 Merkle Tree Hash, written from the RFC's recursive definition and nothing of ours."""
-    if not leaf_hashes:
-        return hashlib.sha256(b"").digest()
-    if len(leaf_hashes) == 1:
-        return leaf_hashes[0]
-    k = 1 << ((len(leaf_hashes) - 1).bit_length() - 1)  # largest power of two smaller than n
-    return hashlib.sha256(
-        b"\x01" + independent_root(leaf_hashes[:k]) + independent_root(leaf_hashes[k:])
-    ).digest()
-
-
-def independent_partitions_root(heads: dict[int, tuple[int, bytes]]) -> bytes:
-    """The root over every partition (ADR 0013) from its definition: leaf ``p`` is ``u16 p || u64 size || root``
-    (big-endian), hashed as an RFC 6962 leaf; ``heads`` maps a partition to its size and root (absent: empty)."""
-    empty = (0, hashlib.sha256(b"").digest())
-    entries = [struct.pack(">HQ", p, heads.get(p, empty)[0]) + heads.get(p, empty)[1] for p in range(PARTITIONS)]
-    return independent_root([hashlib.sha256(b"\x00" + e).digest() for e in entries])
+from tests.rfc6962_reference import reference_partitions_root, reference_root
 
 
 async def idx_at(conn: asyncpg.Connection, part: int, pos: int) -> int:
@@ -201,11 +181,11 @@ async def test_the_root_of_the_export_by_an_independent_implementation_is_the_si
     for part, n in ((P, 7), (unreadable, 1), (0, 3)):
         mine = [h for h, line in zip(hashes, lines, strict=True) if line["partition"] == part]
         assert [line["position"] for line in lines if line["partition"] == part] == list(range(n))
-        assert independent_root(mine) == signed[part].root and signed[part].size == n
-        heads[part] = (n, independent_root(mine))
+        assert reference_root(mine) == signed[part].root and signed[part].size == n
+        heads[part] = (n, reference_root(mine))
     assert sorted(signed) == sorted(heads)
     over_all = open_checkpoint(issued.partitions.note, vkey)
-    assert independent_partitions_root(heads) == over_all.root == issued.partitions.root == summary.root
+    assert reference_partitions_root(heads, PARTITIONS) == over_all.root == issued.partitions.root == summary.root
     rejected = [line for line in lines if line["topic"] == topics.REJECTIONS]
     assert [base64.b64decode(line["body"]) for line in rejected] == [b"not json at all \xff"]
     assert rejected[0]["partition"] == unreadable
@@ -224,10 +204,10 @@ async def test_the_independent_root_agrees_with_the_head_at_every_small_size(
         leaves[part].append(leaf.leaf_hash)
         for p, hashes in leaves.items():
             head = await queries.head(conn, p)
-            assert (head.size, head.root) == (len(hashes), independent_root(hashes))
+            assert (head.size, head.root) == (len(hashes), reference_root(hashes))
         assert await queries.ledger_size(conn) == i + 1
-    heads = {p: (len(h), independent_root(h)) for p, h in leaves.items()}
-    assert independent_partitions_root(heads) == (await verify_ledger(conn, [])).root
+    heads = {p: (len(h), reference_root(h)) for p, h in leaves.items()}
+    assert reference_partitions_root(heads, PARTITIONS) == (await verify_ledger(conn, [])).root
 
 
 async def test_small_and_large_batches_write_the_same_ledger_whichever_way_they_are_written(
@@ -256,9 +236,9 @@ async def test_small_and_large_batches_write_the_same_ledger_whichever_way_they_
         assert idxs == sorted(idxs) and len(set(idxs)) == len(idxs)  # the ledger's order agrees with the tree's
         assert all(bytes(r["leaf_hash"]) == hashlib.sha256(b"\x00" + bytes(r["body"])).digest() for r in rows)
         head = await queries.head(conn, part)
-        assert (head.size, head.root) == (len(rows), independent_root([bytes(r["leaf_hash"]) for r in rows]))
+        assert (head.size, head.root) == (len(rows), reference_root([bytes(r["leaf_hash"]) for r in rows]))
         heads[part] = (head.size, head.root)
-    assert independent_partitions_root(heads) == issued.partitions.root == report.root
+    assert reference_partitions_root(heads, PARTITIONS) == issued.partitions.root == report.root
     assert await conn.fetchval("SELECT count(*) FROM audit.leaves WHERE part NOT IN ($1, $2)", P, Q) == 0
     assert await conn.fetchval("SELECT next_offset FROM audit.consumer_positions"
                                " WHERE topic = $1 AND partition = 2", topics.EVIDENCE) == 41
