@@ -128,3 +128,19 @@ CREATE INDEX IF NOT EXISTS events_pejabat_penilai ON scoring.events ((body->'pay
   WHERE type = 'employee.assigned';
 GRANT SELECT, INSERT, UPDATE ON scoring.enrolments TO objektif_scoring;
 GRANT SELECT, INSERT, DELETE ON scoring.signin_nonces TO objektif_scoring;
+
+-- A score event's JSON (≈ 2.7 kB) is over PostgreSQL's TOAST threshold, so each appraisal row and outbox row is
+-- compressed as it is written; lz4 does that for less CPU than the default pglz (docs/performance.md,
+-- "2026-12-07 (night)"). Only where the server was built with lz4; catalog-only, and skipped once set.
+DO $$ BEGIN
+  IF EXISTS (SELECT 1 FROM pg_settings WHERE name = 'default_toast_compression' AND 'lz4' = ANY (enumvals)) THEN
+    IF (SELECT attcompression FROM pg_attribute WHERE attrelid = 'scoring.appraisals'::regclass
+        AND attname = 'result') <> 'l' THEN
+      ALTER TABLE scoring.appraisals ALTER COLUMN result SET COMPRESSION lz4;
+    END IF;
+    IF (SELECT attcompression FROM pg_attribute WHERE attrelid = 'scoring.outbox'::regclass
+        AND attname = 'value') <> 'l' THEN
+      ALTER TABLE scoring.outbox ALTER COLUMN value SET COMPRESSION lz4;
+    END IF;
+  END IF;
+END $$;
