@@ -144,3 +144,18 @@ DO $$ BEGIN
     END IF;
   END IF;
 END $$;
+
+-- Every batch rewrites the appraisals and stream counts it touches. With room left on each page the new version
+-- goes beside the old one (a HOT update: no new index entry, and the page is pruned as it fills, vacuum or not);
+-- at the default fill factor of 100 most updates moved to another page (docs/performance.md, "2026-12-07
+-- (night)"). Affects the pages written from now on; skipped once set.
+DO $$ BEGIN
+  IF NOT coalesce((SELECT reloptions FROM pg_class WHERE oid = 'scoring.appraisals'::regclass), '{}')
+         @> '{fillfactor=50}' THEN
+    ALTER TABLE scoring.appraisals SET (fillfactor = 50);
+  END IF;
+  IF NOT coalesce((SELECT reloptions FROM pg_class WHERE oid = 'scoring.streams'::regclass), '{}')
+         @> '{fillfactor=50}' THEN
+    ALTER TABLE scoring.streams SET (fillfactor = 50);
+  END IF;
+END $$;
