@@ -9,19 +9,16 @@ position is not a causal cut (a score can be ledgered before or after the eviden
 `score.computed` names the last event of its stream in `correlation_id`; an employee's events share one
 partition (key: NIP), so the scoring service had seen exactly the stream's events up to that event's evidence
 `sequence`. That is the replay's horizon.
+
+What a replay and a rebuild report is in `outcomes`; the processes they score in, in `parallel`.
 """
 
 from __future__ import annotations
 
-import hashlib
-import multiprocessing
-import os
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime
-from multiprocessing.connection import Connection
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol
 from uuid import UUID
 
 import asyncpg
@@ -35,15 +32,10 @@ from contracts.envelope import Envelope
 from services.audit.adapters import checkpoint_rows, queries
 from services.audit.adapters.queries import EVERYTHING, Horizon, Leaf
 from services.audit.app.errors import NoCheckpoint, NothingPublished, ReplayInputMissing
+from services.audit.app.outcomes import Rebuilt, ReplayOutcome, content_hash, field_diff
+from services.audit.app.parallel import _balanced, in_processes, processes_for
 
 SCORE_TYPE = "score.computed"
-
-#: A rebuild scores in parallel only with at least this many events per process: below it, starting a process
-#: costs more than it saves.
-MIN_EVENTS_PER_PROCESS = 2000
-
-T = TypeVar("T")
-R = TypeVar("R")
 
 
 class Scorer(Protocol):
@@ -68,107 +60,6 @@ class Scorer(Protocol):
         results' own events), or None when it may change anyone's (unit-level events). `score_all` over one
         group of employees' own events and every None event gives exactly those employees' results."""
         ...
-
-
-@dataclass(frozen=True, slots=True)
-class FieldDiff:
-    """One field that differs: its path (``rating_perilaku.used``, ``iki[0].capaian``) and both values."""
-
-    path: str
-    published: Any
-    replayed: Any
-
-
-@dataclass(frozen=True, slots=True)
-class ReplayOutcome:
-    """A published result and its replay: the events used, both basis hashes, and the differing fields."""
-
-    nip: str
-    period: str
-    score_event_id: UUID
-    score_index: int
-    horizon_sequence: int
-    events: int
-    published_basis_hash: str
-    replayed_basis_hash: str
-    diffs: tuple[FieldDiff, ...]
-
-    @property
-    def match(self) -> bool:
-        """Whether the replay reproduced the published result exactly (byte for byte in canonical JSON)."""
-        return not self.diffs
-
-    def to_json(self) -> dict[str, object]:
-        """JSON-ready form."""
-        return {
-            "nip": self.nip,
-            "period": self.period,
-            "match": self.match,
-            "score_event_id": str(self.score_event_id),
-            "score_index": self.score_index,
-            "horizon_sequence": self.horizon_sequence,
-            "events": self.events,
-            "published_basis_hash": self.published_basis_hash,
-            "replayed_basis_hash": self.replayed_basis_hash,
-            "diffs": [{"path": d.path, "published": d.published, "replayed": d.replayed} for d in self.diffs],
-        }
-
-
-@dataclass(frozen=True, slots=True)
-class Rebuilt:
-    """The read model rebuilt from the evidence ledgered up to ``until``, and its content hash."""
-
-    until: int
-    evidence_events: int
-    appraisals: int
-    content_hash: str
-    published: int
-    published_hash: str
-
-    @property
-    def matches_published(self) -> bool:
-        """Whether it equals the last result published for each employee-period up to ``until``."""
-        return self.content_hash == self.published_hash
-
-    def to_json(self) -> dict[str, object]:
-        """JSON-ready form."""
-        return {
-            "until": self.until,
-            "evidence_events": self.evidence_events,
-            "appraisals": self.appraisals,
-            "content_hash": self.content_hash,
-            "published": self.published,
-            "published_hash": self.published_hash,
-            "matches_published": self.matches_published,
-        }
-
-
-def field_diff(published: Any, replayed: Any, path: str = "") -> list[FieldDiff]:
-    """Every leaf field where two JSON values differ, by path; empty when they are equal."""
-    if isinstance(published, dict) and isinstance(replayed, dict):
-        out: list[FieldDiff] = []
-        for key in sorted(published.keys() | replayed.keys()):
-            sub = f"{path}.{key}" if path else str(key)
-            out += field_diff(published.get(key), replayed.get(key), sub)
-        return out
-    if isinstance(published, list) and isinstance(replayed, list) and len(published) == len(replayed):
-        return [
-            d
-            for i, (a, b) in enumerate(zip(published, replayed, strict=True))
-            for d in field_diff(a, b, f"{path}[{i}]")
-        ]
-    return (
-        []
-        if canonical_bytes(published) == canonical_bytes(replayed)
-        else [FieldDiff(path, published, replayed)]
-    )
-
-
-def content_hash(results: Iterable[Mapping[str, Any]]) -> str:
-    """SHA-256 (hex) of the canonical JSON of results sorted by NIP and period: the read model's content hash.
-    """
-    ordered = sorted(results, key=lambda r: (str(r["nip"]), str(r["period"])))
-    return hashlib.sha256(canonical_bytes(ordered)).hexdigest()
 
 
 def envelope_of(leaf: Leaf) -> Envelope:
@@ -214,75 +105,6 @@ def shards(leaves: Sequence[Sequence[Any]], scorer: Scorer, count: int) -> list[
         else:
             out[group[nip]].append(leaf)
     return out
-
-
-def _balanced(size: Mapping[str, int], count: int) -> dict[str, int]:
-    """A group in ``range(count)`` for each key, the groups' total sizes close: largest first, each to the
-    least loaded group so far."""
-    load, group = [0] * count, {}
-    for key in sorted(size, key=lambda k: (-size[k], k)):
-        group[key] = i = load.index(min(load))
-        load[i] += size[key]
-    return group
-
-
-def processes_for(events: int, requested: int | None = None) -> int:
-    """How many processes score ``events``: ``requested``, else one per CPU this process may use while each
-    gets `MIN_EVENTS_PER_PROCESS`; one where processes cannot be forked."""
-    if "fork" not in multiprocessing.get_all_start_methods():
-        return 1
-    if requested is not None:
-        return max(1, requested)
-    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    return max(1, min(cpus, events // MIN_EVENTS_PER_PROCESS))
-
-
-def _without_gc(work: Callable[[T], R], arg: T) -> R:
-    with paused_gc():
-        return work(arg)
-
-
-def _child(work: Callable[[T], R], arg: T, send: Connection) -> None:
-    try:
-        outcome: tuple[bool, object] = (True, _without_gc(work, arg))
-    except Exception as exc:  # handed to the parent, which raises it
-        outcome = (False, exc)
-    try:
-        send.send(outcome)
-    except Exception as exc:  # one that does not pickle
-        send.send((False, RuntimeError(repr(exc))))
-    send.close()
-
-
-def in_processes(work: Callable[[T], R], args: Sequence[T]) -> list[R]:
-    """``[work(a) for a in args]``, the first here and each other in a forked process (which inherits the
-    arguments' memory instead of receiving a copy); an exception raised in any is raised here."""
-    context = multiprocessing.get_context("fork")
-    children: list[tuple[Any, Connection]] = []
-    try:
-        for arg in args[1:]:
-            receive, send = context.Pipe(duplex=False)
-            child = context.Process(target=_child, args=(work, arg, send), daemon=True)
-            child.start()
-            send.close()
-            children.append((child, receive))
-        results = [_without_gc(work, args[0])] if args else []
-        for child, receive in children:
-            try:
-                ok, value = receive.recv()
-            except EOFError:
-                child.join()
-                raise RuntimeError(f"a replay process ended without an answer (exit code {child.exitcode})") from None
-            if not ok:
-                raise value  # type: ignore[misc]
-            results.append(value)
-        return results
-    finally:
-        for child, receive in children:
-            receive.close()
-            if child.is_alive():
-                child.terminate()
-            child.join()
 
 
 def score_evidence(

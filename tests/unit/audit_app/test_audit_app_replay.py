@@ -37,8 +37,8 @@ from services.audit.adapters.ledger import Ledger, entry_of
 from services.audit.adapters.queries import Horizon
 from services.audit.app.checkpoints import issue_checkpoint
 from services.audit.app.errors import NoCheckpoint, NothingPublished, ReplayInputMissing
+from services.audit.app.outcomes import FieldDiff
 from services.audit.app.replay import (
-    FieldDiff,
     content_hash,
     field_diff,
     in_processes,

@@ -9,8 +9,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from contracts.envelope import Envelope
-from services.scoring.adapters.store import _merged
 from services.scoring.adapters.stream_cache import StreamCache, stream_order
+from services.scoring.adapters.stream_reads import _merged
 
 
 def _event(n: int, sequence: int | None = None) -> Envelope:
