@@ -19,7 +19,7 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 
-def _balanced(size: Mapping[str, int], count: int) -> dict[str, int]:
+def balanced(size: Mapping[str, int], count: int) -> dict[str, int]:
     """A group in ``range(count)`` for each key, the groups' total sizes close: largest first, each to the
     least loaded group so far."""
     load, group = [0] * count, {}

@@ -33,7 +33,7 @@ from services.audit.adapters import checkpoint_rows, queries
 from services.audit.adapters.queries import EVERYTHING, Horizon, Leaf
 from services.audit.app.errors import NoCheckpoint, NothingPublished, ReplayInputMissing
 from services.audit.app.outcomes import Rebuilt, ReplayOutcome, content_hash, field_diff
-from services.audit.app.parallel import _balanced, in_processes, processes_for
+from services.audit.app.parallel import balanced, in_processes, processes_for
 
 SCORE_TYPE = "score.computed"
 
@@ -96,7 +96,7 @@ def shards(leaves: Sequence[Sequence[Any]], scorer: Scorer, count: int) -> list[
         owners.append(nip)
     size = Counter(owners)
     del size[None]
-    group = _balanced(size, count)
+    group = balanced(size, count)
     out: list[list[Sequence[Any]]] = [[] for _ in range(count)]
     for leaf, nip in zip(leaves, owners, strict=True):
         if nip is None:
@@ -247,7 +247,7 @@ async def replay_all(
     scores = [leaf for leaf in ledgered if leaf.type == SCORE_TYPE]
     progress(len(ledgered) - len(scores))
     count = processes_for(len(leaves), processes)
-    group = _balanced(Counter(leaf.subject for leaf in scores), count) if count > 1 else {}
+    group = balanced(Counter(leaf.subject for leaf in scores), count) if count > 1 else {}
     jobs: list[tuple[list[Leaf], list[Sequence[Any]]]] = [([], []) for _ in range(count)]
     for leaf in scores:
         jobs[group.get(leaf.subject, 0)][0].append(leaf)

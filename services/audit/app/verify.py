@@ -23,7 +23,7 @@ from services.audit.adapters import checkpoint_rows, queries
 from services.audit.adapters.checkpoint_rows import StoredCheckpoint, StoredPartitions
 from services.audit.adapters.ledger import chain_next, entry_of
 from services.audit.adapters.queries import Head, Leaf
-from services.audit.app.verify_report import MAX_PROBLEMS, Problem, VerifyReport, _Findings
+from services.audit.app.verify_report import MAX_PROBLEMS, Findings, Problem, VerifyReport
 from services.audit.domain.checkpoint import Checkpoint, open_checkpoint
 from services.audit.domain.errors import CheckpointError
 from services.audit.domain.merkle import CompletedNode, Frontier, leaf_hash
@@ -117,7 +117,7 @@ async def _verify(
     heads = await queries.heads(conn)
     stored = await checkpoint_rows.checkpoints(conn)
     over_all = await checkpoint_rows.all_partitions(conn)
-    findings = _Findings()
+    findings = Findings()
     for problem in [*check_signatures(stored, trusted_vkeys), *check_partitions(over_all, trusted_vkeys)]:
         findings.add(problem)
     checked = erased = 0
@@ -148,7 +148,7 @@ class _Walked:
 
 async def _verify_partition(
     conn: asyncpg.Connection, head: Head, claims: dict[int, list[tuple[str, bytes]]], batch: int,
-    progress: Callable[[int], None], findings: _Findings,
+    progress: Callable[[int], None], findings: Findings,
 ) -> _Walked:
     """Walk one partition's leaves: bytes, index rows, chain, nodes, and the roots signed at ``claims`` (size
     -> what signed which root)."""
@@ -199,7 +199,7 @@ async def _verify_partition(
 
 def _check_claims(
     part: int, size: int, root: bytes, claims: dict[int, list[tuple[str, bytes]]], last_good: int,
-    findings: _Findings,
+    findings: Findings,
 ) -> bool:
     """Whether every root signed at ``size`` is ``root`` (the one the leaves build); each one that is not is a
     problem, bounding the change to the leaves since ``last_good``."""
@@ -222,7 +222,7 @@ async def _check_nodes(
     end: int,
     completed: Sequence[CompletedNode],
     rows: Sequence[Leaf],
-    findings: _Findings,
+    findings: Findings,
 ) -> None:
     """The stored perfect subtrees must be those the leaf hashes build (inclusion proofs are made of them):
     ``completed`` are those that leaves ``begin`` to ``end - 1`` complete."""

@@ -73,7 +73,7 @@ class VerifyReport:
 
 
 @dataclass
-class _Findings:
+class Findings:
     problems: list[Problem] = field(default_factory=list)
     dropped: int = 0
 

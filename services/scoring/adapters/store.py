@@ -15,7 +15,7 @@ from chassis.kafka import Position
 from chassis.partitions import PartitionedCounter
 from contracts.envelope import NIP_PATTERN, Envelope
 from services.scoring.adapters.stream_cache import StreamCache, stream_order
-from services.scoring.adapters.stream_reads import _UNKNOWN, ContextEvents, StreamReads
+from services.scoring.adapters.stream_reads import UNKNOWN_BYTES, ContextEvents, StreamReads
 from services.scoring.domain.stream import CONTEXT_TYPES
 
 _NIP = re.compile(NIP_PATTERN)
@@ -145,10 +145,10 @@ class ScoringTransaction(StreamReads):
             raw = raws.get(e.event_id) if raws is not None else None
             added = self._added_raw.get(e.subject)
             if raw is None:
-                self._added_raw[e.subject] = _UNKNOWN
+                self._added_raw[e.subject] = UNKNOWN_BYTES
             elif added is None:
                 self._added_raw[e.subject] = [(stream_order(e), raw)]
-            elif added is not _UNKNOWN:
+            elif added is not UNKNOWN_BYTES:
                 added.append((stream_order(e), raw))
 
     async def employees_touched_by(self, fresh: Sequence[Envelope]) -> set[str]:

@@ -15,7 +15,7 @@ from services.scoring.adapters.stream_cache import RawStream, StreamCache, strea
 from services.scoring.domain.stream import CONTEXT_TYPES
 
 #: `ScoringTransaction._added_raw` of a subject one of whose added events came without its bytes.
-_UNKNOWN: list[tuple[tuple[int, int], bytes]] = []
+UNKNOWN_BYTES: list[tuple[tuple[int, int], bytes]] = []
 
 
 def _merged(cached: Sequence[Envelope], added: Sequence[Envelope]) -> list[Envelope]:
@@ -75,7 +75,7 @@ class StreamReads:
         """The kept JSON stream of `subject` followed by what this transaction added, when that is the whole
         stream (`count` events) in stream order; else None."""
         added = self._added_raw.get(subject, [])
-        if raw is None or added is _UNKNOWN or len(raw.values) + len(added) != count:
+        if raw is None or added is UNKNOWN_BYTES or len(raw.values) + len(added) != count:
             return None
         if not added:
             return raw
