@@ -10,7 +10,6 @@ from typing import Annotated, Any, NamedTuple, NotRequired
 from uuid import UUID
 
 import asyncpg
-import orjson
 from pydantic import AwareDatetime, ConfigDict, Field, TypeAdapter, ValidationError
 from typing_extensions import TypedDict  # pydantic needs it before Python 3.12
 
@@ -198,7 +197,7 @@ class _Rows:
 
     def add(self, part: int, head: asyncpg.Record, added: Sequence[Entry], now_ms: int) -> None:
         """Extend partition ``part``'s tree (whose locked head is ``head``) and chain by ``added``."""
-        start = Frontier.from_json(orjson.dumps(head["frontier"]))
+        start = Frontier.from_parsed(head["frontier"])
         hashes = leaf_hashes([e.body for e in added])
         frontier, nodes = start.extend(hashes)
         idxs = next_sequences(head["last_idx"], part, len(added), now_ms)

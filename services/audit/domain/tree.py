@@ -20,6 +20,8 @@ import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
+import orjson
+
 from contracts import merkle as contracts_merkle
 from services.audit.domain.errors import FrontierError
 
@@ -157,15 +159,24 @@ class Frontier:
 
     def to_json(self) -> str:
         """Serialise as compact JSON: ``{"size": n, "hashes": [hex, ...]}``."""
-        return json.dumps(
-            {"size": self.size, "hashes": [h.hex() for h in self.hashes]}, separators=(",", ":")
-        )
+        return orjson.dumps({"size": self.size, "hashes": [h.hex() for h in self.hashes]}).decode()
 
     @classmethod
     def from_json(cls, text: str | bytes) -> Frontier:
         """Parse what `to_json` wrote; raises `FrontierError` on anything else."""
         try:
             data = json.loads(text)
+        except ValueError as exc:
+            raise FrontierError(f"malformed frontier JSON: {exc}") from exc
+        return cls.from_parsed(data)
+
+    @classmethod
+    def from_parsed(cls, data: object) -> Frontier:
+        """`from_json` of JSON already parsed (a jsonb column as the database driver hands it over): the same
+        checks, without serialising it again to parse it."""
+        if not isinstance(data, dict):
+            raise FrontierError(f"malformed frontier JSON: an object was expected, not {type(data).__name__}")
+        try:
             size, hashes = data["size"], data["hashes"]
             if type(size) is not int or not isinstance(hashes, list):
                 raise TypeError("size must be an integer and hashes a list")

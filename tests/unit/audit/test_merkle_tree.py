@@ -104,6 +104,11 @@ def test_a_frontier_round_trips_through_json_and_can_be_rebuilt_from_stored_node
         assert Frontier.from_nodes(size, tree.get_node) == Frontier().extend(_leaves(size))[0]
 
 
+def test_a_frontier_as_the_driver_parsed_its_jsonb_reads_as_its_json_does() -> None:
+    tree = MemoryTree(_leaves(45))
+    assert Frontier.from_parsed(json.loads(tree.frontier.to_json())) == tree.frontier
+
+
 def test_the_empty_frontier_reads_the_json_the_ledger_schema_seeds() -> None:
     assert Frontier.from_json('{"size": 0, "hashes": []}') == Frontier()
 
@@ -125,6 +130,9 @@ def test_the_empty_frontier_reads_the_json_the_ledger_schema_seeds() -> None:
 def test_a_malformed_frontier_is_refused(text: str) -> None:
     with pytest.raises(FrontierError):
         Frontier.from_json(text)
+    if text != "not json":  # and refused alike when the driver has parsed it
+        with pytest.raises(FrontierError):
+            Frontier.from_parsed(json.loads(text))
 
 
 def test_a_leaf_hash_of_the_wrong_length_cannot_be_appended() -> None:
