@@ -74,5 +74,7 @@ def hold_session_state(conn: asyncpg.Connection | asyncpg.pool.PoolConnectionPro
 
 
 def schema_sql(package: str, name: str = "schema.sql") -> str:
-    """The SQL file shipped inside a service's adapters package."""
-    return resources.files(package).joinpath(name).read_text(encoding="utf-8")
+    """The SQL file shipped inside a service's adapters package, after the shared migration helpers
+    (chassis/schema_prelude.sql, session-scoped)."""
+    prelude = resources.files("chassis").joinpath("schema_prelude.sql").read_text(encoding="utf-8")
+    return prelude + "\n" + resources.files(package).joinpath(name).read_text(encoding="utf-8")

@@ -140,13 +140,5 @@ CREATE INDEX IF NOT EXISTS leaves_topic_idx ON audit.leaves (topic, idx);
 
 
 -- A score event (≈ 2.7 kB) is over PostgreSQL's TOAST threshold, so its leaf's bytes are compressed as they are
--- written; lz4 does that for less CPU than the default pglz (docs/performance.md, "2026-12-07 (night)"). Only
--- where the server was built with lz4; catalog-only, and skipped once set.
-DO $$ BEGIN
-  IF EXISTS (SELECT 1 FROM pg_settings WHERE name = 'default_toast_compression' AND 'lz4' = ANY (enumvals)) THEN
-    IF (SELECT attcompression FROM pg_attribute WHERE attrelid = 'audit.leaf_data'::regclass
-        AND attname = 'body') <> 'l' THEN
-      ALTER TABLE audit.leaf_data ALTER COLUMN body SET COMPRESSION lz4;
-    END IF;
-  END IF;
-END $$;
+-- written: with lz4 where the server has it (chassis/schema_prelude.sql).
+SELECT pg_temp.prefer_lz4('audit.leaf_data', 'body');

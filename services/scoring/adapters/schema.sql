@@ -130,20 +130,9 @@ GRANT SELECT, INSERT, UPDATE ON scoring.enrolments TO objektif_scoring;
 GRANT SELECT, INSERT, DELETE ON scoring.signin_nonces TO objektif_scoring;
 
 -- A score event's JSON (≈ 2.7 kB) is over PostgreSQL's TOAST threshold, so each appraisal row and outbox row is
--- compressed as it is written; lz4 does that for less CPU than the default pglz (docs/performance.md,
--- "2026-12-07 (night)"). Only where the server was built with lz4; catalog-only, and skipped once set.
-DO $$ BEGIN
-  IF EXISTS (SELECT 1 FROM pg_settings WHERE name = 'default_toast_compression' AND 'lz4' = ANY (enumvals)) THEN
-    IF (SELECT attcompression FROM pg_attribute WHERE attrelid = 'scoring.appraisals'::regclass
-        AND attname = 'result') <> 'l' THEN
-      ALTER TABLE scoring.appraisals ALTER COLUMN result SET COMPRESSION lz4;
-    END IF;
-    IF (SELECT attcompression FROM pg_attribute WHERE attrelid = 'scoring.outbox'::regclass
-        AND attname = 'value') <> 'l' THEN
-      ALTER TABLE scoring.outbox ALTER COLUMN value SET COMPRESSION lz4;
-    END IF;
-  END IF;
-END $$;
+-- compressed as it is written: with lz4 where the server has it (chassis/schema_prelude.sql).
+SELECT pg_temp.prefer_lz4('scoring.appraisals', 'result');
+SELECT pg_temp.prefer_lz4('scoring.outbox', 'value');
 
 -- Every batch rewrites the appraisals and stream counts it touches. With room left on each page the new version
 -- goes beside the old one (a HOT update: no new index entry, and the page is pruned as it fills, vacuum or not);
