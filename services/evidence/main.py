@@ -38,6 +38,7 @@ from services.evidence.adapters.pdp_keys import DataKeys, kek_from_text
 from services.evidence.adapters.pdp_person import RETENTION_FILE, Retention
 from services.evidence.adapters.store import EvidenceStore, utc_now
 from services.evidence.app.intake import Intake
+from services.evidence.app.verify_ahead import VerifyAhead, default_threads
 from services.evidence.domain import initial_state
 
 GROUP_ID = "objektif-evidence"
@@ -60,6 +61,11 @@ class EvidenceSettings(ServiceSettings):
     )
     pdp_token: str | None = Field(default=None, description="bearer token of POST /pdp/open (services only)")
     pdp_retention_file: Path = Field(default=RETENTION_FILE, description="retention per event type (UU PDP)")
+    verify_threads: int = Field(
+        default_factory=default_threads, ge=0,
+        description="threads checking singly signed submissions' Ed25519 signatures ahead of the gate (0: none; "
+                    "default: one per CPU, at most 4)",
+    )
 
 
 @dataclass
@@ -68,6 +74,7 @@ class Resources:
 
     pool: asyncpg.Pool | None = None
     intake: Intake | None = None
+    verify: VerifyAhead | None = None
     data_keys: DataKeys | None = None
     relays: list[OutboxRelay] = field(default_factory=list)
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
@@ -106,9 +113,11 @@ def build_app(settings: EvidenceSettings) -> FastStream | HttpService:
         pool = await create_pool(settings.database_url)
         admin_keys = [base64.b64decode(k) for k in settings.admin_public_keys.split(",") if k.strip()]
         data_keys = DataKeys(pool, kek)
-        intake = Intake(EvidenceStore(pool), initial_state(admin_keys), clock=utc_now, data_keys=data_keys)
+        verify = VerifyAhead(settings.verify_threads)
+        intake = Intake(EvidenceStore(pool), initial_state(admin_keys), clock=utc_now, data_keys=data_keys,
+                        verify=verify)
         await intake.catch_up()
-        held.pool, held.intake, held.data_keys = pool, intake, data_keys
+        held.pool, held.intake, held.verify, held.data_keys = pool, intake, verify, data_keys
         settle_collector()
 
     async def start_relays() -> None:
@@ -137,6 +146,8 @@ def build_app(settings: EvidenceSettings) -> FastStream | HttpService:
         await asyncio.gather(*(r.close() for r in held.relays), return_exceptions=True)
         if held.pool is not None:
             await held.pool.close()
+        if held.verify is not None:
+            held.verify.close()
         log.info("service.stopped")
 
     app = FastStream(broker, on_startup=[open_resources], after_startup=[start_relays],

@@ -22,6 +22,7 @@ from contracts import events as ev
 from contracts.canonical import sha256_hex
 from contracts.envelope import PERIOD_PATTERN, Envelope
 from services.evidence.adapters.store import BatchOutcome, RejectionRow, Tailed
+from services.evidence.app.verify_ahead import VerifyAhead
 from services.evidence.domain import (
     Accepted,
     Decision,
@@ -79,8 +80,10 @@ class Intake:
     """Holds the gate's state, kept in step with the store, and runs batches through it."""
 
     def __init__(self, store: Store, state: IntakeState, clock: Callable[[], datetime], *,
-                 data_keys: DataKeyDirectory) -> None:
+                 data_keys: DataKeyDirectory, verify: VerifyAhead | None = None) -> None:
         self._store = store
+        #: where singly signed submissions' signatures are checked ahead of the gate (None: by the gate itself)
+        self._verify = verify
         self._data_keys = data_keys
         self._state = state
         self._clock = clock
@@ -155,14 +158,22 @@ class Intake:
         screened = screen(raws)
         if refused:
             screened = replace(screened, parsed=tuple(refused.get(i, p) for i, p in enumerate(screened.parsed)))
-        references = screened.references()
-        known = await self._store.accepted_among(list(references)) if references else {}
-        subjects = screened.pdp_subjects()
-        sealed_to = await self._data_keys.current_kids(subjects) if subjects else {}
+        # the signatures are checked in threads while the reads below wait on the database
+        ahead = self._verify.start(screened.parsed, self._state) if self._verify is not None else None
+        try:
+            references = screened.references()
+            known = await self._store.accepted_among(list(references)) if references else {}
+            subjects = screened.pdp_subjects()
+            sealed_to = await self._data_keys.current_kids(subjects) if subjects else {}
+            verified = await VerifyAhead.verdicts(ahead)
+        except BaseException:
+            if ahead is not None:
+                ahead.cancel()
+            raise
         received_at = self._clock()
         one = received_from if isinstance(received_from, str) else ""
         decisions, after = decide_screened(screened, self._state, known, received_at=received_at, received_from=one,
-                                           sealed_to=sealed_to)
+                                           sealed_to=sealed_to, verified=verified)
         if not isinstance(received_from, str):  # one origin per submission (HTTP requests decided together)
             decisions = tuple(
                 replace(d, received_from=origin) if isinstance(d, Rejected) else d

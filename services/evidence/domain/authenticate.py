@@ -5,20 +5,28 @@ Administrator events (source registration, rotation, revocation, policy adoption
 configured administrator keys or a registered admin source; everything else against its source's keys. Within
 one call, a signed batch costs one Ed25519 verification; when all its members are in the call, its tree is built
 once and each member's audit path compared with it, as text (`services.evidence.domain.batches.BatchMemo`).
+
+A singly signed submission's checks can be made ahead, outside the gate (`single_checks`, `verify_checks`: in
+threads, while the batch's reads wait on the database); `authenticate` then takes each verdict from
+`BatchMemo.singles` and still decides which key, active or ended, it was.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from datetime import datetime
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from contracts import events as ev
 from contracts.signing import BATCH_PREFIX, verify_single
-from services.evidence.domain.batches import BatchMemo, Malformed
-from services.evidence.domain.parse import Parsed
+from services.evidence.domain.batches import BatchMemo, Malformed, SingleCheck
+from services.evidence.domain.parse import Parsed, Unparsed
 from services.evidence.domain.reasons import Code, reason
 from services.evidence.domain.state import IntakeState, KeyStatus, SourceKey
 
-__all__ = ["ADMIN_ALSO_TYPES", "ADMIN_TYPES", "BatchMemo", "admin_signed", "authenticate"]
+__all__ = ["ADMIN_ALSO_TYPES", "ADMIN_TYPES", "BatchMemo", "SingleCheck", "admin_signed", "authenticate",
+           "single_checks", "verify_checks"]
 
 #: Types only an administrator may submit.
 ADMIN_TYPES: frozenset[str] = frozenset(
@@ -48,6 +56,38 @@ def _admin_keys(state: IntakeState) -> tuple[SourceKey, ...]:
     return (*state.admin_keys, *registered)
 
 
+def _keys_of(parsed: Parsed, state: IntakeState) -> tuple[SourceKey, ...] | None:
+    """The keys a submission's signature is checked against: the administrator keys, or its source's (None for
+    a source that is not registered)."""
+    if admin_signed(parsed.envelope.type, parsed.envelope.source, state):
+        return _admin_keys(state)
+    source = state.sources.get(parsed.envelope.source)
+    return None if source is None else source.keys
+
+
+def single_checks(parsed: Iterable[Parsed | Unparsed], state: IntakeState) -> dict[SingleCheck, Ed25519PublicKey]:
+    """The Ed25519 checks `authenticate` may make of the singly signed submissions among ``parsed``, against
+    every key their sources hold in ``state`` (active or ended: which one verifies is what it decides), by
+    (raw public key, signature, signing bytes). Keys registered later in the batch are not among them:
+    `authenticate` verifies against those itself."""
+    checks: dict[SingleCheck, Ed25519PublicKey] = {}
+    for p in parsed:
+        if not isinstance(p, Parsed) or p.batch is not None:
+            continue
+        signature = p.envelope.signature
+        if not signature or signature.startswith(BATCH_PREFIX):
+            continue
+        for key in _keys_of(p, state) or ():
+            checks[(key.public_key.public_bytes_raw(), signature, p.message)] = key.public_key
+    return checks
+
+
+def verify_checks(checks: Sequence[tuple[SingleCheck, Ed25519PublicKey]]) -> dict[SingleCheck, bool]:
+    """Each check's verdict (`contracts.signing.verify_single`). Pure; `cryptography` releases the GIL while it
+    verifies, so several threads may run this at once."""
+    return {check: verify_single(check[2], check[1], key) for check, key in checks}
+
+
 def authenticate(
     parsed: Parsed, state: IntakeState, received_at: datetime, memo: BatchMemo
 ) -> tuple[ev.RejectionReason, ...]:
@@ -68,20 +108,23 @@ def authenticate(
         root = proved
     elif signature.startswith(BATCH_PREFIX):
         return (reason(Code.SIGNATURE_INVALID, "malformed batch signature", path="signature"),)
-    if admin_signed(parsed.envelope.type, parsed.envelope.source, state):
-        keys = _admin_keys(state)
-    else:
-        source = state.sources.get(parsed.envelope.source)
-        if source is None:
-            return (reason(Code.KEY_UNKNOWN, parsed.envelope.source[:120], path="source"),)
-        if batch is not None and source.kind is ev.SourceKind.PERSON:
-            return (reason(Code.BATCH_NOT_ALLOWED, path="signature"),)
-        keys = source.keys
+    keys = _keys_of(parsed, state)
+    if keys is None:
+        return (reason(Code.KEY_UNKNOWN, parsed.envelope.source[:120], path="source"),)
+    if batch is not None and not admin_signed(parsed.envelope.type, parsed.envelope.source, state) and (
+        state.sources[parsed.envelope.source].kind is ev.SourceKind.PERSON
+    ):
+        return (reason(Code.BATCH_NOT_ALLOWED, path="signature"),)
     if not keys:
         return (reason(Code.KEY_UNKNOWN, "no administrator key configured", path="signature"),)
     if batch is None:
+        singles = memo.singles
 
         def signed_by(key: SourceKey) -> bool:
+            if singles:
+                verdict = singles.get((key.public_key.public_bytes_raw(), signature, parsed.message))
+                if verdict is not None:
+                    return verdict
             memo.ed25519_checks += 1
             return verify_single(parsed.message, signature, key.public_key)
 

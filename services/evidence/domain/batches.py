@@ -13,7 +13,7 @@ paths, about log2(N) hashes each.
 from __future__ import annotations
 
 import binascii
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 from functools import lru_cache
@@ -25,6 +25,9 @@ from services.evidence.domain.state import SourceKey
 
 #: A batch's identity as its members carry it: (size, Ed25519 signature).
 BatchId = tuple[int, bytes]
+
+#: A singly signed submission's Ed25519 check: (raw public key, signature as submitted, signing bytes).
+SingleCheck = tuple[bytes, str, bytes]
 
 _MAX_PATH_BYTES = 64 * 32
 
@@ -116,6 +119,8 @@ class BatchMemo:
     members: dict[BatchId, dict[int, bytes]] = field(default_factory=dict)
     trees: dict[BatchId, _Tree] = field(default_factory=dict)
     verdicts: dict[tuple[str, int, bytes, bytes], bool] = field(default_factory=dict)
+    #: singly signed submissions' verdicts made ahead of the call (`authenticate.single_checks`), by check
+    singles: Mapping[SingleCheck, bool] = field(default_factory=dict)
     ed25519_checks: int = 0
     node_hashes: int = 0
 

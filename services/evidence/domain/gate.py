@@ -19,7 +19,7 @@ from uuid import UUID
 
 from contracts import events as ev
 from contracts.envelope import Envelope
-from services.evidence.domain.authenticate import BatchMemo, authenticate
+from services.evidence.domain.authenticate import BatchMemo, SingleCheck, authenticate
 from services.evidence.domain.authorise import authorise, supersession
 from services.evidence.domain.parse import Parsed, Unparsed, parse
 from services.evidence.domain.sealing import NO_KEYS, SealedTo, check_sealed, needs_keys
@@ -173,10 +173,12 @@ def decide(
 
 def decide_screened(
     screened: Screened, state: IntakeState, known: Known, *, received_at: datetime, received_from: str,
-    sealed_to: SealedTo = NO_KEYS,
+    sealed_to: SealedTo = NO_KEYS, verified: Mapping[SingleCheck, bool] | None = None,
 ) -> tuple[tuple[Decision, ...], IntakeState]:
     """Decide each screened submission in order, evolving the state after each acceptance; also return the final
-    state. `known` holds the accepted events among `screened.references()` (or more).
+    state. `known` holds the accepted events among `screened.references()` (or more); `verified`, verdicts of
+    singly signed submissions' checks made ahead (`authenticate.single_checks`, `verify_checks`): the same
+    decisions, fewer verifications here.
 
     An event earlier in the batch counts for later ones (a registration, an assignment, a key revocation, its
     event id for a duplicate, the event a correction supersedes), and a signed batch's Ed25519 signature is
@@ -184,6 +186,8 @@ def decide_screened(
     """
     _require_aware(received_at)
     memo = BatchMemo.over([(p.batch, p.leaf) for p in screened.parsed if isinstance(p, Parsed) and p.batch])
+    if verified:
+        memo.singles = verified
     earlier = dict(known)
     decisions: list[Decision] = []
     for raw, parsed in zip(screened.raws, screened.parsed, strict=True):

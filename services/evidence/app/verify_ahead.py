@@ -1,0 +1,75 @@
+"""Singly signed submissions' Ed25519 checks, made in threads while a batch's reads wait on the database
+(issue 17; docs/performance.md, "Ed25519 off the event loop's thread").
+
+`cryptography` releases the GIL while it verifies, so the checks of one batch run beside the event loop and
+beside each other: a batch of singly signed submissions takes less wall time wherever a core is free. The
+verdicts only answer "did this key sign these bytes"; the gate still decides, in order, which of the source's
+keys may be used (active, retired, revoked) and takes any key registered earlier in the same batch itself
+(`services.evidence.domain.authenticate`). So the decisions are the gate's, made ahead or not.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+
+from services.evidence.domain.authenticate import SingleCheck, single_checks, verify_checks
+from services.evidence.domain.parse import Parsed, Unparsed
+from services.evidence.domain.state import IntakeState
+
+#: Fewer checks than this per thread are not worth a thread's hand-over (≈ 20–40 µs against ≈ 70–110 µs a check).
+CHECKS_PER_THREAD = 4
+#: The default number of threads: the CPUs this process may use, at most this many.
+MAX_DEFAULT_THREADS = 4
+
+Verdicts = dict[SingleCheck, bool]
+
+
+def default_threads() -> int:
+    """One thread per CPU this process may use, at most `MAX_DEFAULT_THREADS`."""
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return max(1, min(MAX_DEFAULT_THREADS, cpus))
+
+
+class VerifyAhead:
+    """A small thread pool for the gate's single-signature checks. ``threads=0`` checks nothing ahead (the gate
+    then verifies each signature itself, on the event loop's thread)."""
+
+    def __init__(self, threads: int) -> None:
+        if threads < 0:
+            raise ValueError(f"threads must be 0 or more, not {threads}")
+        self._threads = threads
+        #: checks made ahead so far
+        self.checked = 0
+        self._pool = ThreadPoolExecutor(threads, thread_name_prefix="objektif-ed25519") if threads else None
+
+    def start(self, parsed: Iterable[Parsed | Unparsed], state: IntakeState) -> asyncio.Future[list[Verdicts]] | None:
+        """Begin the checks of ``parsed`` against the keys in ``state``; None when there is nothing to check.
+        Await the answer with `verdicts`; cancel it if the batch fails before."""
+        if self._pool is None:
+            return None
+        checks = list(single_checks(parsed, state).items())
+        if not checks:
+            return None
+        self.checked += len(checks)
+        chunks = max(1, min(self._threads, len(checks) // CHECKS_PER_THREAD))
+        loop = asyncio.get_running_loop()
+        return asyncio.gather(*(loop.run_in_executor(self._pool, verify_checks, checks[i::chunks])
+                                for i in range(chunks)))
+
+    @staticmethod
+    async def verdicts(started: asyncio.Future[list[Verdicts]] | None) -> Verdicts:
+        """What `start` began, as one mapping (empty for None)."""
+        if started is None:
+            return {}
+        merged: Verdicts = {}
+        for part in await started:
+            merged.update(part)
+        return merged
+
+    def close(self) -> None:
+        """Let the threads finish what they hold and stop."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
