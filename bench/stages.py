@@ -237,7 +237,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--parsed-cache-events", type=int, default=DEFAULT_CACHE_EVENTS,
                    help="scoring's parsed stream cache bound (OBJEKTIF_SCORING_PARSED_CACHE_EVENTS)")
     p.add_argument("--verify-threads", type=int, default=None,
-                   help="evidence Ed25519 threads (OBJEKTIF_EVIDENCE_VERIFY_THREADS; default: a CPU each, at most 4)")
+                   help="evidence Ed25519 threads (OBJEKTIF_EVIDENCE_VERIFY_THREADS; default: CPUs - 1, at most 4)")
     p.add_argument("--json", type=Path, default=None)
     args = p.parse_args(argv)
     caches = {"folded_cache_events": args.folded_cache_events, "parsed_cache_events": args.parsed_cache_events}

@@ -64,7 +64,7 @@ class EvidenceSettings(ServiceSettings):
     verify_threads: int = Field(
         default_factory=default_threads, ge=0,
         description="threads checking singly signed submissions' Ed25519 signatures ahead of the gate (0: none; "
-                    "default: one per CPU, at most 4)",
+                    "default: one per CPU beyond the first, at most 4)",
     )
 
 

@@ -8,7 +8,7 @@ One transaction per batch writes the accepted events, the rejections and the con
 from __future__ import annotations
 
 import base64
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
@@ -37,11 +37,12 @@ class RejectionRow:
 
 @dataclass(frozen=True, slots=True)
 class Tailed:
-    """An accepted event read back by a reader tailing the store: its partition, its position there, its bytes."""
+    """An accepted event read back by a reader tailing the store: its partition, its position there, its bytes
+    (None when the reader asked only for other types' bytes)."""
 
     part: int
     n: int
-    value: bytes
+    value: bytes | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,17 +77,21 @@ class EvidenceStore:
     def __init__(self, pool: asyncpg.Pool) -> None:
         self._pool = pool
 
-    async def events_after(self, after: Mapping[int, int], limit: int = 10_000) -> list[Tailed]:
+    async def events_after(self, after: Mapping[int, int], limit: int = 10_000,
+                           types: Collection[str] | None = None) -> list[Tailed]:
         """Accepted events past each partition's position in `after` (part → last n read; a partition not
-        named: from its start), up to `limit` per partition, in (part, n) order."""
+        named: from its start), up to `limit` per partition, in (part, n) order; with `types`, the bytes of
+        only the events of those types (the others' positions still come, to be counted as read)."""
         parts = list(range(PARTITIONS))
         async with self._pool.acquire() as conn:
             rows = await conn.fetch(
-                """SELECT e.part, e.n, e.value FROM unnest($1::smallint[], $2::bigint[]) AS c (part, n)
-                   CROSS JOIN LATERAL (SELECT part, n, value FROM evidence.events
+                """SELECT e.part, e.n, CASE WHEN $4::text[] IS NULL OR e.type = ANY($4::text[]) THEN e.value END
+                          AS value
+                   FROM unnest($1::smallint[], $2::bigint[]) AS c (part, n)
+                   CROSS JOIN LATERAL (SELECT part, n, type, value FROM evidence.events
                                        WHERE part = c.part AND n > c.n ORDER BY n LIMIT $3) AS e
                    ORDER BY e.part, e.n""",
-                parts, [after.get(p, 0) for p in parts], limit,
+                parts, [after.get(p, 0) for p in parts], limit, None if types is None else sorted(types),
             )
         return [Tailed(r["part"], r["n"], r["value"]) for r in rows]
 

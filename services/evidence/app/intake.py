@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Literal, Protocol
@@ -36,6 +36,7 @@ from services.evidence.domain import (
 )
 from services.evidence.domain.parse import Unparsed
 from services.evidence.domain.reasons import Code
+from services.evidence.domain.state import STATE_TYPES
 
 #: Rejection ids are derived from the refused bytes: the same bytes delivered twice are refused once.
 REJECTION_NAMESPACE = uuid.UUID("6f1d3c52-8a4e-4b8e-9a59-0b7d51e0a7c1")
@@ -46,7 +47,8 @@ log = structlog.get_logger()
 class Store(Protocol):
     """The port the intake needs from its store."""
 
-    async def events_after(self, after: Mapping[int, int], limit: int = ...) -> list[Tailed]: ...
+    async def events_after(self, after: Mapping[int, int], limit: int = ...,
+                           types: Collection[str] | None = ...) -> list[Tailed]: ...
 
     async def append_batch(
         self, accepted: Sequence[tuple[Envelope, bytes]], rejected: Sequence[RejectionRow],
@@ -97,14 +99,16 @@ class Intake:
         self.rejected_by_code: Counter[str] = Counter()
 
     async def catch_up(self) -> None:
-        """Fold every event accepted since we last looked (by any instance) into the gate's state."""
+        """Fold every event accepted since we last looked (by any instance) into the gate's state: the bytes of
+        only those whose type changes it (`STATE_TYPES`), the others counted as read."""
         while True:
-            rows = await self._store.events_after(self._seen_upto)
+            rows = await self._store.events_after(self._seen_upto, types=STATE_TYPES)
             if not rows:
                 return
             state = self._state
             for row in rows:
-                state = evolve(state, Envelope.model_validate_json(row.value))
+                if row.value is not None:
+                    state = evolve(state, Envelope.model_validate_json(row.value))
                 self._seen_upto[row.part] = row.n
             self._state = state
 

@@ -25,7 +25,7 @@ from services.evidence.domain.state import IntakeState
 #: Fewer checks than this per thread are not worth a thread's hand-over (≈ 100–300 µs of CPU measured against
 #: ≈ 70–130 µs a check).
 CHECKS_PER_THREAD = 4
-#: The default number of threads: the CPUs this process may use, at most this many.
+#: The default number of threads: one per CPU this process may use beside the event loop's, at most this many.
 MAX_DEFAULT_THREADS = 4
 
 Verdicts = dict[SingleCheck, bool]
@@ -44,9 +44,11 @@ class Started:
 
 
 def default_threads() -> int:
-    """One thread per CPU this process may use, at most `MAX_DEFAULT_THREADS`."""
+    """One thread per CPU this process may use beyond the first (the event loop's thread takes a share of the
+    checks too), at most `MAX_DEFAULT_THREADS`: none on one CPU. Measured on 2 CPUs (docs/performance.md,
+    "2026-12-08"), one thread beat two."""
     cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    return max(1, min(MAX_DEFAULT_THREADS, cpus))
+    return max(0, min(MAX_DEFAULT_THREADS, cpus - 1))
 
 
 class VerifyAhead:

@@ -200,6 +200,16 @@ def _retire_all(keys: tuple[SourceKey, ...], when: datetime) -> tuple[SourceKey,
     return tuple(k.ended(when, KeyStatus.RETIRED) for k in keys)
 
 
+#: The payloads that change the gate's state (`_learn`'s cases; a test holds the two together). Every other accepted
+#: event leaves the state as it was, so a reader catching up with the store (`Intake.catch_up`) need not read it.
+STATE_PAYLOADS: tuple[type[ev.Payload], ...] = (
+    ev.SourceRegistered, ev.SourceKeyRotated, ev.SourceKeyRevoked, ev.UnitRegistered, ev.EmployeeAssigned,
+    ev.SkpPlanned, ev.ResultDelivered, ev.ObjectionFiled, ev.ObjectionExplanationRequested, ev.ObjectionDecidedV2,
+)
+#: Their event types (an older schema version of one has the same type: it is upcast on reading).
+STATE_TYPES: frozenset[str] = frozenset(p.TYPE for p in STATE_PAYLOADS)
+
+
 def _learn(state: IntakeState, envelope: Envelope, payload: Any, when: datetime) -> IntakeState:
     """The state change one accepted payload brings (state-relevant types only)."""
     match payload:

@@ -59,3 +59,29 @@ def test_a_cycle_in_recorded_unit_parents_does_not_hang_the_scope_check(world: W
 def test_deciding_with_a_clock_without_offset_is_a_programming_error(world: World) -> None:
     with pytest.raises(ValueError, match="UTC offset"):
         decide(b"{}", world.state, received_at=datetime(2025, 1, 1), received_from="t")
+
+
+def test_the_types_a_catch_up_reads_are_exactly_those_the_fold_learns_from() -> None:
+    """`STATE_TYPES` lets `Intake.catch_up` skip the bytes of every other event: it must name each payload
+    `_learn` has a case for, and nothing else."""
+    import inspect
+    import re
+
+    from services.evidence.domain import state as module
+
+    cases = set(re.findall(r"case ev\.(\w+)\(\)", inspect.getsource(module._learn)))
+    assert cases == {p.__name__ for p in module.STATE_PAYLOADS}
+    assert {p.TYPE for p in module.STATE_PAYLOADS} == module.STATE_TYPES
+
+
+def test_replaying_only_the_state_types_rebuilds_the_same_state() -> None:
+    from evidence_world import SIKDA, build_world
+
+    from services.evidence.domain.state import STATE_TYPES
+
+    world = build_world()
+    for value in ("80", "90"):
+        world.must_accept(world.realisation(STAFF1, "iki-imunisasi", value=value), SIKDA)
+    envelopes = [a.envelope for a in world.accepted]
+    assert {e.type for e in envelopes} - STATE_TYPES  # the world has events the fold does not learn from
+    assert _replay([e for e in envelopes if e.type in STATE_TYPES]) == world.state

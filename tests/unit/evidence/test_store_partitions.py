@@ -97,6 +97,22 @@ async def test_each_partition_is_gap_free_and_sequences_are_unique_and_increasin
     assert [t for t in after if t.part == some] == [] and len(after) == len(batch) - len(by_part[some])
 
 
+
+async def test_a_reader_asking_for_some_types_gets_every_position_and_only_their_bytes(pool: asyncpg.Pool) -> None:
+    store = EvidenceStore(pool)
+    subjects = [s for group in subjects_by_partition(2).values() for s in group]
+    batch = [event(s) for s in subjects]
+    unit, unit_raw = event(subjects[0])
+    registered = unit.model_copy(update={"type": "org.unit.registered"})
+    await store.append_batch([*batch, (registered, unit_raw.replace(b"indicator.measured", b"org.unit.registered"))],
+                             [], [])
+    every = await store.events_after({})
+    some = await store.events_after({}, types={"org.unit.registered"})
+    assert [(t.part, t.n) for t in some] == [(t.part, t.n) for t in every]
+    kept = [t for t in some if t.value is not None]
+    assert len(kept) == 1 and orjson.loads(kept[0].value or b"")["type"] == "org.unit.registered"
+    assert kept[0].value == next(t.value for t in every if (t.part, t.n) == (kept[0].part, kept[0].n))
+
 async def hold_partition(pool: asyncpg.Pool, part: int) -> tuple[asyncpg.Connection, asyncpg.transaction.Transaction]:
     """Another writer in the middle of a batch on `part`: its row locked, not committed."""
     conn = await pool.acquire()

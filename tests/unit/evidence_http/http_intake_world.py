@@ -5,11 +5,12 @@ over it, for the HTTP tests."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from uuid import UUID
 
 import httpx
+import orjson
 from starlette.applications import Starlette
 
 from chassis.kafka import Position
@@ -34,8 +35,13 @@ class MemoryStore:
         self.max_concurrent = 0
         self._writing = 0
 
-    async def events_after(self, after: Mapping[int, int], limit: int = 10_000) -> list[Tailed]:
-        return [t for part in sorted(self.tails) for t in self.tails[part] if t.n > after.get(part, 0)][:limit]
+    async def events_after(self, after: Mapping[int, int], limit: int = 10_000,
+                           types: Collection[str] | None = None) -> list[Tailed]:
+        tailed = [t for part in sorted(self.tails) for t in self.tails[part] if t.n > after.get(part, 0)][:limit]
+        if types is None:
+            return tailed
+        return [t if t.value is not None and orjson.loads(t.value)["type"] in types else Tailed(t.part, t.n, None)
+                for t in tailed]
 
     async def append_batch(
         self, accepted: Sequence[tuple[Envelope, bytes]], rejected: Sequence[RejectionRow],

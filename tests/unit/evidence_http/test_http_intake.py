@@ -9,12 +9,22 @@ from datetime import timedelta
 
 import orjson
 import pytest
-from http_intake_world import Service
+from http_intake_world import MemoryStore, Service
 
 from contracts.signing import key_id, public_key_bytes, sign_envelope
 from services.evidence.adapters.http_intake import HttpIntakeLimits
 from services.evidence.domain import MAX_BYTES
-from tests.unit.evidence.evidence_world import ADMIN, KAPUS, PERSON_KEYS, SIKDA, SIMPEG, STAFF1, STAFF2, person
+from tests.unit.evidence.evidence_world import (
+    ADMIN,
+    KAPUS,
+    PERSON_KEYS,
+    SIKDA,
+    SIMPEG,
+    STAFF1,
+    STAFF2,
+    build_world,
+    person,
+)
 
 NDJSON = {"content-type": "application/x-ndjson"}
 
@@ -264,3 +274,36 @@ async def test_a_batch_that_fails_to_store_fails_its_requests_and_the_next_reque
         response = await client.post("/submissions", content=raw)
     assert response.status_code == 202
     assert response.json()["status"] == "accepted"
+
+
+async def test_an_instance_catching_up_with_another_reads_only_the_events_that_change_its_state() -> None:
+    """Two instances on one store: the second folds what the first accepted (`Intake.catch_up`), reading the
+    bytes of only the state's types, and ends with the first's state."""
+    from services.evidence.app.intake import Intake
+    from services.evidence.domain.state import STATE_TYPES
+
+    class Counting(MemoryStore):
+        read: list[bytes | None]
+
+        async def events_after(self, after, limit=10_000, types=None):  # type: ignore[no-untyped-def]
+            rows = await super().events_after(after, limit, types)
+            self.read.extend(t.value for t in rows)
+            return rows
+
+    world = build_world()
+    store = Counting()
+    store.read = []
+    first = Intake(store, world.state, clock=lambda: world.now, data_keys=world.key_directory())
+    second = Intake(store, world.state, clock=lambda: world.now, data_keys=world.key_directory())
+    registration = world.envelope("org.unit.registered", "unit-y", {"unit_id": "unit-y", "name": "Y",
+                                  "kind": "uptd", "parent_unit_id": "pemkot"}, source="sys:simpeg")
+    raws = [orjson.dumps(sign_envelope(world.realisation(STAFF1, "iki-imunisasi"), SIKDA)) for _ in range(5)]
+    raws.append(orjson.dumps(sign_envelope(registration, SIMPEG)))
+    outcome = await first.handle(raws, (), received_from="t")
+    assert len(outcome.accepted) == 6
+    caught_up = await second.current_state()
+    assert caught_up == await first.current_state()
+    assert "unit-y" in caught_up.units
+    read = [v for v in store.read if v is not None]
+    assert [orjson.loads(v)["type"] for v in read] == ["org.unit.registered"]
+    assert len(store.read) == 6 and {orjson.loads(v)["type"] for v in read} <= STATE_TYPES
