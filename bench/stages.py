@@ -40,7 +40,7 @@ from objektif.stack import SERVICES, Stack, with_database
 from services.audit.adapters.ledger import Ledger, entry_of
 from services.evidence.adapters.store import EvidenceStore, utc_now
 from services.evidence.app.intake import Intake
-from services.evidence.app.verify_ahead import VerifyAhead, default_threads
+from services.evidence.app.verify_ahead import DEFAULT_THREADS, VerifyAhead
 from services.evidence.domain import initial_state
 from services.scoring.adapters.policy_files import load_default_policies
 from services.scoring.adapters.store import DEFAULT_CACHE_EVENTS, ScoringStore
@@ -170,7 +170,7 @@ async def measure(stack: Stack, events: int, batch: int, live_batch: int = 20, l
     """Prepare a fresh database, run the setup through the intake, then time each stage. `caches` sets the
     scoring caches' bounds (`folded_cache_events`, `parsed_cache_events`: the service's settings; defaults else);
     `verify_threads` the evidence service's (`OBJEKTIF_EVIDENCE_VERIFY_THREADS`; its default else)."""
-    verify_threads = default_threads() if verify_threads is None else verify_threads
+    verify_threads = DEFAULT_THREADS if verify_threads is None else verify_threads
     await stack.prepare(fresh=True)
     pg = next((int(p.read_text().splitlines()[0]) for p in stack.data_dir.rglob("postmaster.pid")), None)
     pools = {name: await create_pool(with_database(stack.admin_dsn, user=role)) for name, (_m, role, _p)
@@ -237,7 +237,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--parsed-cache-events", type=int, default=DEFAULT_CACHE_EVENTS,
                    help="scoring's parsed stream cache bound (OBJEKTIF_SCORING_PARSED_CACHE_EVENTS)")
     p.add_argument("--verify-threads", type=int, default=None,
-                   help="evidence Ed25519 threads (OBJEKTIF_EVIDENCE_VERIFY_THREADS; default: CPUs - 1, at most 4)")
+                   help="evidence Ed25519 threads (OBJEKTIF_EVIDENCE_VERIFY_THREADS; default: the service's, 0)")
     p.add_argument("--json", type=Path, default=None)
     args = p.parse_args(argv)
     caches = {"folded_cache_events": args.folded_cache_events, "parsed_cache_events": args.parsed_cache_events}
@@ -248,7 +248,7 @@ def main(argv: list[str] | None = None) -> int:
         results = asyncio.run(measure(stack, args.events, args.batch, args.live_batch, args.live, caches,
                                       args.verify_threads))
         results["caches"] = caches
-        results["verify_threads"] = default_threads() if args.verify_threads is None else args.verify_threads
+        results["verify_threads"] = DEFAULT_THREADS if args.verify_threads is None else args.verify_threads
     finally:
         stack.stop()
     if args.json:

@@ -38,7 +38,7 @@ from services.evidence.adapters.pdp_keys import DataKeys, kek_from_text
 from services.evidence.adapters.pdp_person import RETENTION_FILE, Retention
 from services.evidence.adapters.store import EvidenceStore, utc_now
 from services.evidence.app.intake import Intake
-from services.evidence.app.verify_ahead import VerifyAhead, default_threads
+from services.evidence.app.verify_ahead import DEFAULT_THREADS, VerifyAhead
 from services.evidence.domain import initial_state
 
 GROUP_ID = "objektif-evidence"
@@ -62,9 +62,9 @@ class EvidenceSettings(ServiceSettings):
     pdp_token: str | None = Field(default=None, description="bearer token of POST /pdp/open (services only)")
     pdp_retention_file: Path = Field(default=RETENTION_FILE, description="retention per event type (UU PDP)")
     verify_threads: int = Field(
-        default_factory=default_threads, ge=0,
-        description="threads checking singly signed submissions' Ed25519 signatures ahead of the gate (0: none; "
-                    "default: one per CPU beyond the first, at most 4)",
+        default=DEFAULT_THREADS, ge=0,
+        description="threads checking singly signed submissions' Ed25519 signatures ahead of the gate (0: none, "
+                    "the gate verifies each; worth it where the service has cores of its own)",
     )
 
 

@@ -1,5 +1,5 @@
 """Singly signed submissions' Ed25519 checks, made in threads while a batch's reads wait on the database
-(issue 17; docs/performance.md, "Ed25519 off the event loop's thread").
+(issue 17; docs/performance.md, "2026-12-08 (morning)"). Off by default (`DEFAULT_THREADS`).
 
 `cryptography` releases the GIL while it verifies, so the checks of one batch run beside the event loop and
 beside each other: a batch of singly signed submissions takes less wall time wherever a core is free. The
@@ -11,7 +11,6 @@ keys may be used (active, retired, revoked) and takes any key registered earlier
 from __future__ import annotations
 
 import asyncio
-import os
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -25,8 +24,11 @@ from services.evidence.domain.state import IntakeState
 #: Fewer checks than this per thread are not worth a thread's hand-over (≈ 100–300 µs of CPU measured against
 #: ≈ 70–130 µs a check).
 CHECKS_PER_THREAD = 4
-#: The default number of threads: one per CPU this process may use beside the event loop's, at most this many.
-MAX_DEFAULT_THREADS = 4
+#: Off unless configured. On this project's 2-CPU VM, where broker, database and services share the cores, one
+#: thread made a batch of singly signed submissions 8–11% faster alone but cost 7–14% more CPU, and at 1,000/s
+#: offered (the pipeline near its cores) p99 went from 489 ms to 3,458 ms at 200k events (docs/performance.md,
+#: "2026-12-08 (morning)"). Give the evidence service threads where it has cores of its own.
+DEFAULT_THREADS = 0
 
 Verdicts = dict[SingleCheck, bool]
 
@@ -41,14 +43,6 @@ class Started:
     def cancel(self) -> None:
         """Drop the threads' answers (the batch failed before it needed them)."""
         self.others.cancel()
-
-
-def default_threads() -> int:
-    """One thread per CPU this process may use beyond the first (the event loop's thread takes a share of the
-    checks too), at most `MAX_DEFAULT_THREADS`: none on one CPU. Measured on 2 CPUs (docs/performance.md,
-    "2026-12-08"), one thread beat two."""
-    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    return max(0, min(MAX_DEFAULT_THREADS, cpus - 1))
 
 
 class VerifyAhead:
