@@ -15,7 +15,7 @@ from contracts.envelope import Envelope
 from contracts.events import Rating
 from services.scoring.domain.angka_kredit import angka_kredit
 from services.scoring.domain.appraisal import Appraisal, Divergence, Pp30Detail
-from services.scoring.domain.behaviour import RaterScore, ValueResult, aggregate_behaviour, latest_scores
+from services.scoring.domain.behaviour import RaterScore, ValueResult, behaviour_of
 from services.scoring.domain.capaian import rating_from_bands
 from services.scoring.domain.hasil import HasilKerja, hasil_kerja
 from services.scoring.domain.numbers import exact, rounded
@@ -243,13 +243,7 @@ def _permen(state: State, policy: Policy, leader: tuple[Rating, tuple[str, ...]]
     evidence = rating_from_bands(hk.capaian, settings.evidence_rating) if hk.capaian is not None else None
     if leader is not None:
         evidence = leader[0]
-    scores = tuple(
-        RaterScore(
-            f.payload.rater_nip, f.payload.relation.value, f.payload.value.value, f.payload.score, f.event_id
-        )
-        for f in state.behaviour
-    )
-    behaviour = aggregate_behaviour(scores, settings.behaviour, policy.rounding)
+    behaviour, current = behaviour_of(state.behaviour, settings.behaviour, policy.rounding)
     pp_hk, pp_p = _last_rating(state, "rating_hasil_kerja"), _last_rating(state, "rating_perilaku")
     texts = tuple(
         dict.fromkeys(f.payload.justification for f in (pp_hk, pp_p) if f and f.payload.justification)
@@ -269,7 +263,6 @@ def _permen(state: State, policy: Policy, leader: tuple[Rating, tuple[str, ...]]
         note = "the Pejabat Penilai's rating differs from the objective rating without a justification; " + (
             "the objective rating is used" if mode == "use_evidence" else "it is used and flagged"
         )
-    current = latest_scores(scores)
     used = (*hk.used, *(s.event_id for s in current), *(f.event_id for f in (pp_hk, pp_p) if f))
     used += leader[1] if leader is not None else ()
     return _Scored(

@@ -235,3 +235,37 @@ def test_an_adopted_policy_is_the_one_used_and_named(policies: Mapping[str, Poli
     a = appraise(s.events, policies)
     assert a.policy == (pp30.id, pp30.version, pp30.content_hash)
     assert a.nilai == Decimal("94.00")
+
+
+def test_a_streams_ratings_are_aggregated_once_while_they_stay_the_same_and_again_when_one_arrives(
+    policies: Mapping[str, Policy],
+) -> None:
+    """`behaviour.behaviour_of` keeps the §1.4 result by the identity of the fold's tuple of ratings: a second
+    appraisal of the same ratings (a realisation arrived) reuses it, a new rating or a list is computed anew, and
+    every answer equals the one computed from scratch."""
+    from services.scoring.domain import fold
+    from services.scoring.domain.behaviour import aggregate_behaviour, behaviour_of
+
+    policy = policies["permenpanrb-6-2022"]
+    settings = policy.permenpanrb
+    assert settings is not None
+    s = full(Stream(NIP_A), "100", 2)
+    s.rated(REKAN_1, "rekan", "akuntabel", 3)
+    state = fold(s.events)
+    first = behaviour_of(state.behaviour, settings.behaviour, policy.rounding)
+    s.realised("a", "90")
+    extended = fold(s.events[-1:], state)
+    assert extended.behaviour is state.behaviour  # the fold kept the untouched slot's tuple
+    assert behaviour_of(extended.behaviour, settings.behaviour, policy.rounding) is first
+    s.rated(REKAN_2, "rekan", "akuntabel", 1)
+    rated = fold(s.events[-1:], extended)
+    again = behaviour_of(rated.behaviour, settings.behaviour, policy.rounding)
+    assert again is not first and again[0] != first[0]
+    as_list = behaviour_of(list(rated.behaviour), settings.behaviour, policy.rounding)
+    assert as_list is not again and as_list == again
+    from services.scoring.domain.behaviour import RaterScore
+
+    scores = tuple(RaterScore(f.payload.rater_nip, f.payload.relation.value, f.payload.value.value, f.payload.score,
+                              f.event_id) for f in rated.behaviour)
+    assert again[0] == aggregate_behaviour(scores, settings.behaviour, policy.rounding)
+    assert appraise(s.events, policies) == appraise(list(s.events), policies)
