@@ -45,7 +45,7 @@ class StoredAppraisal:
     nip: str
     period: str
     unit_id: str | None
-    result: dict
+    result_json: bytes  # the result as canonical JSON: kept as bytes, written as they are
     basis_hash: str
     score_event_id: UUID
     score_bytes: bytes
@@ -195,11 +195,11 @@ class ScoringTransaction(StreamReads):
             return 0
         await self.conn.executemany(
             """INSERT INTO scoring.appraisals (nip, period, unit_id, result, basis_hash, score_event_id, upto_sequence)
-               VALUES ($1,$2,$3,$4,$5,$6,$7)
+               VALUES ($1, $2, $3, $4::text::jsonb, $5, $6, $7)
                ON CONFLICT (nip, period) DO UPDATE SET unit_id = excluded.unit_id, result = excluded.result,
                  basis_hash = excluded.basis_hash, score_event_id = excluded.score_event_id,
                  upto_sequence = excluded.upto_sequence""",
-            [(a.nip, a.period, a.unit_id, a.result, a.basis_hash, a.score_event_id, a.upto_sequence)
+            [(a.nip, a.period, a.unit_id, a.result_json.decode(), a.basis_hash, a.score_event_id, a.upto_sequence)
              for a in changed],
         )
         heads = await SCORES.lock(self.conn, [a.nip for a in changed])

@@ -42,6 +42,12 @@ log = structlog.get_logger()
 _TIMESTAMP: TypeAdapter[datetime] = TypeAdapter(datetime)
 
 
+#: Stands for the payload while the envelope is dumped (`announce`); no other member can hold a NUL: ids, the NIP,
+#: the period, a timestamp and constants.
+_PAYLOAD = "\x00payload\x00"
+_PAYLOAD_JSON = canonical_bytes(_PAYLOAD)
+
+
 def score_event(result: Mapping[str, Any], occurred_at: datetime, correlation_id: str) -> tuple[uuid.UUID, bytes]:
     """The `score.computed` event announcing an appraisal (`result`: its `to_json()`), as its id and the exact
     bytes published and ledgered; deterministic (no clock: `occurred_at` is the latest time of the events of its
@@ -51,8 +57,23 @@ def score_event(result: Mapping[str, Any], occurred_at: datetime, correlation_id
     Written as canonical JSON directly: the bytes `Envelope(payload=ScoreComputed(...))` dumps with
     `exclude_none` (a test compares both over the demo data), without validating again what the scoring core
     built, which cost more than the appraisal itself."""
+    event_id, announcement, _result_json = announce(result, occurred_at, correlation_id)
+    return event_id, announcement
+
+
+def announce(result: Mapping[str, Any], occurred_at: datetime, correlation_id: str) -> tuple[uuid.UUID, bytes, bytes]:
+    """`score_event`, and the result's own canonical JSON (the read model's row): the result is serialised once,
+    and the event's bytes are built around it (canonical JSON sorts nested members too, so the result's bytes
+    inside the event are exactly its own)."""
     event_id = uuid.uuid5(SCORE_NAMESPACE, f"{result['nip']}|{result['period']}|{result['basis_hash']}")
     policy = result["policy"]
+    result_json = canonical_bytes(result)
+    payload = b"".join((
+        b'{"basis_event_ids":', canonical_bytes(result["basis_event_ids"]),
+        b',"basis_hash":', canonical_bytes(result["basis_hash"]),
+        b',"policy":', canonical_bytes(policy["id"] if isinstance(policy, dict) else str(policy)),
+        b',"result":', result_json, b"}",
+    ))
     envelope = {
         "event_id": str(event_id),
         "type": ev.ScoreComputed.TYPE,
@@ -61,15 +82,13 @@ def score_event(result: Mapping[str, Any], occurred_at: datetime, correlation_id
         "source": SOURCE,
         "subject": result["nip"],
         "period": result["period"],
-        "payload": {
-            "result": result,
-            "basis_event_ids": result["basis_event_ids"],
-            "basis_hash": result["basis_hash"],
-            "policy": policy["id"] if isinstance(policy, dict) else str(policy),
-        },
+        "payload": _PAYLOAD,
         "correlation_id": correlation_id,
     }
-    return event_id, canonical_bytes(envelope)
+    head = canonical_bytes(envelope)
+    if head.count(_PAYLOAD_JSON) != 1:  # cannot happen (see _PAYLOAD); refuse rather than announce wrong bytes
+        raise ValueError(f"a score event's members hold the payload's stand-in: {head!r}")
+    return event_id, head.replace(_PAYLOAD_JSON, payload), result_json
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,9 +219,9 @@ class Projector:
             upto = max([had.stored.upto_sequence if had else 0, *(e.sequence or 0 for e in events)])
             last = str(events[-1].event_id) if events else had.last_event_id  # type: ignore[union-attr]
             result = appraisal.to_json()
-            event_id, announcement = score_event(result, occurred_at, last)
+            event_id, announcement, result_json = announce(result, occurred_at, last)
             now[key] = Announced(appraisal, occurred_at, last, StoredAppraisal(
-                nip=nip, period=key[1], unit_id=result.get("unit_id"), result=result,
+                nip=nip, period=key[1], unit_id=result.get("unit_id"), result_json=result_json,
                 basis_hash=result["basis_hash"], score_event_id=event_id, score_bytes=announcement,
                 upto_sequence=upto,
             ))

@@ -67,3 +67,17 @@ def test_the_timestamp_is_written_as_the_envelope_writes_it(at: datetime, offset
               "basis_event_ids": [str(e.event_id) for e in basis], "policy": {"id": "permenpanrb-6-2022"}}
     announced = score_event(result, max(e.occurred_at for e in basis), str(basis[-1].event_id))
     assert announced == _through_the_contracts(result, basis)
+
+
+def test_the_read_models_row_holds_the_results_canonical_json_which_the_event_holds_verbatim() -> None:
+    from services.scoring.app.project import announce
+
+    policies = load_default_policies()
+    nip, own, context = next(iter(demo_employees()))
+    for _key, stream, appraisal in appraise_employee([*own, *context], nip, policies):
+        result = appraisal.to_json()
+        event_id, announcement, result_json = announce(result, max(e.occurred_at for e in stream),
+                                                       str(stream[-1].event_id))
+        assert result_json == canonical_bytes(result)
+        assert b'"result":' + result_json + b"}" in announcement
+        assert (event_id, announcement) == _through_the_contracts(result, stream)

@@ -16,7 +16,8 @@ from tests.databases import fresh_database
 
 
 def appraisal(nip: str) -> StoredAppraisal:
-    return StoredAppraisal(nip=nip, period="2026-Q4", unit_id=None, result={"nip": nip}, basis_hash=nip,
+    return StoredAppraisal(nip=nip, period="2026-Q4", unit_id=None, result_json=b'{"nip":"%s"}' % nip.encode(),
+                           basis_hash=nip,
                            score_event_id=uuid.uuid4(), score_bytes=nip.encode(), upto_sequence=1)
 
 
