@@ -127,10 +127,12 @@ def aggregate_behaviour(
 
 #: What `behaviour_of` answers: the scores' aggregate, and the latest score per rater and value.
 Assessed = tuple[BehaviourAggregate, tuple[RaterScore, ...]]
-#: Streams' behaviour results kept by `behaviour_of`, at most this many (a few hundred bytes each beside the
-#: facts, which the folds hold anyway).
-MEMO_SIZE = 16_384
-_memo: OrderedDict[tuple[int, int, int], tuple[tuple[object, object, object], Assessed]] = OrderedDict()
+#: Behaviour facts the results kept by `behaviour_of` may hold, at most: an entry holds its stream's tuple of
+#: facts (≈ 1.6 kB each), which the fold cache holds too while the employee is in it, and alone once it is not,
+#: so the bound is on facts, not entries (≈ 100 MB at most).
+MEMO_FACTS = 65_536
+_memo: OrderedDict[tuple[int, int, int], tuple[tuple[Sequence[object], object, object], Assessed]] = OrderedDict()
+_held = [0]  # facts the entries hold
 
 
 def behaviour_of(facts: Sequence[Fact[ev.BehaviourRated]], policy: Behaviour, rounding: Rounding) -> Assessed:
@@ -152,8 +154,10 @@ def behaviour_of(facts: Sequence[Fact[ev.BehaviourRated]], policy: Behaviour, ro
         for f in facts
     )
     assessed = (aggregate_behaviour(scores, policy, rounding), latest_scores(scores))
-    if type(facts) is tuple:
+    if type(facts) is tuple and len(facts) <= MEMO_FACTS:
         _memo[key] = ((facts, policy, rounding), assessed)
-        if len(_memo) > MEMO_SIZE:
-            _memo.popitem(last=False)
+        _held[0] += len(facts)
+        while _held[0] > MEMO_FACTS:
+            (gone, _p, _r), _a = _memo.popitem(last=False)[1]
+            _held[0] -= len(gone)
     return assessed

@@ -269,3 +269,26 @@ def test_a_streams_ratings_are_aggregated_once_while_they_stay_the_same_and_agai
                               f.event_id) for f in rated.behaviour)
     assert again[0] == aggregate_behaviour(scores, settings.behaviour, policy.rounding)
     assert appraise(s.events, policies) == appraise(list(s.events), policies)
+
+
+def test_the_behaviour_results_kept_hold_at_most_their_bound_of_facts(
+    policies: Mapping[str, Policy], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from services.scoring.domain import behaviour, fold
+
+    monkeypatch.setattr(behaviour, "MEMO_FACTS", 20)
+    monkeypatch.setattr(behaviour, "_memo", type(behaviour._memo)())
+    monkeypatch.setattr(behaviour, "_held", [0])
+    policy = policies["permenpanrb-6-2022"]
+    settings = policy.permenpanrb
+    assert settings is not None
+    kept = []
+    for rater in (ATASAN, REKAN_1, REKAN_2, BAWAHAN):
+        s = Stream(NIP_A)
+        s.rated_all(rater, "rekan" if rater != ATASAN else "atasan", 2)  # 7 facts each
+        state = fold(s.events)
+        kept.append(state)
+        behaviour.behaviour_of(state.behaviour, settings.behaviour, policy.rounding)
+        assert behaviour._held[0] <= 20
+        assert behaviour._held[0] == sum(len(v[0][0]) for v in behaviour._memo.values())
+    assert len(behaviour._memo) == 2  # the two latest streams' 14 facts; a third would pass the bound
