@@ -41,8 +41,15 @@ class Started:
     others: asyncio.Future[list[Verdicts]]
 
     def cancel(self) -> None:
-        """Drop the threads' answers (the batch failed before it needed them)."""
+        """Drop the threads' answers (the batch failed before it needed them), and take the cancellation the
+        gathering ends with, so that it is not reported as an error nobody retrieved."""
         self.others.cancel()
+        self.others.add_done_callback(_taken)
+
+
+def _taken(future: asyncio.Future[list[Verdicts]]) -> None:
+    if not future.cancelled():
+        future.exception()
 
 
 class VerifyAhead:

@@ -23,7 +23,7 @@ from contracts.signing import BATCH_PREFIX, verify_single
 from services.evidence.domain.batches import BatchMemo, Malformed, SingleCheck
 from services.evidence.domain.parse import Parsed, Unparsed
 from services.evidence.domain.reasons import Code, reason
-from services.evidence.domain.state import IntakeState, KeyStatus, SourceKey
+from services.evidence.domain.state import IntakeState, KeyStatus, Source, SourceKey
 
 __all__ = ["ADMIN_ALSO_TYPES", "ADMIN_TYPES", "BatchMemo", "SingleCheck", "admin_signed", "authenticate",
            "single_checks", "verify_checks"]
@@ -56,13 +56,13 @@ def _admin_keys(state: IntakeState) -> tuple[SourceKey, ...]:
     return (*state.admin_keys, *registered)
 
 
-def _keys_of(parsed: Parsed, state: IntakeState) -> tuple[SourceKey, ...] | None:
-    """The keys a submission's signature is checked against: the administrator keys, or its source's (None for
-    a source that is not registered)."""
+def _keys_of(parsed: Parsed, state: IntakeState) -> tuple[tuple[SourceKey, ...] | None, Source | None]:
+    """The keys a submission's signature is checked against, and the source they are its own of: the
+    administrator keys (no source), or its source's (None, None for a source that is not registered)."""
     if admin_signed(parsed.envelope.type, parsed.envelope.source, state):
-        return _admin_keys(state)
+        return _admin_keys(state), None
     source = state.sources.get(parsed.envelope.source)
-    return None if source is None else source.keys
+    return (None, None) if source is None else (source.keys, source)
 
 
 def single_checks(parsed: Iterable[Parsed | Unparsed], state: IntakeState) -> dict[SingleCheck, Ed25519PublicKey]:
@@ -77,7 +77,7 @@ def single_checks(parsed: Iterable[Parsed | Unparsed], state: IntakeState) -> di
         signature = p.envelope.signature
         if not signature or signature.startswith(BATCH_PREFIX):
             continue
-        for key in _keys_of(p, state) or ():
+        for key in _keys_of(p, state)[0] or ():
             checks[(key.public_key.public_bytes_raw(), signature, p.message)] = key.public_key
     return checks
 
@@ -108,12 +108,10 @@ def authenticate(
         root = proved
     elif signature.startswith(BATCH_PREFIX):
         return (reason(Code.SIGNATURE_INVALID, "malformed batch signature", path="signature"),)
-    keys = _keys_of(parsed, state)
+    keys, source = _keys_of(parsed, state)
     if keys is None:
         return (reason(Code.KEY_UNKNOWN, parsed.envelope.source[:120], path="source"),)
-    if batch is not None and not admin_signed(parsed.envelope.type, parsed.envelope.source, state) and (
-        state.sources[parsed.envelope.source].kind is ev.SourceKind.PERSON
-    ):
+    if batch is not None and source is not None and source.kind is ev.SourceKind.PERSON:
         return (reason(Code.BATCH_NOT_ALLOWED, path="signature"),)
     if not keys:
         return (reason(Code.KEY_UNKNOWN, "no administrator key configured", path="signature"),)

@@ -4,6 +4,7 @@ decisions as the gate verifying each itself, whatever the keys do within the bat
 from __future__ import annotations
 
 import asyncio
+import gc
 
 import orjson
 import pytest
@@ -11,7 +12,7 @@ from evidence_world import ADMIN, SIKDA, SIMPEG, STAFF1, World, build_world, cod
 
 from contracts.signing import b64, key_id, public_key_bytes, sign_batch, sign_envelope
 from services.evidence.app.intake import Intake
-from services.evidence.app.verify_ahead import VerifyAhead
+from services.evidence.app.verify_ahead import Started, VerifyAhead
 from services.evidence.domain import Accepted, Code, Rejected, decide_screened, screen
 from services.evidence.domain.authenticate import single_checks, verify_checks
 from tests.unit.evidence_http.http_intake_world import MemoryStore
@@ -127,13 +128,30 @@ async def test_a_batch_that_fails_before_the_gate_leaves_no_verification_unawait
         async def accepted_among(self, event_ids):  # type: ignore[no-untyped-def]
             raise ConnectionError("the database went away")
 
-    verify = VerifyAhead(2)
+    started: list[Started] = []
+
+    class Recording(VerifyAhead):
+        def start(self, parsed, state):  # type: ignore[no-untyped-def]
+            begun = super().start(parsed, state)
+            assert begun is not None
+            started.append(begun)
+            return begun
+
+    reported: list[dict[str, object]] = []
+    asyncio.get_running_loop().set_exception_handler(lambda _loop, context: reported.append(context))
+    verify = Recording(2)
     intake = Intake(Failing(), world.state, clock=lambda: world.now, data_keys=world.key_directory(), verify=verify)
     raws = [_signed(world, world.realisation(STAFF1, "iki-imunisasi"), SIKDA) for _ in range(12)]
     with pytest.raises(ConnectionError):
         await intake.handle(raws, (), received_from="t")
-    await asyncio.sleep(0)
+    (begun,) = started
     verify.close()
+    await asyncio.sleep(0.01)
+    assert begun.others.done()
+    started.clear()
+    del begun
+    gc.collect()
+    assert reported == []  # the threads' answers were dropped, not left as an error nobody retrieved
 
 
 def test_a_negative_number_of_threads_is_refused_by_name() -> None:
