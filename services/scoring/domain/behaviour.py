@@ -131,33 +131,57 @@ Assessed = tuple[BehaviourAggregate, tuple[RaterScore, ...]]
 #: facts (≈ 1.6 kB each), which the fold cache holds too while the employee is in it, and alone once it is not,
 #: so the bound is on facts, not entries (≈ 100 MB at most).
 MEMO_FACTS = 65_536
-_memo: OrderedDict[tuple[int, int, int], tuple[tuple[Sequence[object], object, object], Assessed]] = OrderedDict()
-_held = [0]  # facts the entries hold
 
 
-def behaviour_of(facts: Sequence[Fact[ev.BehaviourRated]], policy: Behaviour, rounding: Rounding) -> Assessed:
+class BehaviourMemo:
+    """Streams' §1.4 results by the identity of their tuple of behaviour facts and of the settings, least
+    recently used first out, holding at most `limit` facts. Each entry holds the objects it is keyed by, so
+    their ids are not reused while it is kept."""
+
+    def __init__(self, limit: int = MEMO_FACTS) -> None:
+        self.limit = limit
+        self.held = 0  # facts the entries hold
+        self._entries: OrderedDict[tuple[int, int, int], tuple[tuple[Sequence[object], object, object], Assessed]]
+        self._entries = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def get(self, facts: tuple[object, ...], policy: object, rounding: object) -> Assessed | None:
+        kept = self._entries.get((id(facts), id(policy), id(rounding)))
+        if kept is None or kept[0][0] is not facts or kept[0][1] is not policy or kept[0][2] is not rounding:
+            return None
+        self._entries.move_to_end((id(facts), id(policy), id(rounding)))
+        return kept[1]
+
+    def put(self, facts: tuple[object, ...], policy: object, rounding: object, assessed: Assessed) -> None:
+        if len(facts) > self.limit:
+            return
+        self._entries[(id(facts), id(policy), id(rounding))] = ((facts, policy, rounding), assessed)
+        self.held += len(facts)
+        while self.held > self.limit:
+            (gone, _policy, _rounding), _assessed = self._entries.popitem(last=False)[1]
+            self.held -= len(gone)
+
+
+_MEMO = BehaviourMemo()
+
+
+def behaviour_of(facts: Sequence[Fact[ev.BehaviourRated]], policy: Behaviour, rounding: Rounding,
+                 memo: BehaviourMemo = _MEMO) -> Assessed:
     """§1.4 for a stream's behaviour facts: `aggregate_behaviour` of the raters' scores, and `latest_scores`.
 
-    Kept by the identity of the facts' tuple and of the settings: a fold keeps a slot's tuple as it was when no
-    event of it arrived (`state._Builder.frozen`), so re-appraising an employee after a realisation finds the
-    ratings' result here instead of aggregating every rating again (≈ 8% of scoring's time at 1,000/s under
-    py-spy, docs/performance.md). A tuple of frozen facts cannot change; each entry holds the objects it is
-    keyed by, so their ids are not reused while it is kept. Anything else is computed each time."""
-    key = (id(facts), id(policy), id(rounding))
-    if type(facts) is tuple and (kept := _memo.get(key)) is not None:
-        held, assessed = kept
-        if held[0] is facts and held[1] is policy and held[2] is rounding:
-            _memo.move_to_end(key)
-            return assessed
+    Kept in `memo` by the identity of the facts' tuple and of the settings: a fold keeps a slot's tuple as it was
+    when no event of it arrived (`state._Builder.frozen`), so re-appraising an employee after a realisation finds
+    the ratings' result there instead of aggregating every rating again (≈ 8% of scoring's time at 1,000/s under
+    py-spy, docs/performance.md). A tuple of frozen facts cannot change; anything else is computed each time."""
+    if type(facts) is tuple and (assessed := memo.get(facts, policy, rounding)) is not None:
+        return assessed
     scores = tuple(
         RaterScore(f.payload.rater_nip, f.payload.relation.value, f.payload.value.value, f.payload.score, f.event_id)
         for f in facts
     )
     assessed = (aggregate_behaviour(scores, policy, rounding), latest_scores(scores))
-    if type(facts) is tuple and len(facts) <= MEMO_FACTS:
-        _memo[key] = ((facts, policy, rounding), assessed)
-        _held[0] += len(facts)
-        while _held[0] > MEMO_FACTS:
-            (gone, _p, _r), _a = _memo.popitem(last=False)[1]
-            _held[0] -= len(gone)
+    if type(facts) is tuple:
+        memo.put(facts, policy, rounding, assessed)
     return assessed

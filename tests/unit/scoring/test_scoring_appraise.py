@@ -271,14 +271,11 @@ def test_a_streams_ratings_are_aggregated_once_while_they_stay_the_same_and_agai
     assert appraise(s.events, policies) == appraise(list(s.events), policies)
 
 
-def test_the_behaviour_results_kept_hold_at_most_their_bound_of_facts(
-    policies: Mapping[str, Policy], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from services.scoring.domain import behaviour, fold
+def test_the_behaviour_results_kept_hold_at_most_their_bound_of_facts(policies: Mapping[str, Policy]) -> None:
+    from services.scoring.domain import fold
+    from services.scoring.domain.behaviour import BehaviourMemo, behaviour_of
 
-    monkeypatch.setattr(behaviour, "MEMO_FACTS", 20)
-    monkeypatch.setattr(behaviour, "_memo", type(behaviour._memo)())
-    monkeypatch.setattr(behaviour, "_held", [0])
+    memo = BehaviourMemo(limit=20)
     policy = policies["permenpanrb-6-2022"]
     settings = policy.permenpanrb
     assert settings is not None
@@ -288,7 +285,9 @@ def test_the_behaviour_results_kept_hold_at_most_their_bound_of_facts(
         s.rated_all(rater, "rekan" if rater != ATASAN else "atasan", 2)  # 7 facts each
         state = fold(s.events)
         kept.append(state)
-        behaviour.behaviour_of(state.behaviour, settings.behaviour, policy.rounding)
-        assert behaviour._held[0] <= 20
-        assert behaviour._held[0] == sum(len(v[0][0]) for v in behaviour._memo.values())
-    assert len(behaviour._memo) == 2  # the two latest streams' 14 facts; a third would pass the bound
+        first = behaviour_of(state.behaviour, settings.behaviour, policy.rounding, memo)
+        assert behaviour_of(state.behaviour, settings.behaviour, policy.rounding, memo) is first
+        assert memo.held <= 20
+    assert (len(memo), memo.held) == (2, 14)  # the two latest streams' 14 facts; a third would pass the bound
+    oldest = kept[0]
+    assert memo.get(oldest.behaviour, settings.behaviour, policy.rounding) is None  # let go, least recent first
