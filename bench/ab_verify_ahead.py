@@ -1,10 +1,11 @@
 """The evidence service's live path with and without Ed25519 checks ahead of the gate, in one process:
 `python -m bench.ab_verify_ahead [--events N] [--blocks B] [--per-block K] [--batch S]`.
 
-One intake (the product's `Intake` and `EvidenceStore` on a fresh database), set up as `bench.stages` does; then
-blocks of singly signed realisations, each block through every variant in turn (the order reversed every other
-block), the variant swapped by giving the intake another `VerifyAhead`. Separate runs on this VM differ by more
-than the effect; alternating blocks in one process do not (docs/performance.md, "2026-12-08 (morning)").
+The product's `Intake` and `EvidenceStore` on a fresh database, set up as `bench.stages` does; then one intake per
+variant on that store, and blocks of singly signed realisations, each block through every variant in turn (the
+order reversed every other block; each intake folds the others' blocks, untimed, before its own). Separate runs on
+this VM differ by more than the effect; alternating blocks in one process do not (docs/performance.md,
+"2026-12-08 (morning)").
 """
 
 from __future__ import annotations
@@ -15,18 +16,12 @@ import tempfile
 import time
 from pathlib import Path
 
-import orjson
-
-from bench.stages import _through_intake
-from bench.workload import Workload, nip_of
+from bench.stages import _through_intake, evidence_intake, through_setup
+from bench.workload import Workload
 from chassis.collector import settle_collector
 from chassis.db import create_pool
 from objektif.stack import SERVICES, Stack, with_database
-from services.evidence.adapters.pdp_keys import DataKeys, kek_from_text
-from services.evidence.adapters.store import EvidenceStore, utc_now
-from services.evidence.app.intake import Intake
 from services.evidence.app.verify_ahead import VerifyAhead
-from services.evidence.domain import initial_state
 
 
 async def measure(stack: Stack, events: int, blocks: int, per_block: int, batch: int) -> dict[str, dict[str, float]]:
@@ -34,30 +29,26 @@ async def measure(stack: Stack, events: int, blocks: int, per_block: int, batch:
     pool = await create_pool(with_database(stack.admin_dsn, user=SERVICES["evidence"][1]))
     try:
         w = Workload.for_events(events)
-        admin = stack.admin_key()
-        data_keys = DataKeys(pool, kek_from_text(stack.pdp_kek()))
-        variants = {"none": None, "1 thread": VerifyAhead(1), "2 threads": VerifyAhead(2)}
-        intake = Intake(EvidenceStore(pool), initial_state([admin.public_key().public_bytes_raw()]), clock=utc_now,
-                        data_keys=data_keys)
-        public = {nip_of(i): (await data_keys.data_key(nip_of(i))).public_key for i in range(w.employees)}
         offsets: dict[int, int] = {}
-        for _name, submissions in w.setup_phases(admin, public.__getitem__):
-            values = [(s["subject"].encode(), orjson.dumps(s)) for s in submissions]
-            await _through_intake(intake, values, 2000, stack.partitions, offsets)
+        first = evidence_intake(stack, pool)
+        await through_setup(first, stack, pool, w, 2000, offsets)
+        threads = {"none": 0, "1 thread": 1, "2 threads": 2}
+        # one intake per variant on the same store: each folds the others' events before its batches (catch_up)
+        verifiers = [VerifyAhead(n) for n in threads.values()]
+        intakes = {name: evidence_intake(stack, pool, v) for name, v in zip(threads, verifiers, strict=True)}
         settle_collector()
-        totals = {name: [0.0, 0.0, 0] for name in variants}
+        totals = {name: [0.0, 0.0, 0] for name in intakes}
         for b in range(blocks):
-            for name in list(variants) if b % 2 == 0 else list(reversed(variants)):
+            for name in list(intakes) if b % 2 == 0 else list(reversed(intakes)):
                 live = [record for _id, _nip, record in w.live(per_block, f"ab{b}{name}")]
-                intake._verify = variants[name]  # the benchmark's one reach inside: the same intake, another pool
+                await intakes[name].catch_up()  # not timed: the other variants' blocks
                 wall, cpu = time.perf_counter(), time.process_time()
-                await _through_intake(intake, live, batch, stack.partitions, offsets)
+                await _through_intake(intakes[name], live, batch, stack.partitions, offsets)
                 totals[name][0] += time.perf_counter() - wall
                 totals[name][1] += time.process_time() - cpu
                 totals[name][2] += len(live)
-        for verify in variants.values():
-            if verify is not None:
-                verify.close()
+        for intake_verify in verifiers:
+            intake_verify.close()
         return {name: {"per_second": round(n / wall, 1), "cpu_us_per_event": round(cpu / n * 1e6, 1)}
                 for name, (wall, cpu, n) in totals.items()}
     finally:

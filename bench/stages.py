@@ -165,6 +165,26 @@ async def _live(stack: Stack, pg: int | None, w: Workload, intake: Intake, proje
     return results
 
 
+def evidence_intake(stack: Stack, pool: asyncpg.Pool, verify: VerifyAhead | None = None) -> Intake:
+    """The evidence service's intake on `pool`, as its composition root builds it (the stack's keys)."""
+    from services.evidence.adapters.pdp_keys import DataKeys, kek_from_text
+
+    return Intake(EvidenceStore(pool), initial_state([stack.admin_key().public_key().public_bytes_raw()]),
+                  clock=utc_now, data_keys=DataKeys(pool, kek_from_text(stack.pdp_kek())), verify=verify)
+
+
+async def through_setup(intake: Intake, stack: Stack, pool: asyncpg.Pool, w: Workload, batch: int,
+                        offsets: dict[int, int]) -> None:
+    """The workload's setup (sources, units, people, plans) through `intake`, each person's data key made first."""
+    from services.evidence.adapters.pdp_keys import DataKeys, kek_from_text
+
+    data_keys = DataKeys(pool, kek_from_text(stack.pdp_kek()))
+    public = {nip_of(i): (await data_keys.data_key(nip_of(i))).public_key for i in range(w.employees)}
+    for _name, submissions in w.setup_phases(stack.admin_key(), public.__getitem__):
+        values = [(s["subject"].encode(), orjson.dumps(s)) for s in submissions]
+        await _through_intake(intake, values, batch, stack.partitions, offsets)
+
+
 async def measure(stack: Stack, events: int, batch: int, live_batch: int = 20, live: int = LIVE_EVENTS,
                   caches: Mapping[str, int] | None = None, verify_threads: int | None = None) -> dict[str, Any]:
     """Prepare a fresh database, run the setup through the intake, then time each stage. `caches` sets the
@@ -178,17 +198,9 @@ async def measure(stack: Stack, events: int, batch: int, live_batch: int = 20, l
     if pg is None:  # a server of the environment: its postmaster, when it runs on this machine
         pg = local_postmaster(stack.admin_dsn)
     w = Workload.for_events(events)
-    admin = stack.admin_key()
-    from services.evidence.adapters.pdp_keys import DataKeys, kek_from_text
-
-    data_keys = DataKeys(pools["evidence"], kek_from_text(stack.pdp_kek()))
-    intake = Intake(EvidenceStore(pools["evidence"]), initial_state([admin.public_key().public_bytes_raw()]),
-                    clock=utc_now, data_keys=data_keys, verify=VerifyAhead(verify_threads))
+    intake = evidence_intake(stack, pools["evidence"], VerifyAhead(verify_threads))
     offsets: dict[int, int] = {}
-    public = {nip_of(i): (await data_keys.data_key(nip_of(i))).public_key for i in range(w.employees)}
-    for _name, submissions in w.setup_phases(admin, public.__getitem__):
-        values = [(s["subject"].encode(), orjson.dumps(s)) for s in submissions]
-        await _through_intake(intake, values, batch, stack.partitions, offsets)
+    await through_setup(intake, stack, pools["evidence"], w, batch, offsets)
     bulk = [record for chunk in w.bulk(limit=events) for record in chunk]
     settle_collector()  # as each service does once it has started
     results: dict[str, Any] = {"employees": w.employees, "batch": batch}
