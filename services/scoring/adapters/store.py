@@ -45,11 +45,17 @@ class StoredAppraisal:
     nip: str
     period: str
     unit_id: str | None
-    result_json: bytes  # the result as canonical JSON: kept as bytes, written as they are
+    result_at: tuple[int, int]  # where the result's canonical JSON lies in `score_bytes` (the event carries it)
     basis_hash: str
     score_event_id: UUID
     score_bytes: bytes
     upto_sequence: int
+
+    @property
+    def result_json(self) -> str:
+        """The result as canonical JSON, read out of the score event: the row holds what the event carries."""
+        start, end = self.result_at
+        return str(memoryview(self.score_bytes)[start:end], "utf-8")
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,7 +205,7 @@ class ScoringTransaction(StreamReads):
                ON CONFLICT (nip, period) DO UPDATE SET unit_id = excluded.unit_id, result = excluded.result,
                  basis_hash = excluded.basis_hash, score_event_id = excluded.score_event_id,
                  upto_sequence = excluded.upto_sequence""",
-            [(a.nip, a.period, a.unit_id, a.result_json.decode(), a.basis_hash, a.score_event_id, a.upto_sequence)
+            [(a.nip, a.period, a.unit_id, a.result_json, a.basis_hash, a.score_event_id, a.upto_sequence)
              for a in changed],
         )
         heads = await SCORES.lock(self.conn, [a.nip for a in changed])

@@ -57,14 +57,16 @@ def score_event(result: Mapping[str, Any], occurred_at: datetime, correlation_id
     Written as canonical JSON directly: the bytes `Envelope(payload=ScoreComputed(...))` dumps with
     `exclude_none` (a test compares both over the demo data), without validating again what the scoring core
     built, which cost more than the appraisal itself."""
-    event_id, announcement, _result_json = announce(result, occurred_at, correlation_id)
+    event_id, announcement, _result_at = announce(result, occurred_at, correlation_id)
     return event_id, announcement
 
 
-def announce(result: Mapping[str, Any], occurred_at: datetime, correlation_id: str) -> tuple[uuid.UUID, bytes, bytes]:
-    """`score_event`, and the result's own canonical JSON (the read model's row): the result is serialised once,
-    and the event's bytes are built around it (canonical JSON sorts nested members too, so the result's bytes
-    inside the event are exactly its own)."""
+def announce(
+    result: Mapping[str, Any], occurred_at: datetime, correlation_id: str
+) -> tuple[uuid.UUID, bytes, tuple[int, int]]:
+    """`score_event`, and where in its bytes the result's own canonical JSON lies (the read model's row takes
+    that slice): the result is serialised once, and the event's bytes are built around it (canonical JSON sorts
+    nested members too, so the result's bytes inside the event are exactly its own)."""
     event_id = uuid.uuid5(SCORE_NAMESPACE, f"{result['nip']}|{result['period']}|{result['basis_hash']}")
     policy = result["policy"]
     result_json = canonical_bytes(result)
@@ -88,7 +90,8 @@ def announce(result: Mapping[str, Any], occurred_at: datetime, correlation_id: s
     head = canonical_bytes(envelope)
     if head.count(_PAYLOAD_JSON) != 1:  # cannot happen (see _PAYLOAD); refuse rather than announce wrong bytes
         raise ValueError(f"a score event's members hold the payload's stand-in: {head!r}")
-    return event_id, head.replace(_PAYLOAD_JSON, payload), result_json
+    end = head.index(_PAYLOAD_JSON) + len(payload) - 1  # the result ends where the payload's closing brace begins
+    return event_id, head.replace(_PAYLOAD_JSON, payload), (end - len(result_json), end)
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,9 +222,9 @@ class Projector:
             upto = max([had.stored.upto_sequence if had else 0, *(e.sequence or 0 for e in events)])
             last = str(events[-1].event_id) if events else had.last_event_id  # type: ignore[union-attr]
             result = appraisal.to_json()
-            event_id, announcement, result_json = announce(result, occurred_at, last)
+            event_id, announcement, result_at = announce(result, occurred_at, last)
             now[key] = Announced(appraisal, occurred_at, last, StoredAppraisal(
-                nip=nip, period=key[1], unit_id=result.get("unit_id"), result_json=result_json,
+                nip=nip, period=key[1], unit_id=result.get("unit_id"), result_at=result_at,
                 basis_hash=result["basis_hash"], score_event_id=event_id, score_bytes=announcement,
                 upto_sequence=upto,
             ))

@@ -16,9 +16,10 @@ from tests.databases import fresh_database
 
 
 def appraisal(nip: str) -> StoredAppraisal:
-    return StoredAppraisal(nip=nip, period="2026-Q4", unit_id=None, result_json=b'{"nip":"%s"}' % nip.encode(),
-                           basis_hash=nip,
-                           score_event_id=uuid.uuid4(), score_bytes=nip.encode(), upto_sequence=1)
+    event = b'{"payload":{"result":{"nip":"%s"}}}' % nip.encode()
+    start = event.index(b'{"nip"')
+    return StoredAppraisal(nip=nip, period="2026-Q4", unit_id=None, result_at=(start, len(event) - 2), basis_hash=nip,
+                           score_event_id=uuid.uuid4(), score_bytes=event, upto_sequence=1)
 
 
 def nips(count: int) -> list[str]:
